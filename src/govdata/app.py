@@ -1,0 +1,150 @@
+"""The FastAPI application factory: mounts every capability's routes, the pages and operations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from govdata.core.config import Settings, get_settings
+from govdata.core.db import make_engine, make_sessionmaker
+from govdata.core.errors import PROBLEM_MEDIA_TYPE, InvalidInput, NotFound, Problem
+from govdata.core.observability import Metrics, RequestLogMiddleware, configure_logging, log
+from govdata.orgs.service import resolve_token
+from govdata.web import render_error, templates
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _http_problem(exc: StarletteHTTPException) -> Problem:
+    if exc.status_code == 404:
+        return NotFound("请求的地址不存在。")
+    if exc.status_code == 405:
+        problem = Problem("该地址不支持此请求方法。", slug="method-not-allowed", title="Method not allowed")
+    else:
+        problem = Problem(str(exc.detail), slug="http-error", title="HTTP error")
+    problem.status = exc.status_code
+    return problem
+
+
+# Validation messages of pydantic, in Chinese (the field is named by its location).
+_VALIDATION_MESSAGES = {
+    "missing": "必填",
+    "string_too_short": "太短",
+    "string_too_long": "太长",
+    "string_pattern_mismatch": "格式不正确",
+    "int_parsing": "应为整数",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "json_invalid": "不是有效的 JSON",
+    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
+    "date_parsing": "应为日期（YYYY-MM-DD）",
+    "greater_than_equal": "太小",
+    "less_than_equal": "太大",
+    "too_short": "条目太少",
+    "bool_parsing": "应为布尔值",
+    "model_attributes_type": "应为对象",
+    "dict_type": "应为对象",
+    "list_type": "应为列表",
+}
+
+
+def _problem_response(request: Request, problem: Problem) -> Response:
+    if _wants_html(request):
+        return render_error(request, problem)
+    return JSONResponse(
+        problem.to_dict(instance=request.url.path),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=problem.headers,
+    )
+
+
+def _wants_html(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith("/api/") or path in ("/healthz", "/metrics"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _validation_problem(exc: RequestValidationError) -> InvalidInput:
+    errors = []
+    for error in exc.errors():
+        location = ".".join(
+            str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form")
+        )
+        message = _VALIDATION_MESSAGES.get(error.get("type", ""), error.get("msg", "无效"))
+        errors.append({"field": location or "body", "message": message, "type": error.get("type")})
+    summary = "；".join(f"{e['field']}：{e['message']}" for e in errors[:5])
+    return InvalidInput(f"请求参数有误：{summary}", errors=errors)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    engine = make_engine(settings.resolved_database_url())
+    app = FastAPI(
+        title="GovData Hub 政务数据资源管理平台",
+        version="0.1.0",
+        description="目录、归集、共享、开放、质量、安全与考核。错误以 application/problem+json 返回。",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.resolve_token = resolve_token
+    app.state.secret_key = settings.resolved_secret_key()
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.add_middleware(RequestLogMiddleware, metrics=metrics)
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        if exc.status == 401 and _wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _problem_response(request, _validation_problem(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return _problem_response(request, _http_problem(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled", path=request.url.path)
+        problem = Problem(
+            "服务器内部错误，已记录日志，请稍后重试或联系平台管理员。",
+            slug="internal-error",
+            title="Internal error",
+        )
+        problem.status = 500
+        return _problem_response(request, problem)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    from govdata.orgs.api import router as orgs_router
+    from govdata.orgs.web import router as orgs_web
+    from govdata.platform.api import router as platform_router
+
+    app.include_router(orgs_router)
+    app.include_router(platform_router)
+    app.include_router(orgs_web)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.templates = templates
+    return app

@@ -1,0 +1,97 @@
+"""The ``govdata`` command. Store commands (init, migrate, demo) use the stores directly; the
+capabilities' sub-commands live with them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from govdata.core.cli import cli_session, console, reports_problems
+from govdata.core.config import get_settings
+from govdata.orgs.cli import regions_app, users_app
+from govdata.platform.cli import audit_app, calendar_app, policy_app
+
+app = typer.Typer(help="GovData Hub 政务数据资源管理平台", no_args_is_help=True, add_completion=False)
+app.add_typer(regions_app, name="regions")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(policy_app, name="policy")
+
+LOGINS_FILE = "demo-logins.txt"
+
+
+@app.command()
+@reports_problems
+def migrate() -> None:
+    """把元数据库升级到当前版本（Alembic）。"""
+    from govdata.bootstrap import migrate as run_migrations
+
+    run_migrations(get_settings().resolved_database_url())
+    console.print("元数据库已是最新版本。")
+
+
+@app.command()
+@reports_problems
+def init(region: Annotated[str | None, typer.Option(help="本节点的行政区划代码，如 410800")] = None) -> None:
+    """创建（或升级）存储：元数据库、数据存储、行政区划代码和平台管理员账号。"""
+    from govdata.bootstrap import initialise
+
+    settings = get_settings()
+    with console.status("正在初始化存储…"):
+        result = initialise(settings, node_region=region)
+    if not result.created:
+        console.print("存储已存在，已应用待执行的迁移。")
+        return
+    console.print(f"已创建存储（{settings.data_dir}），载入行政区划 {result.regions_added} 条。")
+    if result.admin_password:
+        console.print(f"平台管理员 admin 的初始密码：[bold]{result.admin_password}[/bold]（仅显示这一次）")
+
+
+@app.command()
+@reports_problems
+def demo(
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="存储中已有部门时不做任何改动")] = False,
+) -> None:
+    """创建演示地区（焦作市）：部门、各角色的用户、应用系统及其访问凭证，并打印演示账号。"""
+    from sqlalchemy import func, select
+
+    from govdata.bootstrap import initialise
+    from govdata.demo import REGION, create_demo, write_logins
+    from govdata.orgs.models import Department
+
+    settings = get_settings()
+    logins_path = settings.data_dir / LOGINS_FILE
+    with console.status("正在准备存储…"):
+        result = initialise(settings, node_region=REGION)
+    with cli_session() as session:
+        if session.scalar(select(func.count()).select_from(Department)):
+            if not if_empty:
+                console.print("[red]错误：[/red]存储中已有部门，演示数据只能在新存储中创建。")
+                raise typer.Exit(2)
+            if logins_path.exists():
+                console.print(logins_path.read_text(encoding="utf-8"))
+            return
+        with console.status("正在创建演示地区…"):
+            logins, token = create_demo(session)
+    console.print(write_logins(logins_path, result.admin_password, logins, token))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="监听地址")] = None,
+    port: Annotated[int | None, typer.Option(help="端口")] = None,
+) -> None:
+    """启动平台（网页与 API）。"""
+    import uvicorn
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    console.print(f"GovData Hub 已启动：http://{host}:{port}/ （API 文档 /docs）")
+    uvicorn.run("govdata.app:create_app", factory=True, host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    app()

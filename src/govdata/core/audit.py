@@ -1,0 +1,180 @@
+"""The audit trail (SEC-3): every state change appends an event, chained with SM3.
+
+Each event's ``hash`` is SM3 over the previous event's hash and the event's canonical JSON, so
+changing, inserting or deleting any stored event breaks the chain from that point on. A one-row
+head (``audit_head``) records the last sequence number and hash: appending first *updates* the head
+(taking the write lock on SQLite, the row lock on PostgreSQL), so concurrent writers queue instead
+of forking the chain, and deleting events at the end is detected because the head no longer
+matches. Events are written in the caller's transaction: a change and its event commit together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from govdata.core.auth import Actor
+from govdata.core.db import Base, UTCDateTime, utcnow
+
+GENESIS = "0" * 64
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    roles: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    system_id: Mapped[int | None] = mapped_column(Integer)
+    end_user: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(100), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(128))
+    purpose: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    def canonical(self) -> str:
+        """The exact text the hash covers (stable key order, no whitespace, UTF-8 kept)."""
+        body = {
+            "seq": self.seq,
+            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
+            "actor_kind": self.actor_kind,
+            "actor": self.actor,
+            "user_id": self.user_id,
+            "roles": self.roles,
+            "department_id": self.department_id,
+            "system_id": self.system_id,
+            "end_user": self.end_user,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "purpose": self.purpose,
+            "source": self.source,
+            "details": self.details,
+        }
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+    def compute_hash(self, prev_hash: str) -> str:
+        return sm3(prev_hash + self.canonical())
+
+
+class AuditHead(Base):
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    hash: Mapped[str] = mapped_column(String(64), default=GENESIS)
+
+
+def sm3(text: str) -> str:
+    return hashlib.new("sm3", text.encode("utf-8")).hexdigest()
+
+
+def _details_text(details: dict[str, Any] | None) -> str:
+    return json.dumps(details or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: object | None = None,
+    *,
+    purpose: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the chain inside the caller's transaction."""
+    row = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one_or_none()
+    if row is None:  # first event of a fresh store
+        session.add(AuditHead(id=1, seq=1, hash=GENESIS))
+        session.flush()
+        seq, prev = 1, GENESIS
+    else:
+        seq, prev = row
+    event = AuditEvent(
+        seq=seq,
+        occurred_at=utcnow(),
+        actor_kind=actor.kind,
+        actor=actor.name,
+        user_id=actor.user_id,
+        roles=",".join(sorted(actor.roles)),
+        department_id=actor.department_id,
+        system_id=actor.system_id,
+        end_user=actor.end_user,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        purpose=purpose,
+        source=actor.source,
+        details=_details_text(details),
+    )
+    event.hash = event.compute_hash(prev)
+    event.prev_hash = prev
+    session.add(event)
+    session.flush()
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
+    return event
+
+
+@dataclass
+class Verification:
+    ok: bool
+    checked: int
+    first_broken: dict[str, Any] | None
+
+
+def verify_chain(session: Session, *, batch_size: int = 5000) -> Verification:
+    """Recompute the chain from the first event; name the first event that does not fit."""
+    prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+    for event in session.scalars(stmt):
+        broken = None
+        if event.seq != expected_seq:
+            broken = f"序号不连续：应为 {expected_seq}，实为 {event.seq}（有事件被删除或插入）"
+        elif event.prev_hash != prev:
+            broken = "前序哈希与上一事件不符（上一事件被删除或替换）"
+        elif event.compute_hash(prev) != event.hash:
+            broken = "内容与哈希不符（事件被篡改）"
+        if broken:
+            session.expunge_all()
+            return Verification(
+                False, checked, {"id": event.seq, "at": event.occurred_at.isoformat(), "reason": broken}
+            )
+        prev = event.hash
+        expected_seq += 1
+        checked += 1
+    session.expunge_all()
+    head = session.get(AuditHead, 1)
+    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+    if head_seq != checked or head_hash != prev:
+        return Verification(
+            False,
+            checked,
+            {
+                "id": checked + 1,
+                "at": None,
+                "reason": f"链尾不符：记录的最后事件为第 {head_seq} 号，实际只有 {checked} 个有效事件（链尾事件被删除）",
+            },
+        )
+    return Verification(True, checked, None)

@@ -1,0 +1,244 @@
+"""Who is calling, what they may do (SEC-2, SEC-6).
+
+The shape follows Polar: each capability declares its permissions once (in its ``auth.py``) and
+names them in route signatures as typed dependencies::
+
+    DepartmentsWrite = Annotated[Actor, Depends(Authenticator(DEPARTMENT_CREATE))]
+
+The dependency rejects an anonymous caller with 401 and a caller without the permission with 403
+before any object is loaded. Services check again with :func:`require`, so the CLI and the web
+pages, which call services directly, get the same rules. Object scope (own department, grants) is a
+service concern on top of the permission.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Literal
+from urllib.parse import unquote
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from govdata.core.errors import NotAuthenticated, PermissionDenied
+
+
+class Role(StrEnum):
+    """SPEC §0 personas."""
+
+    authority = "authority"
+    dept_officer = "dept_officer"
+    dept_head = "dept_head"
+    app = "app"
+    dept_user = "dept_user"
+    auditor = "auditor"
+    public = "public"
+    admin = "admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.authority: "数据资源主管部门",
+    Role.dept_officer: "部门目录管理员",
+    Role.dept_head: "部门负责人",
+    Role.app: "应用系统",
+    Role.dept_user: "部门数据用户",
+    Role.auditor: "审计员",
+    Role.public: "社会公众",
+    Role.admin: "平台管理员",
+}
+
+# Roles of department staff: every internal user may search the internal catalog etc.
+INTERNAL_ROLES = frozenset({Role.authority, Role.dept_officer, Role.dept_head, Role.dept_user})
+
+
+@dataclass(frozen=True)
+class Permission:
+    """A named right held by some roles. ``writes`` marks rights that change state."""
+
+    name: str
+    roles: frozenset[Role]
+    label: str
+    writes: bool = True
+
+    def __post_init__(self) -> None:
+        if self.writes and Role.auditor in self.roles:
+            raise ValueError(f"{self.name}: an auditor reads and never writes")
+        REGISTRY[self.name] = self
+
+
+REGISTRY: dict[str, Permission] = {}
+
+
+def permission(
+    name: str, roles: set[Role] | frozenset[Role], label: str, *, writes: bool = True
+) -> Permission:
+    return Permission(name, frozenset(roles), label, writes)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of a use case: a user, an application system, or nobody."""
+
+    kind: Literal["user", "system", "anonymous"]
+    roles: frozenset[Role] = frozenset()
+    user_id: int | None = None
+    username: str | None = None
+    display_name: str | None = None
+    department_id: int | None = None
+    system_id: int | None = None
+    end_user: str | None = None
+    source: str | None = None
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind != "anonymous"
+
+    def has(self, perm: Permission) -> bool:
+        return bool(self.roles & perm.roles)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles & set(roles))
+
+    @property
+    def name(self) -> str:
+        if self.kind == "system":
+            return f"system:{self.system_id}"
+        return self.username or "anonymous"
+
+
+ANONYMOUS = Actor(kind="anonymous")
+SYSTEM_ACTOR = Actor(kind="user", roles=frozenset({Role.admin}), username="govdata", display_name="系统")
+"""The platform itself (migrations, scheduled sweeps, the demo): audited under this name."""
+
+
+def require(actor: Actor, perm: Permission) -> None:
+    """Raise 401 for an anonymous caller, 403 for one without ``perm``."""
+    if not actor.is_authenticated:
+        raise NotAuthenticated()
+    if not actor.has(perm):
+        raise PermissionDenied(f"当前账号无权执行此操作：{perm.label}。", permission=perm.name)
+
+
+# --- passwords and tokens -------------------------------------------------------------------
+
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+def new_token(prefix: str) -> tuple[str, str]:
+    """A random bearer token and the digest to store. Tokens carry 256 bits, so SHA-256 suffices."""
+    token = f"{prefix}_{secrets.token_urlsafe(32)}"
+    return token, token_digest(token)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- request dependencies ---------------------------------------------------------------------
+
+TokenResolver = Callable[[Session, str, str | None], Actor | None]
+"""Looks a bearer token up; installed on ``app.state.resolve_token`` by the app factory."""
+
+SESSION_COOKIE = "govdata_session"
+
+
+def get_session(request: Request):
+    """One unit of work per request: committed after the route returns, rolled back on error."""
+    session: Session = request.app.state.sessionmaker()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def current_actor(request: Request, session: DbSession) -> Actor:
+    """The caller, resolved once per request (cached on ``request.state``)."""
+    cached = getattr(request.state, "actor", None)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    actor = ANONYMOUS
+    if token:
+        # The end user on whose behalf a system calls (X-Road's userId); percent-encoded UTF-8.
+        end_user = unquote(request.headers.get("x-end-user", "")) or None
+        resolved = request.app.state.resolve_token(session, token, end_user)
+        if resolved is None:
+            if request.headers.get("authorization"):
+                raise NotAuthenticated("访问令牌无效、已过期或已被吊销。", slug="invalid-token")
+        else:
+            actor = resolved
+    actor = dataclasses.replace(actor, source=client_address(request))
+    request.state.actor = actor
+    return actor
+
+
+class Authenticator:
+    """A route dependency: authenticates the caller and checks one permission.
+
+    ``Authenticator(None)`` admits anonymous callers too (public pages, the public portal); it is
+    still an explicit declaration that the route was considered, which the route-walking test checks.
+    """
+
+    def __init__(self, perm: Permission | None, *, allow_anonymous: bool = False) -> None:
+        self.permission = perm
+        self.allow_anonymous = allow_anonymous or perm is None
+
+    def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if self.permission is None:
+            return actor
+        if not actor.is_authenticated:
+            if self.allow_anonymous:
+                return actor
+            raise NotAuthenticated()
+        require(actor, self.permission)
+        return actor
+
+
+def authenticated(perm: Permission) -> object:
+    """``Annotated`` metadata for a route parameter: ``actor: Annotated[Actor, authenticated(P)]``."""
+    return Depends(Authenticator(perm))
+
+
+AnyActor = Annotated[Actor, Depends(Authenticator(None))]

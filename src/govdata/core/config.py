@@ -1,0 +1,64 @@
+"""Configuration from ``GOVDATA_*`` environment variables (NF-6).
+
+Every setting has a safe default so that ``make run`` works on a fresh machine; production sets
+``GOVDATA_DATABASE_URL`` and ``GOVDATA_STORE_URL`` to PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVDATA_", extra="ignore")
+
+    data_dir: Path = Path("./var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL of the metadata database; default: SQLite in data_dir"
+    )
+    store_url: str | None = Field(
+        default=None, description="URL of the data store: duckdb:///path or postgresql://…; default: DuckDB"
+    )
+    admin_password: str | None = None
+    secret_key: str | None = Field(default=None, description="signs web sessions; default: kept in data_dir")
+    token_ttl_minutes: int = 8 * 60
+    login_max_failures: int = 5
+    login_lock_minutes: int = 15
+    policy_file: Path | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'govdata.sqlite3').resolve()}"
+
+    def resolved_store_url(self) -> str:
+        if self.store_url:
+            return self.store_url
+        return f"duckdb:///{(self.data_dir / 'data.duckdb').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The secret for signing; generated once and kept (mode 0600) in the data directory."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

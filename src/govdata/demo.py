@@ -1,0 +1,161 @@
+"""The demo region (焦作市, 410800, in 河南省): its data authority, departments, users for every role
+and one application system with a credential. Names and codes are realistic but invented; the
+统一社会信用代码 are made with valid GB 32100 check characters."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from govdata.core.auth import SYSTEM_ACTOR, Role
+from govdata.core.ids import ric_check_digit, uscc_make
+from govdata.orgs import service as orgs
+from govdata.orgs.models import IdentityKind, OrgType
+from govdata.orgs.schemas import CredentialIn, DepartmentIn, SystemIn, UserIn
+
+REGION = "410800"
+DEMO_PASSWORD = "Jiaozuo@2026"
+
+# (code, name, short name, principal head, organisation type, region)
+DEPARTMENTS = [
+    ("001", "焦作市大数据管理局", "市大数据局", "王建国", OrgType.government, REGION),
+    ("002", "焦作市公安局", "市公安局", "赵永刚", OrgType.government, REGION),
+    ("003", "焦作市市场监督管理局", "市市场监管局", "钱立新", OrgType.government, REGION),
+    ("004", "焦作市人力资源和社会保障局", "市人社局", "孙卫东", OrgType.government, REGION),
+    ("005", "焦作市民政局", "市民政局", "李秀英", OrgType.government, REGION),
+    ("006", "焦作市卫生健康委员会", "市卫健委", "周海燕", OrgType.government, REGION),
+    ("007", "焦作市自然资源和规划局", "市自然资源局", "吴志强", OrgType.government, REGION),
+    ("008", "焦作市住房和城乡建设局", "市住建局", "郑国华", OrgType.government, REGION),
+    ("009", "焦作市教育局", "市教育局", "冯丽娟", OrgType.government, REGION),
+    ("010", "焦作市医疗保障局", "市医保局", "陈建军", OrgType.government, REGION),
+    ("011", "焦作市住房公积金管理中心", "市公积金中心", "褚红梅", OrgType.public_institution, REGION),
+    ("012", "焦作市生态环境局", "市生态环境局", "卫东升", OrgType.government, REGION),
+    ("013", "焦作市交通运输局", "市交通运输局", "蒋文博", OrgType.government, REGION),
+    ("014", "修武县公安局", "修武县公安局", "沈国栋", OrgType.government, "410821"),
+]
+
+# (username, display name, department code, roles)
+USERS = [
+    ("dsj_officer", "李明", "001", [Role.authority]),
+    ("auditor", "孙燕", "001", [Role.auditor]),
+    ("ga_officer", "张丽", "002", [Role.dept_officer]),
+    ("ga_head", "赵永刚", "002", [Role.dept_head]),
+    ("scjg_officer", "周敏", "003", [Role.dept_officer]),
+    ("rs_officer", "刘洋", "004", [Role.dept_officer]),
+    ("rs_user", "陈静", "004", [Role.dept_user]),
+    ("rs_head", "孙卫东", "004", [Role.dept_head]),
+    ("wj_user", "吴磊", "006", [Role.dept_user]),
+]
+
+APP_SYSTEM = ("004", "养老保险待遇资格认证系统", "市人社局业务系统，调用人口基础信息比对验证服务")
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+    display_name: str
+    roles: str
+    department: str
+
+
+def demo_uscc(index: int, region: str = REGION) -> str:
+    # 1 = 机构编制 (registration authority), 1 = 机关 (category); organisation code "MB" + 6 digits.
+    return uscc_make("1", "1", region, f"MB{17_3000 + index * 137:06d}")
+
+
+def demo_citizen_id() -> str:
+    first17 = "41080219850312" + "247"
+    return first17 + ric_check_digit(first17)
+
+
+def create_demo(session: Session) -> tuple[list[DemoLogin], str]:
+    """Create the demo region in an initialised store. Returns the logins and the system token."""
+    actor = SYSTEM_ACTOR
+    departments = {}
+    for index, (code, name, short, head, org_type, region) in enumerate(DEPARTMENTS):
+        parent = departments.get("002") if code == "014" else None
+        departments[code] = orgs.create_department(
+            session,
+            actor,
+            DepartmentIn(
+                name=name,
+                short_name=short,
+                uscc=demo_uscc(index, region),
+                region_code=region,
+                parent_id=parent.id if parent else None,
+                is_authority=code == "001",
+                org_type=org_type,
+                principal_head=head,
+                code=code,
+            ),
+        )
+    logins: list[DemoLogin] = []
+    for username, display, dept_code, roles in USERS:
+        department = departments[dept_code]
+        orgs.create_user(
+            session,
+            actor,
+            UserIn(
+                username=username,
+                password=DEMO_PASSWORD,
+                display_name=display,
+                department_id=department.id,
+                roles=roles,
+            ),
+        )
+        logins.append(DemoLogin(username, DEMO_PASSWORD, display, _labels(roles), department.name))
+    orgs.create_user(
+        session,
+        actor,
+        UserIn(
+            username="citizen",
+            password=DEMO_PASSWORD,
+            display_name="郑华",
+            roles=[Role.public],
+            identity_kind=IdentityKind.natural_person,
+            identity_number=demo_citizen_id(),
+        ),
+    )
+    logins.append(DemoLogin("citizen", DEMO_PASSWORD, "郑华", _labels([Role.public]), "（社会公众）"))
+    dept_code, name, description = APP_SYSTEM
+    system = orgs.create_system(
+        session, actor, departments[dept_code].id, SystemIn(name=name, description=description)
+    )
+    _, token = orgs.issue_credential(session, actor, system.id, CredentialIn(expires_in_days=365))
+    return logins, token
+
+
+def _labels(roles: list[Role]) -> str:
+    from govdata.core.auth import ROLE_LABELS
+
+    return "、".join(ROLE_LABELS[r] for r in roles)
+
+
+def write_logins(path: Path, admin_password: str | None, logins: list[DemoLogin], token: str) -> str:
+    """The demo logins as text, also kept (mode 0600) in the data directory for later starts."""
+    lines = [
+        "演示账号（仅用于演示，请勿在生产环境使用）：",
+        f"  {'用户名':<14}{'密码':<16}{'姓名':<8}角色 · 部门",
+    ]
+    if admin_password:
+        lines.append(
+            f"  {'admin':<16}{admin_password:<18}平台管理员 · GOVDATA_ADMIN_PASSWORD 未设置，已随机生成"
+        )
+    else:
+        lines.append(f"  {'admin':<16}{'(GOVDATA_ADMIN_PASSWORD)':<18}平台管理员")
+    for login in logins:
+        lines.append(
+            f"  {login.username:<16}{login.password:<18}{login.display_name} · {login.roles} · {login.department}"
+        )
+    lines.append(f"应用系统“{APP_SYSTEM[1]}”（市人社局）的访问令牌：")
+    lines.append(f"  {token}")
+    text = "\n".join(lines) + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    os.chmod(path, 0o600)
+    path.write_text(text, encoding="utf-8")
+    return text

@@ -1,0 +1,489 @@
+"""Use cases of organisations and identity. Each takes the session and the caller, checks the
+caller's right (again: routes check first), changes state and appends an audit event."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from govdata.core import audit
+from govdata.core.auth import (
+    Actor,
+    Role,
+    hash_password,
+    new_token,
+    password_needs_rehash,
+    require,
+    token_digest,
+    verify_password,
+)
+from govdata.core.config import Settings
+from govdata.core.db import utcnow
+from govdata.core.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    field_error,
+)
+from govdata.core.ids import ric_problem, uscc_problem
+from govdata.orgs.auth import (
+    DEPARTMENT_MANAGE,
+    DEPARTMENT_READ,
+    SYSTEM_MANAGE,
+    SYSTEM_READ,
+    USER_MANAGE,
+    USER_READ,
+)
+from govdata.orgs.models import (
+    AccessToken,
+    ApplicationSystem,
+    Department,
+    IdentityKind,
+    Region,
+    SystemCredential,
+    User,
+    UserRole,
+)
+from govdata.orgs.schemas import CredentialIn, DepartmentIn, SystemIn, UserIn, UserPatch
+
+USER_TOKEN_PREFIX = "gdu"
+SYSTEM_TOKEN_PREFIX = "gds"
+_DUMMY_HASH = hash_password("timing-equaliser")
+_CHINA = ZoneInfo("Asia/Shanghai")
+
+# --- authentication ---------------------------------------------------------------------------
+
+
+def authenticate(session: Session, settings: Settings, username: str, password: str, source: str | None):
+    """Check a password and issue a session token (SEC-6).
+
+    Five failures lock the account for 15 minutes (configurable). Failures are committed even
+    though the login fails, otherwise the counter would roll back with the request.
+    """
+    now = utcnow()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        verify_password(_DUMMY_HASH, password)  # same cost as a real check: no user enumeration
+        raise NotAuthenticated("用户名或密码错误。", slug="invalid-credentials")
+    actor = actor_for_user(user, source=source)
+    if user.locked_until and user.locked_until > now:
+        raise NotAuthenticated(
+            f"连续登录失败次数过多，账号已锁定，请于 {_local(user.locked_until)} 后再试。",
+            slug="account-locked",
+            headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)},
+        )
+    if not verify_password(user.password_hash, password):
+        user.failed_logins += 1
+        locked = user.failed_logins >= settings.login_max_failures
+        if locked:
+            user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+            user.failed_logins = 0
+        audit.record(
+            session,
+            actor,
+            "auth.account_locked" if locked else "auth.login_failed",
+            "user",
+            user.id,
+            details={"locked_until": user.locked_until.isoformat() if locked else None},
+        )
+        session.commit()
+        if locked:
+            raise NotAuthenticated(
+                f"连续 {settings.login_max_failures} 次登录失败，账号已锁定 {settings.login_lock_minutes} 分钟。",
+                slug="account-locked",
+                headers={"Retry-After": str(settings.login_lock_minutes * 60)},
+            )
+        raise NotAuthenticated("用户名或密码错误。", slug="invalid-credentials")
+    if not user.active:
+        raise NotAuthenticated("账号已停用，请联系平台管理员。", slug="account-disabled")
+    if password_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    token, digest = new_token(USER_TOKEN_PREFIX)
+    expires_at = now + timedelta(minutes=settings.token_ttl_minutes)
+    session.add(AccessToken(user_id=user.id, digest=digest, expires_at=expires_at))
+    audit.record(session, actor, "auth.login", "user", user.id)
+    return token, expires_at
+
+
+def logout(session: Session, actor: Actor, token: str) -> None:
+    row = session.scalar(select(AccessToken).where(AccessToken.digest == token_digest(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = utcnow()
+        audit.record(session, actor, "auth.logout", "user", row.user_id)
+
+
+def actor_for_user(user: User, *, source: str | None = None) -> Actor:
+    return Actor(
+        kind="user",
+        roles=frozenset(Role(r) for r in user.roles),
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        department_id=user.department_id,
+        source=source,
+    )
+
+
+def resolve_token(session: Session, token: str, end_user: str | None = None) -> Actor | None:
+    """The actor behind a bearer token, or None when it is unknown, expired or revoked."""
+    now = utcnow()
+    digest = token_digest(token)
+    if token.startswith(SYSTEM_TOKEN_PREFIX + "_"):
+        cred = session.scalar(select(SystemCredential).where(SystemCredential.digest == digest))
+        if cred is None or cred.revoked_at or cred.expires_at <= now or not cred.system.active:
+            return None
+        if cred.last_used_at is None or now - cred.last_used_at > timedelta(minutes=1):
+            cred.last_used_at = now
+        return Actor(
+            kind="system",
+            roles=frozenset({Role.app}),
+            department_id=cred.system.department_id,
+            system_id=cred.system_id,
+            display_name=cred.system.name,
+            end_user=(end_user or None) and end_user[:200],
+        )
+    row = session.execute(
+        select(AccessToken, User)
+        .join(User, User.id == AccessToken.user_id)
+        .where(AccessToken.digest == digest)
+    ).one_or_none()
+    if row is None:
+        return None
+    access, user = row
+    if access.revoked_at or access.expires_at <= now or not user.active:
+        return None
+    return actor_for_user(user)
+
+
+def me(session: Session, actor: Actor) -> dict:
+    department = session.get(Department, actor.department_id) if actor.department_id else None
+    return {
+        "id": actor.user_id,
+        "username": actor.username,
+        "display_name": actor.display_name,
+        "department_id": actor.department_id,
+        "department_name": department.name if department else None,
+        "roles": sorted(actor.roles),
+        "kind": actor.kind,
+        "system_id": actor.system_id,
+    }
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+# --- departments ------------------------------------------------------------------------------
+
+
+def list_departments(
+    session: Session, actor: Actor, *, limit: int, offset: int
+) -> tuple[list[Department], int]:
+    require(actor, DEPARTMENT_READ)
+    total = session.scalar(select(func.count()).select_from(Department))
+    items = session.scalars(select(Department).order_by(Department.id).limit(limit).offset(offset)).all()
+    return list(items), total or 0
+
+
+def get_department(session: Session, actor: Actor, department_id: int) -> Department:
+    require(actor, DEPARTMENT_READ)
+    department = session.get(Department, department_id)
+    if department is None:
+        raise NotFound(f"部门 {department_id} 不存在。")
+    return department
+
+
+def create_department(session: Session, actor: Actor, data: DepartmentIn) -> Department:
+    require(actor, DEPARTMENT_MANAGE)
+    uscc = data.uscc.strip().upper()
+    if problem := uscc_problem(uscc):
+        raise field_error("uscc", f"统一社会信用代码无效：{problem}")
+    region = session.get(Region, data.region_code)
+    if region is None:
+        raise field_error("region_code", f"行政区划代码 {data.region_code} 不存在（GB/T 2260）。")
+    if not region.active:
+        raise field_error("region_code", f"行政区划代码 {data.region_code}（{region.name}）已撤销。")
+    if data.parent_id is not None and session.get(Department, data.parent_id) is None:
+        raise field_error("parent_id", f"上级部门 {data.parent_id} 不存在。")
+    if session.scalar(select(Department.id).where(Department.uscc == uscc)):
+        raise Conflict(f"统一社会信用代码 {uscc} 已被其他部门使用。", slug="duplicate-uscc")
+    if data.code and session.scalar(select(Department.id).where(Department.code == data.code)):
+        raise Conflict(f"部门编码 {data.code} 已被使用。", slug="duplicate-department-code")
+    if data.is_authority and session.scalar(
+        select(Department.id).where(Department.is_authority, Department.region_code == data.region_code)
+    ):
+        raise Conflict("本地区已有数据资源主管部门。", slug="authority-exists")
+    department = Department(**{**data.model_dump(), "uscc": uscc})
+    session.add(department)
+    session.flush()
+    audit.record(
+        session, actor, "orgs.department.created", "department", department.id, details={"name": data.name}
+    )
+    return department
+
+
+# --- users ------------------------------------------------------------------------------------
+
+DEPARTMENT_ROLES = {Role.authority, Role.dept_officer, Role.dept_head, Role.dept_user}
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 10:
+        raise field_error("password", "密码至少 10 位。")
+    kinds = sum(
+        [
+            any(c.isdigit() for c in password),
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(not c.isalnum() for c in password),
+        ]
+    )
+    if kinds < 3:
+        raise field_error("password", "密码须包含大写字母、小写字母、数字、符号中的至少三类。")
+
+
+def _check_roles(session: Session, roles: set[Role], department_id: int | None) -> None:
+    if Role.app in roles:
+        raise field_error("roles", "“应用系统”角色属于应用系统的访问凭证，不能授予用户。")
+    if Role.public in roles:
+        if roles != {Role.public}:
+            raise field_error("roles", "社会公众账号不能兼有其他角色。")
+        if department_id is not None:
+            raise field_error("department_id", "社会公众账号不属于任何部门。")
+    if roles & DEPARTMENT_ROLES and department_id is None:
+        raise field_error("department_id", "部门角色的用户必须属于一个部门。")
+    if department_id is not None:
+        department = session.get(Department, department_id)
+        if department is None:
+            raise field_error("department_id", f"部门 {department_id} 不存在。")
+        if Role.authority in roles and not department.is_authority:
+            raise field_error("roles", f"“{department.name}”不是数据资源主管部门，不能授予主管部门角色。")
+
+
+def _check_identity(data: UserIn) -> str | None:
+    if Role.public not in data.roles:
+        if data.identity_kind or data.identity_number:
+            raise field_error("identity_number", "只有社会公众账号登记身份号码。")
+        return None
+    if not data.identity_kind or not data.identity_number:
+        raise field_error("identity_number", "社会公众账号须登记主体类型及公民身份号码或统一社会信用代码。")
+    number = data.identity_number.strip().upper()
+    if data.identity_kind == IdentityKind.natural_person:
+        if problem := ric_problem(number):
+            raise field_error("identity_number", f"公民身份号码无效：{problem}")
+    elif problem := uscc_problem(number):
+        raise field_error("identity_number", f"统一社会信用代码无效：{problem}")
+    return number
+
+
+def list_users(
+    session: Session, actor: Actor, *, limit: int, offset: int, department_id: int | None = None
+) -> tuple[list[User], int]:
+    require(actor, USER_READ)
+    stmt = select(User)
+    if department_id is not None:
+        stmt = stmt.where(User.department_id == department_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = session.scalars(stmt.order_by(User.id).limit(limit).offset(offset)).all()
+    return list(items), total or 0
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    require(actor, USER_READ)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"用户 {user_id} 不存在。")
+    return user
+
+
+def create_user(session: Session, actor: Actor, data: UserIn) -> User:
+    require(actor, USER_MANAGE)
+    roles = set(data.roles)
+    _check_roles(session, roles, data.department_id)
+    identity_number = _check_identity(data)
+    check_password_strength(data.password)
+    if session.scalar(select(User.id).where(User.username == data.username)):
+        raise Conflict(f"登录名 {data.username} 已存在。", slug="duplicate-username")
+    if identity_number and session.scalar(select(User.id).where(User.identity_number == identity_number)):
+        raise Conflict("该身份号码已注册账号。", slug="duplicate-identity")
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        password_hash=hash_password(data.password),
+        department_id=data.department_id,
+        identity_kind=data.identity_kind,
+        identity_number=identity_number,
+        role_rows=[UserRole(role=r) for r in sorted(roles)],
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent request took the name
+        raise Conflict(f"登录名 {data.username} 已存在。", slug="duplicate-username") from exc
+    audit.record(
+        session,
+        actor,
+        "orgs.user.created",
+        "user",
+        user.id,
+        details={"username": user.username, "roles": sorted(roles), "department_id": user.department_id},
+    )
+    return user
+
+
+def update_user(session: Session, actor: Actor, user_id: int, patch: UserPatch) -> User:
+    require(actor, USER_MANAGE)
+    user = get_user(session, actor, user_id)
+    changes: dict = {}
+    if patch.display_name is not None:
+        user.display_name = patch.display_name
+        changes["display_name"] = patch.display_name
+    if patch.roles is not None:
+        roles = set(patch.roles)
+        _check_roles(session, roles, user.department_id)
+        if user.id == actor.user_id and Role.admin not in roles:
+            raise Conflict("不能移除自己的平台管理员角色。", slug="self-demotion")
+        user.role_rows = [UserRole(role=r) for r in sorted(roles)]
+        changes["roles"] = sorted(roles)
+    if patch.active is not None:
+        if user.id == actor.user_id and not patch.active:
+            raise Conflict("不能停用自己的账号。", slug="self-deactivation")
+        user.active = patch.active
+        changes["active"] = patch.active
+        if not patch.active:
+            _revoke_user_tokens(session, user.id)
+    if patch.password is not None:
+        check_password_strength(patch.password)
+        user.password_hash = hash_password(patch.password)
+        user.failed_logins = 0
+        user.locked_until = None
+        _revoke_user_tokens(session, user.id)
+        changes["password"] = "reset"
+    if not changes:
+        raise InvalidInput("没有要修改的内容。")
+    session.flush()
+    audit.record(session, actor, "orgs.user.updated", "user", user.id, details=changes)
+    return user
+
+
+def _revoke_user_tokens(session: Session, user_id: int) -> None:
+    now = utcnow()
+    for row in session.scalars(
+        select(AccessToken).where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+    ):
+        row.revoked_at = now
+
+
+# --- application systems and credentials -------------------------------------------------------
+
+
+def _check_department_scope(actor: Actor, department_id: int, what: str) -> None:
+    """Department officers act only for their own department; the admin for any."""
+    if Role.admin in actor.roles or (Role.authority in actor.roles and what == "read"):
+        return
+    if actor.department_id != department_id:
+        raise PermissionDenied("只能管理本部门的应用系统。")
+
+
+def list_systems(session: Session, actor: Actor, department_id: int) -> list[ApplicationSystem]:
+    require(actor, SYSTEM_READ)
+    get_department(session, actor, department_id)
+    _check_department_scope(actor, department_id, "read")
+    return list(
+        session.scalars(
+            select(ApplicationSystem)
+            .where(ApplicationSystem.department_id == department_id)
+            .order_by(ApplicationSystem.id)
+        )
+    )
+
+
+def create_system(session: Session, actor: Actor, department_id: int, data: SystemIn) -> ApplicationSystem:
+    require(actor, SYSTEM_MANAGE)
+    _check_department_scope(actor, department_id, "write")
+    get_department(session, actor, department_id)
+    if session.scalar(
+        select(ApplicationSystem.id).where(
+            ApplicationSystem.department_id == department_id, ApplicationSystem.name == data.name
+        )
+    ):
+        raise Conflict(f"本部门已有名为“{data.name}”的应用系统。", slug="duplicate-system")
+    system = ApplicationSystem(department_id=department_id, name=data.name, description=data.description)
+    session.add(system)
+    session.flush()
+    audit.record(
+        session, actor, "orgs.system.created", "application_system", system.id, details={"name": data.name}
+    )
+    return system
+
+
+def get_system(session: Session, actor: Actor, system_id: int, *, write: bool = False) -> ApplicationSystem:
+    require(actor, SYSTEM_MANAGE if write else SYSTEM_READ)
+    system = session.get(ApplicationSystem, system_id)
+    if system is None:
+        raise NotFound(f"应用系统 {system_id} 不存在。")
+    _check_department_scope(actor, system.department_id, "write" if write else "read")
+    return system
+
+
+def issue_credential(
+    session: Session, actor: Actor, system_id: int, data: CredentialIn
+) -> tuple[SystemCredential, str]:
+    system = get_system(session, actor, system_id, write=True)
+    if not system.active:
+        raise Conflict("应用系统已停用，不能签发访问凭证。", slug="system-inactive")
+    token, digest = new_token(SYSTEM_TOKEN_PREFIX)
+    credential = SystemCredential(
+        system_id=system.id,
+        digest=digest,
+        hint=token[:10],
+        created_by=actor.name,
+        expires_at=utcnow() + timedelta(days=data.expires_in_days),
+    )
+    session.add(credential)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "orgs.credential.issued",
+        "system_credential",
+        credential.id,
+        details={
+            "system_id": system.id,
+            "hint": credential.hint,
+            "expires_at": credential.expires_at.isoformat(),
+        },
+    )
+    return credential, token
+
+
+def list_credentials(session: Session, actor: Actor, system_id: int) -> list[SystemCredential]:
+    system = get_system(session, actor, system_id)
+    return list(
+        session.scalars(
+            select(SystemCredential)
+            .where(SystemCredential.system_id == system.id)
+            .order_by(SystemCredential.id)
+        )
+    )
+
+
+def revoke_credential(session: Session, actor: Actor, system_id: int, credential_id: int) -> SystemCredential:
+    system = get_system(session, actor, system_id, write=True)
+    credential = session.get(SystemCredential, credential_id)
+    if credential is None or credential.system_id != system.id:
+        raise NotFound(f"访问凭证 {credential_id} 不存在。")
+    if credential.revoked_at is not None:
+        raise Conflict("该访问凭证已被吊销。", slug="already-revoked")
+    credential.revoked_at = utcnow()
+    audit.record(session, actor, "orgs.credential.revoked", "system_credential", credential.id)
+    return credential

@@ -1,0 +1,74 @@
+"""Shared pieces of the server-rendered pages (NF-5): templates, navigation by role, error pages.
+
+Pages call the same services as the API; a capability adds its menu entries with :func:`nav_item`,
+each tied to a permission, so a user sees only what they may open.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
+
+from govdata.core.auth import ROLE_LABELS, Actor, Permission, Role
+from govdata.core.errors import PermissionDenied, Problem
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    permission: Permission | None
+    order: int = 100
+
+
+NAV: list[NavItem] = []
+
+
+def nav_item(label: str, href: str, permission: Permission | None, order: int = 100) -> None:
+    if all(item.href != href for item in NAV):
+        NAV.append(NavItem(label, href, permission, order))
+        NAV.sort(key=lambda i: i.order)
+
+
+def nav_for(actor: Actor) -> list[NavItem]:
+    if not actor.is_authenticated:
+        return []
+    return [i for i in NAV if i.permission is None or actor.has(i.permission)]
+
+
+def role_labels(roles) -> list[str]:
+    return [ROLE_LABELS[Role(r)] for r in sorted(roles)]
+
+
+def render(request: Request, template: str, actor: Actor, status_code: int = 200, **context: Any) -> Response:
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "actor": actor,
+            "nav": nav_for(actor),
+            "path": request.url.path,
+            "role_labels": role_labels,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def render_error(request: Request, problem: Problem) -> Response:
+    actor = getattr(request.state, "actor", None) or Actor(kind="anonymous")
+    return render(request, "error.html", actor, status_code=problem.status, problem=problem)
+
+
+def check_same_origin(request: Request) -> None:
+    """Form posts from pages must come from this site (the session cookie is also SameSite=Lax)."""
+    origin = request.headers.get("origin")
+    if origin and origin.rstrip("/") != str(request.base_url).rstrip("/"):
+        raise PermissionDenied("请求来源不是本站页面。", slug="cross-origin")
