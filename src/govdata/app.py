@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govdata.core.config import Settings, get_settings
 from govdata.core.db import make_engine, make_sessionmaker
-from govdata.core.errors import PROBLEM_MEDIA_TYPE, InvalidInput, NotFound, Problem
+from govdata.core.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem, validation_problem
 from govdata.core.observability import Metrics, RequestLogMiddleware, configure_logging, log
 from govdata.orgs.service import resolve_token
 from govdata.web import render_error, templates
@@ -33,28 +33,6 @@ def _http_problem(exc: StarletteHTTPException) -> Problem:
     return problem
 
 
-# Validation messages of pydantic, in Chinese (the field is named by its location).
-_VALIDATION_MESSAGES = {
-    "missing": "必填",
-    "string_too_short": "太短",
-    "string_too_long": "太长",
-    "string_pattern_mismatch": "格式不正确",
-    "int_parsing": "应为整数",
-    "enum": "取值不在允许范围内",
-    "literal_error": "取值不在允许范围内",
-    "json_invalid": "不是有效的 JSON",
-    "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
-    "date_parsing": "应为日期（YYYY-MM-DD）",
-    "greater_than_equal": "太小",
-    "less_than_equal": "太大",
-    "too_short": "条目太少",
-    "bool_parsing": "应为布尔值",
-    "model_attributes_type": "应为对象",
-    "dict_type": "应为对象",
-    "list_type": "应为列表",
-}
-
-
 def _problem_response(request: Request, problem: Problem) -> Response:
     if _wants_html(request):
         return render_error(request, problem)
@@ -71,18 +49,6 @@ def _wants_html(request: Request) -> bool:
     if path.startswith("/api/") or path in ("/healthz", "/metrics"):
         return False
     return "text/html" in request.headers.get("accept", "")
-
-
-def _validation_problem(exc: RequestValidationError) -> InvalidInput:
-    errors = []
-    for error in exc.errors():
-        location = ".".join(
-            str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form")
-        )
-        message = _VALIDATION_MESSAGES.get(error.get("type", ""), error.get("msg", "无效"))
-        errors.append({"field": location or "body", "message": message, "type": error.get("type")})
-    summary = "；".join(f"{e['field']}：{e['message']}" for e in errors[:5])
-    return InvalidInput(f"请求参数有误：{summary}", errors=errors)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -111,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        return _problem_response(request, _validation_problem(exc))
+        return _problem_response(request, validation_problem(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -138,13 +104,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def prometheus_metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    from govdata.catalog.api import router as catalog_router
     from govdata.orgs.api import router as orgs_router
     from govdata.orgs.web import router as orgs_web
     from govdata.platform.api import router as platform_router
+    from govdata.platform.web import router as platform_web
 
     app.include_router(orgs_router)
     app.include_router(platform_router)
+    app.include_router(catalog_router)
     app.include_router(orgs_web)
+    app.include_router(platform_web)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.templates = templates
     return app

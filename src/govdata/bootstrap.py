@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from govdata.catalog.seed import seed_catalog
 from govdata.core import audit
 from govdata.core.auth import SYSTEM_ACTOR, Role
 from govdata.core.config import Settings
@@ -65,6 +66,7 @@ def initialise(settings: Settings, *, node_region: str | None = None) -> InitRes
             regions_added = (
                 seed_regions(session) if not session.scalar(select(func.count()).select_from(Region)) else 0
             )
+            seed_catalog(session)
             if node_region and session.scalar(select(func.count()).select_from(Node)) == 0:
                 create_node(session, node_region)
             if is_initialised(session):

@@ -311,28 +311,29 @@ def region_code_problem(value: str) -> str | None:
 # Vectorised DuckDB checks
 # --------------------------------------------------------------------------------------------
 #
-# Both expressions have the form
-#     CASE WHEN v IS NULL THEN NULL
-#          WHEN strlen(v) = 18 THEN core(v)              -- the common, already clean case
-#          ELSE core(trim(v, <whitespace>)) END
-# A valid value is 18 ASCII characters = 18 bytes after trimming, so a value that is already 18
-# bytes long is valid only if it needs no trimming: the (cheap) fast path is exact.
+# Both expressions work on
+#     t = CASE WHEN strlen(v) = 18 THEN v ELSE trim(v, <the _WHITESPACE characters>) END
+# (v = the column cast to VARCHAR). A valid value is 18 ASCII characters = 18 bytes after
+# trimming, so a value that is already 18 bytes long is valid only if it needs no trimming: the
+# cheap path is exact, and the 29-character trim (alone over twice the cost of the whole check) only runs on
+# values of another length. Every character test is an RE2 full match on ASCII classes (both
+# cases), so non-ASCII input can never pass, and nothing in the expressions can raise an error.
 #
-# ``core`` starts with an RE2 full match on the allowed characters (both cases), so nothing after
-# it ever sees non-ASCII input; TRY_CAST is used anyway so that no input can raise an error,
-# whatever order DuckDB evaluates the conjuncts in.
+# DuckDB only shares a repeated subexpression (common subexpression elimination) when it is not
+# inside a CASE branch or a non-first AND operand; the 公民身份号码 check digit is therefore the
+# first operand, where its 17 uses of TRY_CAST(...) are computed once.
 #
-# 公民身份号码 weighted sum (measured on 1M rows, 2 threads; see benchmarks/id_checks.py):
-# 17 x ascii(substr()) terms ~300 ms, list_transform/list_sum ~160+ ms, digit extraction by
-# n // 10^k % 10 ~150 ms, and the telescoped form below ~120 ms. With n the 17-digit number and
-# q_k = n // 10^k, digit d_k = q_k - 10 q_{k+1}, so
+# 公民身份号码 weighted sum, measured alone on 1M rows (2 threads): 17 x ascii(substr()) ~300 ms,
+# list_transform/list_sum ~160+ ms, digits by n // 10^k % 10 ~150 ms, the telescoped form below
+# ~120 ms. With n the 17-digit number and q_k = n // 10^k, digit d_k = q_k - 10 q_{k+1}, so
 #     sum_k d_k w_k = sum_k q_k (w_k - 10 w_{k-1})   (w_{-1} = 0)
 # which needs one division and one multiplication per digit and no modulo. Coefficients are
-# reduced mod 11 (non-negative), and the sum stays below 1.2e18, inside BIGINT.
+# reduced mod 11 (non-negative), and the sum stays below 1.2e18, inside BIGINT. The whole
+# expression runs at ~3M rows/s over read_csv() on 2 threads (benchmarks/id_checks.py).
 #
 # 统一社会信用代码: letters need a character -> value map. list_inner_product over
-# str_split() with a lookup list (~230 ms/1M) beat 17 x substr() with strpos (~420 ms) or a lookup
-# list (~320 ms) and translate() into two digit strings (~2 s).
+# str_split() with a lookup list (~230 ms/1M) beat 17 x substr() with strpos (~420 ms) or with a
+# lookup list (~320 ms), and translate() into two digit strings (~2 s).
 
 _WHITESPACE_SQL = " || ".join(f"chr({ord(c)})" for c in _WHITESPACE)
 
@@ -368,7 +369,8 @@ def _ric_sql(t: str) -> str:
         f"(substr('{RIC_CHECK_CHARS}', CAST(({total}) % 11 AS INTEGER) + 1, 1) = upper(substr({t}, 18, 1))"
         f" AND regexp_full_match({t}, '[0-9]{{17}}[0-9Xx]')"
         f" AND {birth} BETWEEN '{_RIC_MIN_YEAR}0101' AND strftime(current_date, '%Y%m%d')"
-        f" AND try_strptime({birth}, '%Y%m%d') IS NOT NULL)"
+        # "IS NULL OR": a NULL input must give NULL, not FALSE (IS NOT NULL is never NULL).
+        f" AND ({birth} IS NULL OR try_strptime({birth}, '%Y%m%d') IS NOT NULL))"
     )
 
 

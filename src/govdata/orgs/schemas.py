@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from govdata.core.auth import Role
+from govdata.core.errors import register_field_labels
 from govdata.core.schemas import OrmModel
 from govdata.orgs.models import IdentityKind, OrgType
 
@@ -113,3 +114,21 @@ class CredentialOut(OrmModel):
 
 class IssuedCredential(CredentialOut):
     token: str = Field(description="访问令牌，仅此一次显示")
+
+
+register_field_labels(
+    {
+        "name": "名称",
+        "uscc": "统一社会信用代码",
+        "region_code": "行政区划代码",
+        "parent_id": "上级部门",
+        "username": "登录名",
+        "password": "密码",
+        "display_name": "姓名",
+        "department_id": "所属部门",
+        "roles": "角色",
+        "identity_kind": "主体类型",
+        "identity_number": "身份号码",
+        "expires_in_days": "有效天数",
+    }
+)

@@ -1,0 +1,303 @@
+"""Input and output of the catalog (SPEC §15 resource payload; CAT-1, CAT-3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from govdata.catalog.enums import (
+    DataType,
+    EventKind,
+    Grade,
+    KeyKind,
+    LegalBasisKind,
+    OpenType,
+    ResourceFormat,
+    ShareMethod,
+    ShareMode,
+    ShareType,
+    UpdateCycle,
+)
+from govdata.core.errors import register_field_labels
+from govdata.core.schemas import OrmModel
+
+ITEM_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=ITEM_CODE_PATTERN, description="信息项代码（字母开头，字母数字下划线）")
+    name: str = Field(min_length=1, max_length=100, description="信息项名称")
+    data_type: DataType = Field(description="数据类型（目录的类型字母）")
+    length: int | None = Field(default=None, ge=1, le=100000, description="长度")
+    precision: int | None = Field(default=None, ge=0, le=30, description="精度")
+    required: bool = Field(default=False, description="是否必填")
+    key: bool = Field(default=False, description="是否关键标识")
+    key_kind: KeyKind | None = Field(default=None, description="关键标识类型；引用数据元时由数据元决定")
+    level: int = Field(default=1, ge=1, le=4, description="敏感级别 1–4")
+    code_list: list[str] | None = Field(default=None, max_length=2000, description="代码表取值")
+    pattern: str | None = Field(default=None, max_length=500, description="格式（正则表达式）")
+    minimum: float | None = Field(default=None, description="最小值")
+    maximum: float | None = Field(default=None, description="最大值")
+    element: str | None = Field(default=None, max_length=100, description="引用的数据元名称")
+    share_type: ShareType | None = Field(default=None, description="本信息项的共享类型（默认同资源）")
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class ResourceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=2, max_length=200, description="资源名称")
+    summary: str = Field(default="", max_length=4000, description="资源摘要")
+    classification: str = Field(max_length=32, pattern=r"^[1-3][0-9A-Za-z]*$", description="资源分类代码")
+    format: ResourceFormat = Field(description="资源格式")
+    share_type: ShareType = Field(description="共享类型")
+    share_conditions: str | None = Field(default=None, max_length=2000, description="共享条件")
+    legal_basis: str | None = Field(default=None, max_length=2000, description="共享依据")
+    legal_basis_kind: LegalBasisKind | None = Field(default=None, description="依据类别")
+    usage_requirements: str | None = Field(default=None, max_length=2000, description="使用要求")
+    share_modes: list[ShareMode] = Field(default_factory=list, description="服务方式")
+    share_methods: list[ShareMethod] = Field(default_factory=list, description="共享方式")
+    open_type: OpenType = Field(default=OpenType.none, description="开放类型")
+    open_conditions: str | None = Field(default=None, max_length=2000, description="开放条件")
+    update_cycle: UpdateCycle = Field(description="更新周期")
+    grade: Grade = Field(default=Grade.general, description="数据分级")
+    materials: list[str] = Field(default_factory=list, max_length=50, description="申请材料")
+    related_codes: list[str] = Field(default_factory=list, max_length=50, description="关联资源代码")
+    items: list[ItemIn] = Field(default_factory=list, max_length=1000, description="信息项")
+
+    @field_validator("materials", "related_codes")
+    @classmethod
+    def _strip_blank(cls, value: list[str]) -> list[str]:
+        return [v.strip() for v in value if v and v.strip()]
+
+
+class ResourcePatch(BaseModel):
+    """Any resource fields plus ``reason`` (required when revising a published resource)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    summary: str | None = None
+    classification: str | None = None
+    format: ResourceFormat | None = None
+    share_type: ShareType | None = None
+    share_conditions: str | None = None
+    legal_basis: str | None = None
+    legal_basis_kind: LegalBasisKind | None = None
+    usage_requirements: str | None = None
+    share_modes: list[ShareMode] | None = None
+    share_methods: list[ShareMethod] | None = None
+    open_type: OpenType | None = None
+    open_conditions: str | None = None
+    update_cycle: UpdateCycle | None = None
+    grade: Grade | None = None
+    materials: list[str] | None = None
+    related_codes: list[str] | None = None
+    items: list[ItemIn] | None = None
+    reason: str | None = Field(default=None, max_length=2000, description="修订原因")
+
+
+class ReturnIn(BaseModel):
+    comment: str = Field(min_length=1, max_length=4000, description="退回意见")
+
+
+class ItemOut(ItemIn):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ResourceOut(BaseModel):
+    """A resource as the catalog shows it, with the §15 fields and more."""
+
+    code: str
+    status: str
+    version: int
+    provider: str
+    provider_id: int
+    name: str
+    summary: str
+    classification: str
+    format: str
+    share_type: str
+    share_conditions: str | None = None
+    legal_basis: str | None = None
+    legal_basis_kind: str | None = None
+    usage_requirements: str | None = None
+    share_modes: list[str] = []
+    share_methods: list[str] = []
+    open_type: str
+    open_conditions: str | None = None
+    update_cycle: str
+    grade: str
+    materials: list[str] = []
+    related_codes: list[str] = []
+    items: list[dict[str, Any]] = []
+    published_version: int | None = None
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    revision: dict[str, Any] | None = Field(default=None, description="修订中的下一版本（状态、版本号）")
+    warnings: list[str] = []
+
+
+class ResourceSummary(BaseModel):
+    code: str
+    status: str
+    version: int
+    name: str
+    summary: str
+    provider: str
+    provider_id: int
+    classification: str
+    format: str
+    share_type: str
+    open_type: str
+    update_cycle: str
+    grade: str
+    updated_at: datetime
+    published_at: datetime | None
+
+
+class SearchOut(BaseModel):
+    items: list[ResourceSummary]
+    total: int
+    facets: dict[str, dict[str, int]]
+
+
+class VersionOut(BaseModel):
+    version: int
+    status: str
+    reason: str | None
+    diff: list[dict[str, Any]] | None
+    created_by: str
+    created_at: datetime
+    submitted_at: datetime | None
+    published_at: datetime | None
+    published_by: str | None
+    body: dict[str, Any]
+
+
+class LogEntryOut(OrmModel):
+    version: int
+    action: str
+    actor: str
+    comment: str | None
+    at: datetime
+
+
+class DataElementOut(OrmModel):
+    code: str
+    name: str
+    synonyms: list[str]
+    data_type: str
+    length: int | None
+    subject: str | None
+    key_kind: str | None
+    level: int
+    code_list: list[str] | None
+    description: str | None
+
+
+class ClassificationOut(OrmModel):
+    code: str
+    name: str
+    parent_code: str | None
+
+
+class ClassificationIn(BaseModel):
+    code: str = Field(
+        pattern=r"^3[0-9A-Za-z]{2,30}$|^[12][0-9]{3,30}$", description="分类代码（在上级代码后追加）"
+    )
+    name: str = Field(min_length=1, max_length=100, description="分类名称")
+
+
+class CatalogEventIn(BaseModel):
+    kind: EventKind = Field(description="事件类型")
+    title: str = Field(min_length=2, max_length=300, description="事件标题")
+    department_ids: list[int] = Field(min_length=1, description="涉及的部门")
+    date: dt.date = Field(description="事件发生日期")
+    resource_code: str | None = Field(default=None, max_length=64, description="涉及的资源代码")
+
+
+class UpdateTaskOut(BaseModel):
+    id: int
+    event_id: int
+    department_id: int
+    department_name: str
+    deadline: date
+    deadline_provisional: bool
+    status: str
+    overdue: bool
+    done_at: datetime | None = None
+    done_note: str | None = None
+
+
+class CatalogEventOut(BaseModel):
+    id: int
+    kind: str
+    title: str
+    date: dt.date
+    resource_code: str | None
+    tasks: list[UpdateTaskOut]
+
+
+class TaskDoneIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000, description="完成说明")
+
+
+class ResponsibilityOut(BaseModel):
+    department_id: int
+    department_name: str
+    resources: list[dict[str, Any]]
+
+
+class DuplicateOut(BaseModel):
+    element: str
+    subject: str | None
+    resources: list[dict[str, Any]]
+
+
+register_field_labels(
+    {
+        "code": "代码",
+        "summary": "摘要",
+        "classification": "资源分类",
+        "format": "资源格式",
+        "share_type": "共享类型",
+        "share_conditions": "共享条件",
+        "legal_basis": "共享依据",
+        "legal_basis_kind": "依据类别",
+        "usage_requirements": "使用要求",
+        "share_modes": "服务方式",
+        "share_methods": "共享方式",
+        "open_type": "开放类型",
+        "open_conditions": "开放条件",
+        "update_cycle": "更新周期",
+        "grade": "数据分级",
+        "materials": "申请材料",
+        "related_codes": "关联资源",
+        "items": "信息项",
+        "data_type": "数据类型",
+        "length": "长度",
+        "precision": "精度",
+        "required": "必填",
+        "key": "关键标识",
+        "key_kind": "关键标识类型",
+        "level": "敏感级别",
+        "code_list": "代码表",
+        "pattern": "格式",
+        "minimum": "最小值",
+        "maximum": "最大值",
+        "element": "数据元",
+        "reason": "修订原因",
+        "comment": "退回意见",
+        "kind": "事件类型",
+        "title": "标题",
+        "department_ids": "涉及部门",
+        "date": "日期",
+        "note": "说明",
+    }
+)

@@ -1,0 +1,102 @@
+"""Realistic catalog payloads for tests (JOURNEYS 1: 市公安局's 人口基础信息)."""
+
+from __future__ import annotations
+
+import copy
+
+
+def population(**overrides) -> dict:
+    body = {
+        "name": "人口基础信息",
+        "summary": "全市户籍人口的基础身份信息，每日更新。",
+        "classification": "101",
+        "format": "database",
+        "share_type": "conditional",
+        "share_conditions": "仅限办理社会保障、民政救助等法定职责使用",
+        "legal_basis": "《中华人民共和国居民身份证法》",
+        "legal_basis_kind": "law",
+        "share_modes": ["verify", "query"],
+        "share_methods": ["interface"],
+        "open_type": "none",
+        "update_cycle": "daily",
+        "grade": "important",
+        "materials": ["共享申请函（加盖公章）", "数据安全承诺书"],
+        "items": [
+            {
+                "code": "gmsfhm",
+                "name": "公民身份号码",
+                "data_type": "C",
+                "length": 18,
+                "required": True,
+                "key": True,
+                "level": 3,
+                "element": "公民身份号码",
+            },
+            {
+                "code": "xm",
+                "name": "姓名",
+                "data_type": "C",
+                "length": 50,
+                "required": True,
+                "level": 2,
+                "element": "姓名",
+            },
+            {
+                "code": "xb",
+                "name": "性别",
+                "data_type": "C",
+                "length": 1,
+                "level": 1,
+                "code_list": ["0", "1", "2", "9"],
+                "element": "性别",
+            },
+            {"code": "csrq", "name": "出生日期", "data_type": "D", "level": 2, "element": "出生日期"},
+            {
+                "code": "hjdz",
+                "name": "户籍地址",
+                "data_type": "C",
+                "length": 200,
+                "level": 3,
+                "element": "户籍地址",
+            },
+        ],
+    }
+    body.update(copy.deepcopy(overrides))
+    return body
+
+
+def enterprises(**overrides) -> dict:
+    body = {
+        "name": "企业登记信息",
+        "summary": "市场主体登记的企业名录及基本信息，对社会无条件开放。",
+        "classification": "102",
+        "format": "database",
+        "share_type": "unconditional",
+        "share_modes": ["query", "exchange"],
+        "open_type": "unconditional",
+        "update_cycle": "daily",
+        "grade": "general",
+        "items": [
+            {
+                "code": "tyshxydm",
+                "name": "统一社会信用代码",
+                "data_type": "C",
+                "length": 18,
+                "required": True,
+                "key": True,
+                "element": "统一社会信用代码",
+            },
+            {
+                "code": "dwmc",
+                "name": "企业名称",
+                "data_type": "C",
+                "length": 200,
+                "required": True,
+                "element": "单位名称",
+            },
+            {"code": "fddbr", "name": "法定代表人", "data_type": "C", "length": 50, "element": "法定代表人"},
+            {"code": "clrq", "name": "成立日期", "data_type": "D", "element": "成立日期"},
+        ],
+    }
+    body.update(copy.deepcopy(overrides))
+    return body
