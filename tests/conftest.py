@@ -57,7 +57,7 @@ def _build_template(settings: Settings) -> str:
     engine = make_engine(settings.resolved_database_url())
     try:
         with unit_of_work(make_sessionmaker(engine)) as session:
-            _, token = create_demo(session)
+            _, token = create_demo(session, with_catalog=False)
     finally:
         engine.dispose()
     return token

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from govdata.catalog.demo import create_demo_catalog
 from govdata.core.auth import SYSTEM_ACTOR, Role
 from govdata.core.ids import ric_check_digit, uscc_make
 from govdata.orgs import service as orgs
@@ -48,6 +49,15 @@ USERS = [
     ("rs_user", "陈静", "004", [Role.dept_user]),
     ("rs_head", "孙卫东", "004", [Role.dept_head]),
     ("wj_user", "吴磊", "006", [Role.dept_user]),
+    ("mz_officer", "何芳", "005", [Role.dept_officer]),
+    ("wj_officer", "韩雪", "006", [Role.dept_officer]),
+    ("zrzy_officer", "曹磊", "007", [Role.dept_officer]),
+    ("zj_officer", "许静", "008", [Role.dept_officer]),
+    ("jy_officer", "邓超", "009", [Role.dept_officer]),
+    ("yb_officer", "彭丽", "010", [Role.dept_officer]),
+    ("gjj_officer", "吕红", "011", [Role.dept_officer]),
+    ("sthj_officer", "苏洋", "012", [Role.dept_officer]),
+    ("jt_officer", "丁伟", "013", [Role.dept_officer]),
 ]
 
 APP_SYSTEM = ("004", "养老保险待遇资格认证系统", "市人社局业务系统，调用人口基础信息比对验证服务")
@@ -72,8 +82,11 @@ def demo_citizen_id() -> str:
     return first17 + ric_check_digit(first17)
 
 
-def create_demo(session: Session) -> tuple[list[DemoLogin], str]:
-    """Create the demo region in an initialised store. Returns the logins and the system token."""
+def create_demo(session: Session, *, with_catalog: bool = True) -> tuple[list[DemoLogin], str]:
+    """Create the demo region in an initialised store. Returns the logins and the system token.
+
+    Tests build their stores without the demo catalog, so that each test states the resources it uses.
+    """
     actor = SYSTEM_ACTOR
     departments = {}
     for index, (code, name, short, head, org_type, region) in enumerate(DEPARTMENTS):
@@ -126,6 +139,8 @@ def create_demo(session: Session) -> tuple[list[DemoLogin], str]:
         session, actor, departments[dept_code].id, SystemIn(name=name, description=description)
     )
     _, token = orgs.issue_credential(session, actor, system.id, CredentialIn(expires_in_days=365))
+    if with_catalog:
+        create_demo_catalog(session)
     return logins, token
 
 
