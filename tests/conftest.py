@@ -13,15 +13,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import profiles
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from govdata.app import create_app
 from govdata.bootstrap import initialise
+from govdata.core.auth import use_password_parameters
 from govdata.core.config import Settings
 from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
 from govdata.demo import DEMO_PASSWORD, REGION, create_demo
 from tests.postgres import create_database, drop_database, find_postgres
+
+# Passwords stay argon2id, at the library's cheapest cost: the suite hashes hundreds of them.
+use_password_parameters(profiles.CHEAPEST)
 
 ADMIN_PASSWORD = "Admin@Test-2026"
 BACKENDS = ["sqlite", "postgresql"]
@@ -48,6 +53,7 @@ def _settings(data_dir: Path, database_url: str, store_url: str) -> Settings:
         secret_key="test-secret",
         log_json=False,
         log_level="WARNING",
+        login_rate_limit_per_minute=1000,  # tests log many users in from one address
     )
 
 

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from govdata.core.config import Settings, get_settings
 from govdata.core.db import make_engine, make_sessionmaker
 from govdata.core.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem, validation_problem
+from govdata.core.ratelimit import RateLimitMiddleware
 from govdata.core.observability import Metrics, RequestLogMiddleware, configure_logging, log
 from govdata.orgs.service import resolve_token
 from govdata.web import render_error, templates
@@ -67,6 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.secret_key = settings.resolved_secret_key()
     metrics = Metrics()
     app.state.metrics = metrics
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_minute=settings.rate_limit_per_minute,
+        login_per_minute=settings.login_rate_limit_per_minute,
+    )
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
 
     @app.exception_handler(Problem)
@@ -105,6 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     from govdata.catalog.api import router as catalog_router
+    from govdata.catalog.exchange_api import router as catalog_exchange_router
+    from govdata.catalog.web import router as catalog_web
     from govdata.orgs.api import router as orgs_router
     from govdata.orgs.web import router as orgs_web
     from govdata.platform.api import router as platform_router
@@ -113,8 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orgs_router)
     app.include_router(platform_router)
     app.include_router(catalog_router)
+    app.include_router(catalog_exchange_router)
     app.include_router(orgs_web)
     app.include_router(platform_web)
+    app.include_router(catalog_web)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.templates = templates
     return app

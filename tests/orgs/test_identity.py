@@ -168,7 +168,7 @@ def test_admin_creates_users_who_can_log_in(client, as_user):
     departments = client.get("/api/v1/departments?limit=100", headers=admin).json()["items"]
     minzheng = next(d for d in departments if d["name"] == "焦作市民政局")
     body = {
-        "username": "mz_officer",
+        "username": "mz_clerk",
         "password": "Minzheng#2026",
         "display_name": "何芳",
         "department_id": minzheng["id"],
@@ -177,7 +177,7 @@ def test_admin_creates_users_who_can_log_in(client, as_user):
     created = client.post("/api/v1/users", json=body, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["roles"] == ["dept_officer"]
-    me = client.get("/api/v1/me", headers=login(client, "mz_officer", "Minzheng#2026")).json()
+    me = client.get("/api/v1/me", headers=login(client, "mz_clerk", "Minzheng#2026")).json()
     assert me["department_name"] == "焦作市民政局"
 
     assert_problem(client.post("/api/v1/users", json=body, headers=admin), 409, "duplicate-username")

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
@@ -129,7 +129,13 @@ def require(actor: Actor, perm: Permission) -> None:
 
 # --- passwords and tokens -------------------------------------------------------------------
 
-_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters (RFC 9106 low-memory)
+
+
+def use_password_parameters(parameters: Parameters) -> None:
+    """Change the argon2id cost (the test suite uses argon2's cheapest profile for speed)."""
+    global _hasher
+    _hasher = PasswordHasher.from_parameters(parameters)
 
 
 def hash_password(password: str) -> str:

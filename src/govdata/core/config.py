@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 8 * 60
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    rate_limit_per_minute: int = 600
+    login_rate_limit_per_minute: int = 30
     policy_file: Path | None = None
     log_level: str = "INFO"
     log_json: bool = True
