@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from govdata.app import create_app
+from govdata.core.ids import uscc_make
 from govdata.demo import DEMO_PASSWORD
 from tests.conftest import login
 
@@ -40,7 +41,7 @@ def test_logins_from_one_address_are_limited(settings):
 
 
 def test_text_with_a_nul_character_is_refused_on_every_store(client, as_user):
-    body = {"name": "坏\x00部门", "uscc": "11410800MB1731374L", "region_code": "410800"}
+    body = {"name": "坏\x00部门", "uscc": uscc_make("1", "1", "410800", "MB999999"), "region_code": "410800"}
     response = client.post("/api/v1/departments", json=body, headers=as_user("dsj_officer"))
     assert response.status_code == 422
     assert response.json()["type"].endswith("nul-character")

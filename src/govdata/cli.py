@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from govdata.catalog.cli import catalog_app
 from govdata.core.cli import cli_session, console, reports_problems
 from govdata.core.config import get_settings
 from govdata.orgs.cli import regions_app, users_app
@@ -18,6 +19,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(policy_app, name="policy")
+app.add_typer(catalog_app, name="catalog")
 
 LOGINS_FILE = "demo-logins.txt"
 

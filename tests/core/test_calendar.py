@@ -10,9 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-import govdata.core.audit  # noqa: F401  (audit tables must exist)
 from govdata.core.audit import AuditEvent
 from govdata.core.auth import SYSTEM_ACTOR
 from govdata.core.calendar import (
@@ -31,7 +29,6 @@ from govdata.core.calendar import (
     remove_deadline_hook,
     track_deadline,
 )
-from govdata.core.db import Base, make_engine
 from govdata.core.errors import InvalidInput
 
 D = dt.date
@@ -40,15 +37,6 @@ CAL = WorkingCalendar()
 # A plausible 2027 schedule (the State Council publishes the real one late in 2026).
 HOLIDAYS_2027 = [D(2027, 1, 1), *[D(2027, 2, d) for d in range(5, 12)], D(2027, 4, 5)]
 WORKDAYS_2027 = [D(2027, 2, 13)]  # a Saturday
-
-
-@pytest.fixture
-def session(tmp_path) -> Session:
-    engine = make_engine("sqlite:///" + str(tmp_path / "t.db"))
-    Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
 
 
 # --- counting -------------------------------------------------------------------------------------

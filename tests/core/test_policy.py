@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
-import govdata.core.audit  # noqa: F401  (audit tables must exist)
 from govdata.core.audit import AuditEvent
 from govdata.core.auth import SYSTEM_ACTOR
-from govdata.core.db import Base, make_engine
 from govdata.core.errors import InvalidInput, NotFound
 from govdata.core.policy import (
     DEFAULT_PROFILE,
@@ -40,15 +37,6 @@ from govdata.core.policy import (
 )
 
 PROVINCE_FAST = Path(__file__).resolve().parents[2] / "policies" / "province-fast.toml"
-
-
-@pytest.fixture
-def session(tmp_path) -> Session:
-    engine = make_engine("sqlite:///" + str(tmp_path / "t.db"))
-    Base.metadata.create_all(engine)
-    with Session(engine) as s:
-        yield s
-    engine.dispose()
 
 
 def test_default_values_match_the_seeds():

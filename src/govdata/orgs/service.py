@@ -67,7 +67,8 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     though the login fails, otherwise the counter would roll back with the request.
     """
     now = utcnow()
-    user = session.scalar(select(User).where(User.username == username))
+    # No login name holds a NUL character, and PostgreSQL refuses one in a query parameter.
+    user = None if "\x00" in username else session.scalar(select(User).where(User.username == username))
     if user is None:
         verify_password(_DUMMY_HASH, password)  # same cost as a real check: no user enumeration
         raise NotAuthenticated("用户名或密码错误。", slug="invalid-credentials")

@@ -31,8 +31,19 @@ nav_item("部门", "/departments", DEPARTMENT_READ, order=90)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after login would help phishing."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlparse(target).netloc:
+    """Only same-site paths: an open redirect after login would help phishing.
+
+    Browsers read ``/\\host`` as ``//host`` and drop tabs and newlines inside a URL, so paths
+    holding a backslash or a control character are refused too.
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(c) < 32 or ord(c) == 127 for c in target)
+        or urlparse(target).netloc
+    ):
         return "/home"
     return target
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, File, Form, Path, Query, UploadFile
 
 from govdata.core.auth import DbSession
 from govdata.core.policy import PolicyProfile
@@ -69,7 +69,12 @@ def calendar_deadline(
 ) -> DeadlineOut:
     result = service.deadline(session, actor, start, working_days)
     return DeadlineOut(
-        start=start, working_days=working_days, deadline=result.date, provisional=result.provisional
+        start=start,
+        working_days=working_days,
+        deadline=result.date,
+        provisional=result.provisional,
+        unpublished_years=list(result.unpublished_years),
+        note=result.note,
     )
 
 
@@ -89,8 +94,34 @@ def list_calendar_years(session: DbSession, actor: CalendarReader) -> list[Calen
 )
 def import_calendar_year(session: DbSession, actor: CalendarManager, body: CalendarYearIn) -> CalendarYearOut:
     result = service.import_calendar_year(session, actor, body.year, body.holidays, body.workdays, body.note)
+    return _year_out(result)
+
+
+@router.post(
+    "/calendar/years/{year}/file",
+    response_model=CalendarYearOut,
+    status_code=201,
+    tags=["工作日"],
+    summary="上传一年的放假与调休安排（CSV：date,kind，kind 为 holiday/休 或 workday/班），并重算暂定期限",
+)
+def upload_calendar_year(
+    session: DbSession,
+    actor: CalendarManager,
+    year: Annotated[int, Path(description="年份")],
+    file: Annotated[UploadFile, File(description="UTF-8 CSV，每行“日期,类型”，表头与 # 注释行可选")],
+    note: Annotated[str | None, Form(max_length=500, description="来源，如通知文号")] = None,
+) -> CalendarYearOut:
+    content = file.file.read(service.MAX_UPLOAD_BYTES + 1)
+    return _year_out(service.import_calendar_file(session, actor, year, content, note or None))
+
+
+def _year_out(result) -> CalendarYearOut:
     return CalendarYearOut(
-        year=body.year, holidays=len(body.holidays), workdays=len(body.workdays), recomputed=result.recomputed
+        year=result.year,
+        holidays=result.holidays,
+        workdays=result.workdays,
+        created=result.created,
+        recomputed=result.recomputed,
     )
 
 
@@ -117,10 +148,28 @@ def list_policies(session: DbSession, actor: PolicyReader) -> list[PolicyProfile
     summary="保存政策配置",
 )
 def save_policy(
-    session: DbSession, actor: PolicyManager, body: PolicyProfile, activate: bool = False
+    session: DbSession,
+    actor: PolicyManager,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="策略配置：只需写出与默认配置不同的项（name 必填），其余沿用默认值",
+            examples=[
+                {
+                    "name": "province-fast",
+                    "label": "省级快速答复",
+                    "deadlines": {
+                        "compliance_check": {"working_days": 2},
+                        "share_reply": {"working_days": 5},
+                    },
+                    "switches": {"share_reply_clock_start": "authority_check"},
+                }
+            ],
+        ),
+    ],
+    activate: Annotated[bool, Query(description="保存后立即启用")] = False,
 ) -> PolicyProfile:
-    service.save_policy(session, actor, body, activate=activate)
-    return body
+    return service.save_policy_data(session, actor, body, activate=activate)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from govdata.core import calendar, policy
+from govdata.core import policy
 from govdata.core.cli import CLI_ACTOR, cli_session, console, err_console, reports_problems
 from govdata.platform import service
 
@@ -49,8 +49,9 @@ def deadline(
         raise typer.Exit(2) from None
     with cli_session() as session:
         result = service.deadline(session, CLI_ACTOR, start_date, working_days)
-    note = "（暂定：该年度放假安排尚未导入，按周一至周五计算）" if result.provisional else ""
-    console.print(f"{start_date} 后第 {working_days} 个工作日：{result.date}{note}")
+    console.print(f"{start_date} 后第 {working_days} 个工作日：{result.date}")
+    if result.note:
+        console.print(result.note)
 
 
 @calendar_app.command("import")
@@ -63,11 +64,10 @@ def import_year(
     note: Annotated[str | None, typer.Option(help="来源，如通知文号")] = None,
 ) -> None:
     """导入一年的放假与调休安排，并重算暂定期限。"""
-    holidays, workdays = calendar.parse_year_file(path.read_text(encoding="utf-8-sig"))
     with cli_session() as session:
-        result = service.import_calendar_year(session, CLI_ACTOR, year, holidays, workdays, note)
+        result = service.import_calendar_file(session, CLI_ACTOR, year, path.read_bytes(), note)
     console.print(
-        f"已导入 {year} 年安排：节假日 {len(holidays)} 天、调休上班 {len(workdays)} 天；重算暂定期限 {result.recomputed} 个。"
+        f"已导入 {year} 年安排：节假日 {result.holidays} 天、调休上班 {result.workdays} 天；重算期限 {result.recomputed} 个。"
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from govdata.core.errors import register_field_labels
 from govdata.core.schemas import OrmModel
 
 
@@ -45,6 +46,10 @@ class DeadlineOut(BaseModel):
     working_days: int
     deadline: date
     provisional: bool = Field(description="该期限跨越尚未公布放假安排的年份，按周一至周五计算，公布后重算")
+    unpublished_years: list[int] = Field(
+        default_factory=list, description="期限所跨越的、尚未公布放假安排的年份"
+    )
+    note: str | None = Field(default=None, description="暂定期限的中文说明")
 
 
 class CalendarYearIn(BaseModel):
@@ -56,9 +61,10 @@ class CalendarYearIn(BaseModel):
 
 class CalendarYearOut(BaseModel):
     year: int
-    holidays: int
-    workdays: int
-    recomputed: int = Field(description="因本次导入重新计算的暂定期限数")
+    holidays: int = Field(description="导入的节假日天数（去重后）")
+    workdays: int = Field(description="导入的调休上班日天数（去重后）")
+    created: bool = Field(description="是否为首次导入该年度（否则替换了已有安排）")
+    recomputed: int = Field(description="因本次导入改变了日期或暂定标记的期限数")
 
 
 class CalendarYearInfo(OrmModel):
@@ -75,3 +81,17 @@ class PolicyProfileInfo(BaseModel):
     label: str
     active: bool
     body: dict[str, Any]
+
+
+register_field_labels(
+    {
+        "start": "起算日期",
+        "working_days": "工作日数",
+        "year": "年份",
+        "holidays": "节假日",
+        "workdays": "调休上班日",
+        "note": "来源说明",
+        "file": "文件",
+        "activate": "是否启用",
+    }
+)
