@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from govdata.core.config import Settings, get_settings
 from govdata.core.db import make_engine, make_sessionmaker
 from govdata.core.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem, validation_problem
-from govdata.core.ratelimit import RateLimitMiddleware
 from govdata.core.observability import Metrics, RequestLogMiddleware, configure_logging, log
+from govdata.core.ratelimit import RateLimitMiddleware
 from govdata.orgs.service import resolve_token
 from govdata.web import render_error, templates
 
