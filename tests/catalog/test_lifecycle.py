@@ -221,3 +221,13 @@ def test_the_public_sees_only_open_published_resources(client, as_user, session)
     listed = client.get("/api/v1/resources", headers=citizen).json()
     assert [r["code"] for r in listed["items"]] == [opened]
     assert listed["facets"]["open_type"] == {"unconditional": 1}
+
+
+def test_a_patch_that_changes_nothing_opens_no_revision(client, as_user):
+    officer = as_user("scjg_officer")
+    code = create(client, officer, enterprises())["code"]
+    client.post(f"/api/v1/resources/{code}/submit", headers=officer)
+    client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
+    same = client.patch(f"/api/v1/resources/{code}", json={"name": "企业登记信息", "reason": "无变化"}, headers=officer)
+    assert same.status_code == 200 and same.json()["revision"] is None
+    assert len(client.get(f"/api/v1/resources/{code}/versions", headers=officer).json()) == 1

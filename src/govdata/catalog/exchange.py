@@ -52,7 +52,6 @@ from govdata.catalog.enums import (
     ShareMode,
     ShareType,
     UpdateCycle,
-    VersionStatus,
 )
 from govdata.catalog.schemas import ItemIn, ResourceIn, ResourceOut, ResourcePatch
 from govdata.catalog.search import SearchQuery
@@ -883,24 +882,19 @@ def _target(session: Session, actor: Actor, draft: Draft):
     """
     assert draft.code is not None
     try:
-        resource = service.get_resource(session, actor, draft.code)
+        resource, working = service.editable(session, actor, draft.code)
     except NotFound:
         draft.fail(None, "code", f"资源 {draft.code} 不存在；新建资源请将资源代码留空")
         return None
-    if resource.provider_id != actor.department_id:
+    except PermissionDenied:
         draft.fail(
             None,
             "code",
-            f"资源 {draft.code} 由{resource.provider.name}提供，只能更新本部门的资源；"
-            "如要以它为样板新建，请选择“忽略资源代码，全部新建”",
+            f"资源 {draft.code} 不是本部门的资源，只能更新本部门的资源；如要以它为样板新建，请选择“忽略资源代码，全部新建”",
         )
         return None
-    if resource.status == ResourceStatus.retired:
-        draft.fail(None, "code", "资源已停用，不能修改")
-        return None
-    working = service.working_version(session, resource)
-    if working is not None and working.status == VersionStatus.submitted:
-        draft.fail(None, "code", "该资源正在审核中，不能修改；请等待审核结果")
+    except Problem as exc:
+        draft.fail(None, "code", exc.detail.rstrip("。"))
         return None
     shown = service.shown_version(session, resource).body
     return resource, working, shown, (working.body if working is not None else shown)

@@ -332,9 +332,12 @@ def create_resource(session: Session, actor: Actor, data: ResourceIn) -> tuple[R
     return resource, warnings
 
 
-def update_resource(
-    session: Session, actor: Actor, code: str, patch: ResourcePatch
-) -> tuple[Resource, list[str]]:
+def editable(session: Session, actor: Actor, code: str) -> tuple[Resource, ResourceVersion | None]:
+    """The resource the caller may change now, with its working version (None: a revision opens).
+
+    Raises what forbids the change: not visible (404), another department's (403), retired or under
+    review (409). The catalog exchange checks import rows with the same function.
+    """
     require(actor, CATALOG_COMPILE)
     resource = get_resource(session, actor, code)
     _own(actor, resource)
@@ -343,6 +346,13 @@ def update_resource(
     working = working_version(session, resource)
     if working is not None and working.status == VersionStatus.submitted:
         raise Conflict("该版本正在审核中，不能修改；如需修改请等待审核结果。", slug="under-review")
+    return resource, working
+
+
+def update_resource(
+    session: Session, actor: Actor, code: str, patch: ResourcePatch
+) -> tuple[Resource, list[str]]:
+    resource, working = editable(session, actor, code)
     changes = patch.model_dump(mode="json", exclude_unset=True)
     reason = changes.pop("reason", None)
     if not changes:
@@ -355,6 +365,8 @@ def update_resource(
     data = parse_resource({**base, **changes})
     warnings = validate_resource(session, data)
     body = data.model_dump(mode="json")
+    if body == base:  # nothing really changes: no revision, no log entry
+        return resource, warnings
     if working is None:  # a published resource: open a revision
         if not (reason or "").strip():
             raise field_error("reason", "修订已发布的资源必须说明修订原因")
