@@ -1,2 +1,85 @@
+"""Shapes shared by the store backends: the typed table of a resource and how it is named."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 STORE_SCHEMA_VERSION = 1
 META_TABLE = "govdata_store_meta"
+KEY = "_key"
+BATCH = "_batch_id"
+OP = "_op"
+WRITTEN = "_written_at"
+SYSTEM_COLUMNS = (KEY, BATCH, WRITTEN)
+
+
+@dataclass(frozen=True)
+class Column:
+    code: str  # the item code, lower case: a safe SQL identifier (catalog pattern)
+    data_type: str  # the catalog letter
+    length: int | None = None
+    precision: int | None = None
+
+    def duckdb_type(self) -> str:
+        return _type(self, "duckdb")
+
+    def postgres_type(self) -> str:
+        return _type(self, "postgresql")
+
+
+def _type(column: Column, dialect: str) -> str:
+    letter = column.data_type
+    text = "VARCHAR" if dialect == "duckdb" else "TEXT"
+    if letter in ("C", "M", "G"):
+        return text
+    if letter == "N":
+        if column.length and column.length <= 38:
+            return f"DECIMAL({column.length}, {min(column.precision or 0, column.length)})"
+        return "DOUBLE" if dialect == "duckdb" else "DOUBLE PRECISION"
+    if letter == "Y":
+        return "DECIMAL(18, 2)"
+    if letter in ("B", "F"):
+        return "DOUBLE" if dialect == "duckdb" else "DOUBLE PRECISION"
+    if letter == "I":
+        return "BIGINT"
+    if letter == "D":
+        return "DATE"
+    if letter == "T":
+        return "TIMESTAMP"
+    if letter == "L":
+        return "BOOLEAN"
+    return text
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A resource's typed table: ``r_<resource id>`` (current rows) and ``r_<id>_h`` (every write)."""
+
+    resource_id: int
+    columns: tuple[Column, ...]
+    key_columns: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"r_{self.resource_id}"
+
+    @property
+    def history(self) -> str:
+        return f"r_{self.resource_id}_h"
+
+    @property
+    def codes(self) -> list[str]:
+        return [c.code for c in self.columns]
+
+
+@dataclass
+class ApplyResult:
+    inserted: int
+    updated: int
+    deleted: int
+
+
+@dataclass
+class QueryResult:
+    rows: list[dict]
+    total: int

@@ -1,46 +1,129 @@
-"""PostgreSQL store: resource tables live in the ``govdata_data`` schema of the given database."""
+"""PostgreSQL store: resource tables live in the ``govdata_data`` schema of the given database.
+
+Incoming rows arrive as Arrow and are copied (COPY … FROM STDIN) into a temporary table, then the
+same SQL as DuckDB's applies them; ``INSERT … ON CONFLICT`` replaces current rows.
+"""
 
 from __future__ import annotations
 
-import psycopg
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
-from govdata.store.base import META_TABLE, STORE_SCHEMA_VERSION
+import psycopg
+import pyarrow as pa
+
+from govdata.store.base import BATCH, KEY, META_TABLE, STORE_SCHEMA_VERSION, WRITTEN, Column
+from govdata.store.sql import SqlStore, q
 
 SCHEMA = "govdata_data"
 
 
-class PostgresStore:
-    backend = "postgresql"
+class PostgresStore(SqlStore):
+    backend = dialect = "postgresql"
 
     def __init__(self, url: str) -> None:
         self.url = url
-        conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        self._connection = psycopg.connect(conninfo, autocommit=True)
+        self._conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        self._local = threading.local()
 
+    def _conn(self) -> psycopg.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed:
+            conn = psycopg.connect(self._conninfo, autocommit=True)
+            conn.execute(f"SET search_path TO {SCHEMA}, public")
+            self._local.conn = conn
+        return conn
+
+    # --- hooks of SqlStore ---------------------------------------------------------------------------
+    def execute(self, sql: str, params: list | None = None) -> None:
+        self._conn().execute(sql.replace("?", "%s"), params or [])
+
+    def fetchall(self, sql: str, params: list | None = None) -> list[tuple]:
+        return self._conn().execute(sql.replace("?", "%s"), params or []).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self._conn()
+        if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            yield  # already inside one
+            return
+        with conn.transaction():
+            yield
+
+    def load_incoming(self, data: Any, spec, columns: list[str]) -> None:
+        table = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+        names = [KEY, *columns]
+        table = table.select(names)
+        types = {c.code: self.column_type(c) for c in spec.columns}
+        self.execute(
+            "CREATE TEMP TABLE incoming ("
+            + ", ".join(f"{q(n)} {types.get(n, 'TEXT')}" for n in names)
+            + ") ON COMMIT DROP"
+        )
+        with (
+            self._conn().cursor().copy(f"COPY incoming ({', '.join(q(n) for n in names)}) FROM STDIN") as copy
+        ):
+            for batch in table.to_batches(max_chunksize=50_000):
+                columns_py = [col.to_pylist() for col in batch.columns]
+                for row in zip(*columns_py, strict=True):
+                    copy.write_row([None if v is None else _text(v) for v in row])
+
+    def drop_incoming(self) -> None:
+        self.execute("DROP TABLE IF EXISTS incoming")
+
+    def column_type(self, column: Column) -> str:
+        return column.postgres_type()
+
+    def existing_columns(self, table: str) -> dict[str, str]:
+        rows = self.fetchall(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+            [SCHEMA, table],
+        )
+        return dict(rows)
+
+    def table_name(self, table: str) -> str:
+        return f"{SCHEMA}.{q(table)}"
+
+    def index_name(self, index: str) -> str:
+        return f"{SCHEMA}.{q(index)}"
+
+    def upsert_current(self, spec, source: str) -> None:
+        cols = [KEY, *spec.codes, BATCH, WRITTEN]
+        quoted = ", ".join(q(c) for c in cols)
+        updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in cols if c != KEY)
+        casts = ", ".join(q(c) for c in cols)
+        self.execute(
+            f"INSERT INTO {self.table_name(spec.name)} ({quoted}) SELECT {casts} FROM {source} s "
+            f"ON CONFLICT ({KEY}) DO UPDATE SET {updates}"
+        )
+
+    # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:
-        with self._connection.cursor() as cur:
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{META_TABLE} (key TEXT PRIMARY KEY, value TEXT)"
-            )
-            cur.execute(
-                f"INSERT INTO {SCHEMA}.{META_TABLE} VALUES ('schema_version', %s) ON CONFLICT (key) DO NOTHING",
-                [str(STORE_SCHEMA_VERSION)],
-            )
+        self.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        self.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
+        self.execute(
+            f"INSERT INTO {SCHEMA}.{META_TABLE} VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+            [str(STORE_SCHEMA_VERSION)],
+        )
 
     def schema_version(self) -> int | None:
-        with self._connection.cursor() as cur:
-            cur.execute("SELECT to_regclass(%s)", [f"{SCHEMA}.{META_TABLE}"])
-            if cur.fetchone()[0] is None:
-                return None
-            cur.execute(f"SELECT value FROM {SCHEMA}.{META_TABLE} WHERE key = 'schema_version'")
-            row = cur.fetchone()
-            return int(row[0]) if row else None
+        if self.fetchall("SELECT to_regclass(?)", [f"{SCHEMA}.{META_TABLE}"])[0][0] is None:
+            return None
+        rows = self.fetchall(f"SELECT value FROM {SCHEMA}.{META_TABLE} WHERE key = 'schema_version'")
+        return int(rows[0][0]) if rows else None
 
     def ping(self) -> bool:
-        with self._connection.cursor() as cur:
-            cur.execute("SELECT 1")
-            return cur.fetchone() == (1,)
+        return self.fetchall("SELECT 1") == [(1,)]
 
     def close(self) -> None:
-        self._connection.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
