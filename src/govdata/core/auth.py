@@ -184,7 +184,11 @@ def get_session(request: Request):
         session.close()
 
 
-DbSession = Annotated[Session, Depends(get_session)]
+# scope="function": commit before the response is sent. With FastAPI's default ("request") the
+# commit would run after the client already has its answer, so a browser following a redirect
+# (login → /home) could arrive before the new session token is committed, and a failed commit
+# would follow a success response.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def client_address(request: Request) -> str | None:
