@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,12 +14,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from govdata.aggregation.jobs import BatchRunner
 from govdata.core.config import Settings, get_settings
 from govdata.core.db import make_engine, make_sessionmaker
 from govdata.core.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem, validation_problem
 from govdata.core.observability import Metrics, RequestLogMiddleware, configure_logging, log
 from govdata.core.ratelimit import RateLimitMiddleware
 from govdata.orgs.service import resolve_token
+from govdata.store import open_store
 from govdata.web import render_error, templates
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -56,7 +60,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
     engine = make_engine(settings.resolved_database_url())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        store = open_store(settings.resolved_store_url())
+        store.initialise()
+        app.state.store = store
+        app.state.batch_runner = BatchRunner(app.state.sessionmaker, store, settings.data_dir)
+        app.state.batch_runner.resume()
+        try:
+            yield
+        finally:
+            app.state.batch_runner.shutdown()
+            store.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="GovData Hub 政务数据资源管理平台",
         version="0.1.0",
         description="目录、归集、共享、开放、质量、安全与考核。错误以 application/problem+json 返回。",
@@ -78,7 +97,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
         if exc.status == 401 and _wants_html(request):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
         return _problem_response(request, exc)
 
     @app.exception_handler(RequestValidationError)
@@ -110,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def prometheus_metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    from govdata.aggregation.api import router as aggregation_router
     from govdata.catalog.api import router as catalog_router
     from govdata.catalog.exchange_api import router as catalog_exchange_router
     from govdata.catalog.web import router as catalog_web
@@ -121,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orgs_router)
     app.include_router(platform_router)
     app.include_router(catalog_router)
+    app.include_router(aggregation_router)
     app.include_router(catalog_exchange_router)
     app.include_router(orgs_web)
     app.include_router(platform_web)

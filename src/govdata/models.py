@@ -1,5 +1,6 @@
 """Imports every capability's tables so that ``Base.metadata`` (Alembic, tests) sees them all."""
 
+from govdata.aggregation import models as aggregation_models  # noqa: F401
 from govdata.catalog import models as catalog_models  # noqa: F401
 from govdata.core import audit, calendar, policy  # noqa: F401
 from govdata.core.db import Base

@@ -106,7 +106,7 @@ def create_resource(session: DbSession, actor: CatalogCompiler, body: ResourceIn
 
 
 @router.get(
-    "/resources/{code:path}/versions", response_model=list[VersionOut], summary="资源的版本（含差异）"
+    "/resources/{code:rcode}/versions", response_model=list[VersionOut], summary="资源的版本（含差异）"
 )
 def list_versions(session: DbSession, actor: CatalogReader, code: str) -> list[VersionOut]:
     return [
@@ -115,42 +115,42 @@ def list_versions(session: DbSession, actor: CatalogReader, code: str) -> list[V
     ]
 
 
-@router.get("/resources/{code:path}/versions/{number}", response_model=VersionOut, summary="资源的某一版本")
+@router.get("/resources/{code:rcode}/versions/{number}", response_model=VersionOut, summary="资源的某一版本")
 def read_version(session: DbSession, actor: CatalogReader, code: str, number: int) -> VersionOut:
     return VersionOut.model_validate(service.get_version(session, actor, code, number), from_attributes=True)
 
 
-@router.get("/resources/{code:path}/log", response_model=list[LogEntryOut], summary="资源的处理记录")
+@router.get("/resources/{code:rcode}/log", response_model=list[LogEntryOut], summary="资源的处理记录")
 def resource_log(session: DbSession, actor: CatalogReader, code: str) -> list[LogEntryOut]:
     return [LogEntryOut.model_validate(e) for e in service.resource_log(session, actor, code)]
 
 
-@router.post("/resources/{code:path}/submit", response_model=ResourceOut, summary="提交审核")
+@router.post("/resources/{code:rcode}/submit", response_model=ResourceOut, summary="提交审核")
 def submit_resource(session: DbSession, actor: CatalogCompiler, code: str) -> dict:
     return service.resource_view(session, actor, service.submit_resource(session, actor, code))
 
 
-@router.post("/resources/{code:path}/return", response_model=ResourceOut, summary="退回（附意见）")
+@router.post("/resources/{code:rcode}/return", response_model=ResourceOut, summary="退回（附意见）")
 def return_resource(session: DbSession, actor: CatalogReviewer, code: str, body: ReturnIn) -> dict:
     return service.resource_view(session, actor, service.return_resource(session, actor, code, body.comment))
 
 
-@router.post("/resources/{code:path}/publish", response_model=ResourceOut, summary="发布")
+@router.post("/resources/{code:rcode}/publish", response_model=ResourceOut, summary="发布")
 def publish_resource(session: DbSession, actor: CatalogPublisher, code: str) -> dict:
     return service.resource_view(session, actor, service.publish_resource(session, actor, code))
 
 
-@router.post("/resources/{code:path}/retire", response_model=ResourceOut, summary="停用")
+@router.post("/resources/{code:rcode}/retire", response_model=ResourceOut, summary="停用")
 def retire_resource(session: DbSession, actor: CatalogReviewer, code: str) -> dict:
     return service.resource_view(session, actor, service.retire_resource(session, actor, code))
 
 
-@router.get("/resources/{code:path}", response_model=ResourceOut, summary="资源详情")
+@router.get("/resources/{code:rcode}", response_model=ResourceOut, summary="资源详情")
 def read_resource(session: DbSession, actor: CatalogReader, code: str) -> dict:
     return service.resource_view(session, actor, service.get_resource(session, actor, code))
 
 
-@router.patch("/resources/{code:path}", response_model=ResourceOut, summary="修改资源；已发布的资源开启修订")
+@router.patch("/resources/{code:rcode}", response_model=ResourceOut, summary="修改资源；已发布的资源开启修订")
 def update_resource(session: DbSession, actor: CatalogCompiler, code: str, body: ResourcePatch) -> dict:
     resource, warnings = service.update_resource(session, actor, code, body)
     return service.resource_view(session, actor, resource, warnings)

@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from govdata.core.auth import SYSTEM_ACTOR, Actor
@@ -45,6 +46,14 @@ def reports_problems(fn: F) -> F:
             err_console.print(f"[red]错误：[/red]{exc.detail}")
             for error in exc.extra.get("errors", [])[:20]:
                 err_console.print(f"  - {error}")
+            raise typer.Exit(2) from None
+        except (OperationalError, ProgrammingError) as exc:
+            if "no such table" in str(exc) or "does not exist" in str(exc):
+                err_console.print(
+                    "[red]错误：[/red]存储尚未初始化，请先运行 govdata init（或 govdata demo）。"
+                )
+            else:
+                err_console.print(f"[red]错误：[/red]无法访问元数据库：{str(exc).splitlines()[0][:200]}")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

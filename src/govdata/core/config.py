@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = 8 * 60
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    max_upload_mb: int = 2048
     rate_limit_per_minute: int = 600
     login_rate_limit_per_minute: int = 30
     policy_file: Path | None = None

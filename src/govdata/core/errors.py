@@ -146,15 +146,16 @@ def field_label(location: tuple | list) -> str:
             parts.append(f"第 {part + 1} 项")
         else:
             parts.append(FIELD_LABELS.get(str(part), str(part)))
-    return "的".join(parts).replace("的第", "第") or "请求"
+    return "的".join(parts).replace("的第", "第") or "请求体"
 
 
 def validation_problem(errors: list[dict[str, Any]], prefix: str = "请求参数有误") -> InvalidInput:
     """A 422 from pydantic errors, each field named in Chinese."""
     translated = []
     for error in errors:
-        location = tuple(error.get("loc", ()))
         kind = error.get("type", "")
+        # for malformed JSON pydantic reports the character position, not a field
+        location = ("body",) if kind == "json_invalid" else tuple(error.get("loc", ()))
         message = VALIDATION_MESSAGES.get(kind, error.get("msg", "无效"))
         if kind == "value_error" and error.get("ctx", {}).get("error"):
             message = str(error["ctx"]["error"])

@@ -66,12 +66,13 @@ class DuckDBStore(SqlStore):
                 self._local.depth = 0
 
     def load_incoming(self, data: Any, spec, columns: list[str]) -> None:
+        # an Arrow reader can be scanned once; the batch is read several times, so copy it
         self.cursor().register("incoming_arrow", data)
-        self.execute("CREATE OR REPLACE TEMP VIEW incoming AS SELECT * FROM incoming_arrow")
+        self.execute("CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming_arrow")
 
     def drop_incoming(self) -> None:
-        self.execute("DROP VIEW IF EXISTS incoming")
         self.cursor().unregister("incoming_arrow")
+        self.execute("DROP TABLE IF EXISTS incoming")
 
     def column_type(self, column: Column) -> str:
         return column.duckdb_type()

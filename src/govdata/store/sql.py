@@ -122,55 +122,56 @@ class SqlStore:
     ) -> ApplyResult:
         """Apply one validated batch atomically. ``data`` holds ``_key`` and the item columns (for
         ``delete`` only ``_key`` and the key columns are read)."""
+        codes = spec.codes
+        try:
+            with self.transaction():
+                self.load_incoming(data, spec, codes if mode != "delete" else list(spec.key_columns))
+                return self._apply_loaded(spec, batch_id, mode, written_at)
+        finally:
+            self.drop_incoming()
+
+    def _apply_loaded(self, spec: TableSpec, batch_id: int, mode: str, written_at: datetime) -> ApplyResult:
         cur, hist = self.table_name(spec.name), self.table_name(spec.history)
         codes = spec.codes
         cols = ", ".join(q(c) for c in codes)
         sel = ", ".join(f"i.{q(c)}" for c in codes)
         comma = ", " if codes else ""
-        with self.transaction():
-            self.load_incoming(data, spec, codes if mode != "delete" else list(spec.key_columns))
-            try:
-                before = self.fetchall(f"SELECT count(*) FROM {cur}")[0][0]
-                if mode == "delete":
-                    keys = ", ".join(q(c) for c in spec.key_columns)
-                    key_sel = ", ".join(f"c.{q(c)}" for c in spec.key_columns)
-                    self.execute(
-                        f"INSERT INTO {hist} ({KEY}{', ' if keys else ''}{keys}, {BATCH}, {OP}, {WRITTEN}) "
-                        f"SELECT c.{KEY}{', ' if keys else ''}{key_sel}, ?, 'D', ? FROM {cur} c "
-                        f"WHERE c.{KEY} IN (SELECT {KEY} FROM incoming)",
-                        [batch_id, written_at],
-                    )
-                    self.execute(
-                        f"DELETE FROM {cur} WHERE {KEY} IN (SELECT {KEY} FROM {hist} WHERE {BATCH} = ?)",
-                        [batch_id],
-                    )
-                    after = self.fetchall(f"SELECT count(*) FROM {cur}")[0][0]
-                    return ApplyResult(inserted=0, updated=0, deleted=before - after)
-                existing = self.fetchall(
-                    f"SELECT count(*) FROM incoming i WHERE i.{KEY} IN (SELECT {KEY} FROM {cur})"
-                )[0][0]
-                self.execute(
-                    f"INSERT INTO {hist} ({KEY}{comma}{cols}, {BATCH}, {OP}, {WRITTEN}) "
-                    f"SELECT i.{KEY}{comma}{sel}, ?, 'U', ? FROM incoming i",
-                    [batch_id, written_at],
-                )
-                deleted = 0
-                if mode == "replace":
-                    self.execute(
-                        f"INSERT INTO {hist} ({KEY}{comma}{cols}, {BATCH}, {OP}, {WRITTEN}) "
-                        f"SELECT c.{KEY}{comma}{', '.join(f'c.{q(x)}' for x in codes)}, ?, 'D', ? FROM {cur} c "
-                        f"WHERE c.{KEY} NOT IN (SELECT {KEY} FROM incoming)",
-                        [batch_id, written_at],
-                    )
-                    self.execute(f"DELETE FROM {cur} WHERE {KEY} NOT IN (SELECT {KEY} FROM incoming)")
-                    deleted = before - existing
-                self.upsert_current(
-                    spec, f"(SELECT * FROM {hist} WHERE {BATCH} = {int(batch_id)} AND {OP} = 'U')"
-                )
-                total = self.fetchall(f"SELECT count(*) FROM incoming")[0][0]
-                return ApplyResult(inserted=total - existing, updated=existing, deleted=deleted)
-            finally:
-                self.drop_incoming()
+        before = self.fetchall(f"SELECT count(*) FROM {cur}")[0][0]
+        if mode == "delete":
+            keys = ", ".join(q(c) for c in spec.key_columns)
+            key_sel = ", ".join(f"c.{q(c)}" for c in spec.key_columns)
+            self.execute(
+                f"INSERT INTO {hist} ({KEY}{', ' if keys else ''}{keys}, {BATCH}, {OP}, {WRITTEN}) "
+                f"SELECT c.{KEY}{', ' if keys else ''}{key_sel}, ?, 'D', ? FROM {cur} c "
+                f"WHERE c.{KEY} IN (SELECT {KEY} FROM incoming)",
+                [batch_id, written_at],
+            )
+            self.execute(
+                f"DELETE FROM {cur} WHERE {KEY} IN (SELECT {KEY} FROM {hist} WHERE {BATCH} = ?)", [batch_id]
+            )
+            after = self.fetchall(f"SELECT count(*) FROM {cur}")[0][0]
+            return ApplyResult(inserted=0, updated=0, deleted=before - after)
+        existing = self.fetchall(
+            f"SELECT count(*) FROM incoming i WHERE i.{KEY} IN (SELECT {KEY} FROM {cur})"
+        )[0][0]
+        self.execute(
+            f"INSERT INTO {hist} ({KEY}{comma}{cols}, {BATCH}, {OP}, {WRITTEN}) "
+            f"SELECT i.{KEY}{comma}{sel}, ?, 'U', ? FROM incoming i",
+            [batch_id, written_at],
+        )
+        deleted = 0
+        if mode == "replace":
+            self.execute(
+                f"INSERT INTO {hist} ({KEY}{comma}{cols}, {BATCH}, {OP}, {WRITTEN}) "
+                f"SELECT c.{KEY}{comma}{', '.join(f'c.{q(x)}' for x in codes)}, ?, 'D', ? FROM {cur} c "
+                f"WHERE c.{KEY} NOT IN (SELECT {KEY} FROM incoming)",
+                [batch_id, written_at],
+            )
+            self.execute(f"DELETE FROM {cur} WHERE {KEY} NOT IN (SELECT {KEY} FROM incoming)")
+            deleted = before - existing
+        self.upsert_current(spec, f"(SELECT * FROM {hist} WHERE {BATCH} = {int(batch_id)} AND {OP} = 'U')")
+        total = self.fetchall("SELECT count(*) FROM incoming")[0][0]
+        return ApplyResult(inserted=total - existing, updated=existing, deleted=deleted)
 
     def rollback(self, spec: TableSpec, batch_id: int) -> int:
         """Undo one batch; returns how many keys it had touched."""

@@ -1,0 +1,161 @@
+"""Routes of aggregation (SPEC §15: batches, batch errors, the provider's query of its own data)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from govdata.aggregation import service, sources
+from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker, DataReader
+from govdata.aggregation.schemas import BatchError, BatchOut, RecordsOut
+from govdata.core.auth import DbSession
+from govdata.core.errors import InvalidInput, PayloadTooLarge, field_error
+from govdata.core.schemas import Page, PagingParams
+
+router = APIRouter(prefix="/api/v1", tags=["数据归集"])
+
+WAIT_SECONDS = 600
+RESERVED = {"key", "limit", "offset", "as_of_batch", "as_of"}
+
+
+def _int(value: str | None, field: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise field_error(field, "应为整数") from exc
+
+
+@router.post(
+    "/resources/{code:rcode}/batches",
+    response_model=BatchOut,
+    status_code=201,
+    summary="提交批次：multipart 文件（file, mode, policy, encoding?）或 JSON {mode, policy, records}",
+)
+async def create_batch(request: Request, session: DbSession, actor: BatchLoader, code: str) -> Response:
+    settings = request.app.state.settings
+    limit = settings.max_upload_mb * 1024 * 1024
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:
+        raise PayloadTooLarge(f"文件超过上限 {settings.max_upload_mb} MiB。")
+    content_type = request.headers.get("content-type", "")
+    upload = records = None
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form(max_part_size=limit)
+        params = {k: v for k, v in form.items() if isinstance(v, str)}
+        file = form.get("file")
+        if file is None or isinstance(file, str):
+            raise field_error("file", "请上传文件")
+        spool = Path(tempfile.mkdtemp(dir=settings.data_dir)) / "upload"
+        _, checksum = sources.save_upload(file.file, spool, limit)
+        upload = service.Upload(spool, file.filename, checksum)
+    elif content_type.startswith("application/json"):
+        try:
+            params = await request.json()
+        except ValueError as exc:
+            raise InvalidInput("请求体不是有效的 JSON。") from exc
+        if not isinstance(params, dict) or not isinstance(params.get("records"), list):
+            raise field_error("records", "应为记录（JSON 对象）的列表")
+        records = params["records"]
+    else:
+        raise InvalidInput(
+            "请以 multipart/form-data 上传文件，或以 application/json 提交记录。", slug="unsupported-media"
+        )
+    batch = service.create_batch(
+        session,
+        actor,
+        settings.data_dir,
+        code,
+        mode=str(params.get("mode", "upsert")),
+        policy=str(params.get("policy", "strict")),
+        upload=upload,
+        records=records,
+        encoding=params.get("encoding") or None,
+        source_rows=_int(params.get("source_rows"), "source_rows"),
+        source_checksum=params.get("source_checksum") or None,
+    )
+    session.commit()  # the job runs in its own transactions
+    runner = request.app.state.batch_runner
+    future = runner.submit(batch.id)
+    wait = str(params.get("wait", "true")).lower() not in ("false", "0", "no")
+    if wait:
+        future.result(timeout=WAIT_SECONDS)
+        session.refresh(batch)
+        return JSONResponse(BatchOut.model_validate(batch).model_dump(mode="json"), status_code=201)
+    return JSONResponse(BatchOut.model_validate(batch).model_dump(mode="json"), status_code=202)
+
+
+@router.get("/resources/{code:rcode}/batches", response_model=Page[BatchOut], summary="资源的批次历史")
+def list_batches(session: DbSession, actor: BatchReader, code: str, paging: PagingParams) -> Page[BatchOut]:
+    items, total = service.list_batches(session, actor, code, limit=paging.limit, offset=paging.offset)
+    return Page(items=[BatchOut.model_validate(b) for b in items], total=total)
+
+
+@router.get("/batches/{batch_id}", response_model=BatchOut, summary="批次状态与计数")
+def read_batch(session: DbSession, actor: BatchReader, batch_id: int) -> BatchOut:
+    return BatchOut.model_validate(service.get_batch(session, actor, batch_id))
+
+
+@router.get("/batches/{batch_id}/errors", summary="批次错误明细：format=json|csv|xlsx")
+def batch_errors(
+    request: Request,
+    session: DbSession,
+    actor: BatchReader,
+    batch_id: int,
+    format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+) -> Response:
+    rows = service.batch_errors(session, actor, request.app.state.settings.data_dir, batch_id)
+    if format == "csv":
+        return Response(
+            service.errors_csv(rows),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'},
+        )
+    if format == "xlsx":
+        return Response(
+            service.errors_xlsx(rows),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.xlsx"'},
+        )
+    return JSONResponse([BatchError(**r).model_dump() for r in rows])
+
+
+@router.post("/batches/{batch_id}/rollback", response_model=BatchOut, summary="回滚已入库的批次")
+def rollback_batch(request: Request, session: DbSession, actor: BatchRollbacker, batch_id: int) -> BatchOut:
+    return BatchOut.model_validate(service.rollback_batch(session, actor, request.app.state.store, batch_id))
+
+
+@router.get(
+    "/share/{code:rcode}/records",
+    response_model=RecordsOut,
+    summary="查询记录：按关键标识、信息项筛选，可回溯",
+)
+def read_records(
+    request: Request,
+    session: DbSession,
+    actor: DataReader,
+    code: str,
+    paging: PagingParams,
+    key: Annotated[list[str] | None, Query(description="关键标识，可多次给出")] = None,
+    as_of_batch: int | None = None,
+    as_of: datetime | None = None,
+) -> dict:
+    filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
+    return service.read_records(
+        session,
+        actor,
+        request.app.state.store,
+        code,
+        keys=key,
+        filters=filters,
+        as_of_batch=as_of_batch,
+        as_of=as_of,
+        limit=paging.limit,
+        offset=paging.offset,
+    )

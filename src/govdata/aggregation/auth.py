@@ -1,0 +1,29 @@
+"""Permissions of aggregation (AGG): loading batches, reading batch reports, reading own data."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from govdata.core.auth import Actor, Authenticator, Role, permission
+
+BATCH_LOAD = permission("aggregation.batch.load", {Role.dept_officer}, "向本部门资源归集数据")
+BATCH_ROLLBACK = permission(
+    "aggregation.batch.rollback", {Role.dept_officer, Role.dept_head}, "回滚本部门的批次"
+)
+BATCH_READ = permission(
+    "aggregation.batch.read",
+    {Role.dept_officer, Role.dept_head, Role.dept_user, Role.authority},
+    "查看归集批次与报告",
+    writes=False,
+)
+DATA_READ = permission(
+    "aggregation.data.read",
+    {Role.dept_officer, Role.dept_head, Role.dept_user, Role.app},
+    "查询数据记录",
+    writes=False,
+)
+
+BatchLoader = Annotated[Actor, Depends(Authenticator(BATCH_LOAD))]
+BatchRollbacker = Annotated[Actor, Depends(Authenticator(BATCH_ROLLBACK))]
+BatchReader = Annotated[Actor, Depends(Authenticator(BATCH_READ))]
+DataReader = Annotated[Actor, Depends(Authenticator(DATA_READ))]

@@ -1,0 +1,62 @@
+"""Output of the aggregation API (SPEC §15 batch and query answers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from govdata.core.schemas import OrmModel
+
+
+class BatchOut(OrmModel):
+    id: int
+    resource_code: str
+    status: str
+    mode: str
+    policy: str
+    source: str
+    filename: str | None
+    file_format: str | None
+    encoding: str | None
+    rows_total: int
+    rows_applied: int
+    rows_rejected: int
+    rows_inserted: int
+    rows_updated: int
+    rows_deleted: int
+    errors_count: int
+    progress: float
+    stage: str | None
+    message: str | None
+    warnings: str | None
+    source_rows: int | None
+    reconciliation: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    rolled_back_at: datetime | None
+
+
+class BatchError(BaseModel):
+    row: int
+    item: str
+    value: str | None
+    rule: str
+    message: str
+
+
+class Freshness(BaseModel):
+    last_batch_at: datetime | None
+    next_due: datetime | None
+    overdue: bool
+
+
+class RecordsOut(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    under_review: list[str]
+    freshness: Freshness
+    receipt: Any = None

@@ -1,0 +1,569 @@
+"""Use cases of aggregation (AGG-1…7): batches from files and records, validated over whole columns,
+applied atomically, with history, rollback and freshness.
+
+A batch runs in three steps: ``create_batch`` checks the caller and the request and stores the
+source under the data directory (queued); ``run_batch`` (a job, see ``jobs.py``) reads, validates
+and applies it; its state and progress live in the metadata database, so a page can follow it and a
+restart re-runs what was interrupted (the store's history tells whether a batch was already applied,
+so it is never applied twice).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from govdata.aggregation import sources
+from govdata.aggregation.auth import BATCH_LOAD, BATCH_READ, BATCH_ROLLBACK, DATA_READ
+from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
+from govdata.aggregation.validation import ItemRule, validate
+from govdata.catalog import service as catalog
+from govdata.catalog.models import Resource
+from govdata.core import audit
+from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, require
+from govdata.core.db import unit_of_work, utcnow
+from govdata.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, field_error
+from govdata.core.observability import log
+from govdata.store.base import BATCH, KEY, TableSpec
+from govdata.store.sql import SqlStore
+
+TABLE_FORMATS = {"database", "spreadsheet", "self_describing", "service", "file"}
+CYCLE_DAYS = {
+    "daily": 1,
+    "weekly": 7,
+    "monthly": 31,
+    "quarterly": 92,
+    "half_yearly": 183,
+    "yearly": 366,
+    "realtime": 1,
+}
+
+
+# --- the typed table of a resource (AGG-1) ------------------------------------------------------
+
+
+def rules_for(body: dict[str, Any], elements: dict[str, str | None]) -> list[ItemRule]:
+    """Validation rules from a catalog version's items; identifier checks come from the data element."""
+    rules = []
+    for item in body.get("items", []):
+        key_kind = elements.get(item.get("element") or "") or item.get("key_kind")
+        rules.append(
+            ItemRule(
+                code=item["code"].lower(),
+                name=item["name"],
+                data_type=item["data_type"],
+                length=item.get("length"),
+                precision=item.get("precision"),
+                required=bool(item.get("required")),
+                key=bool(item.get("key")),
+                key_kind=key_kind,
+                code_list=tuple(item["code_list"]) if item.get("code_list") else None,
+                pattern=item.get("pattern"),
+                minimum=item.get("minimum"),
+                maximum=item.get("maximum"),
+            )
+        )
+    return rules
+
+
+def table_of(session: Session, resource: Resource) -> tuple[TableSpec, list[ItemRule]]:
+    if resource.published_version is None:
+        raise Conflict("资源尚未发布，不能归集数据。", slug="not-published")
+    body = catalog.shown_version(session, resource).body
+    elements = {e.name: e.key_kind for e in catalog.list_elements(session, SYSTEM_ACTOR)}
+    rules = rules_for(body, elements)
+    if not rules:
+        raise Conflict("资源没有信息项，不能归集为数据表。", slug="no-items")
+    spec = TableSpec(resource.id, tuple(r.column for r in rules), tuple(r.code for r in rules if r.key))
+    return spec, rules
+
+
+def _own_resource(session: Session, actor: Actor, code: str) -> Resource:
+    resource = catalog.get_resource(session, actor, code)
+    if actor.department_id != resource.provider_id:
+        raise PermissionDenied("只能归集或查看本部门提供的资源的数据。")
+    return resource
+
+
+# --- creating a batch (AGG-2, AGG-3) ------------------------------------------------------------
+
+
+@dataclass
+class Upload:
+    path: Path
+    filename: str | None
+    checksum: str
+
+
+def batch_dir(data_dir: Path, batch_id: int) -> Path:
+    return data_dir / "batches" / str(batch_id)
+
+
+def create_batch(
+    session: Session,
+    actor: Actor,
+    data_dir: Path,
+    code: str,
+    *,
+    mode: str,
+    policy: str,
+    upload: Upload | None = None,
+    records: list[dict[str, Any]] | None = None,
+    encoding: str | None = None,
+    source_rows: int | None = None,
+    source_checksum: str | None = None,
+) -> Batch:
+    """Check the request and keep the source; the batch is queued for ``run_batch``."""
+    require(actor, BATCH_LOAD)
+    resource = _own_resource(session, actor, code)
+    spec, rules = table_of(session, resource)
+    if mode not in BatchMode.__members__:
+        raise field_error("mode", "应为 replace、upsert 或 delete")
+    if policy not in BatchPolicy.__members__:
+        raise field_error("policy", "应为 strict 或 accept_valid")
+    if mode in ("upsert", "delete") and not spec.key_columns:
+        raise field_error("mode", "该资源没有关键标识信息项，只能整体替换（replace）")
+    if (upload is None) == (records is None):
+        raise InvalidInput("请上传一个文件，或提交 JSON 记录。")
+    if records is not None and len(records) == 0:
+        raise field_error("records", "没有记录")
+    batch = Batch(
+        resource_id=resource.id,
+        resource_code=resource.code,
+        department_id=resource.provider_id,
+        catalog_version=resource.published_version,
+        mode=mode,
+        policy=policy,
+        source="upload" if upload else "records",
+        filename=upload.filename if upload else None,
+        encoding=encoding,
+        status=BatchStatus.queued,
+        source_rows=source_rows,
+        source_checksum=source_checksum.lower() if source_checksum else None,
+        file_checksum=upload.checksum if upload else None,
+        created_by=actor.name,
+    )
+    session.add(batch)
+    session.flush()
+    target = batch_dir(data_dir, batch.id)
+    target.mkdir(parents=True, exist_ok=True)
+    if upload is not None:
+        stored = target / ("source" + Path(upload.filename or "upload").suffix.lower()[:10])
+        upload.path.replace(stored)
+    else:
+        stored = target / "records.json"
+        stored.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    batch.upload_path = str(stored)
+    audit.record(
+        session,
+        actor,
+        "aggregation.batch.created",
+        "batch",
+        batch.id,
+        details={
+            "resource": code,
+            "mode": mode,
+            "policy": policy,
+            "source": batch.source,
+            "file": batch.filename,
+        },
+    )
+    return batch
+
+
+# --- running a batch (AGG-4, AGG-5) --------------------------------------------------------------
+
+
+def _match_columns(columns: list[str], rules: list[ItemRule]) -> tuple[dict[str, str], list[str]]:
+    """Item code → source column, matched by item code or by the item's Chinese name."""
+    by_name: dict[str, str] = {}
+    for rule in rules:
+        by_name[rule.code.lower()] = rule.code
+        by_name[rule.name.strip().lower()] = rule.code
+    present: dict[str, str] = {}
+    unknown: list[str] = []
+    for column in columns:
+        code = by_name.get(column.strip().lstrip("\ufeff").lower())
+        if code and code not in present:
+            present[code] = column
+        else:
+            unknown.append(column)
+    return present, unknown
+
+
+class _Progress:
+    """Writes a batch's stage and progress in short transactions of their own, so pages can follow."""
+
+    def __init__(self, factory: sessionmaker, batch_id: int) -> None:
+        self.factory, self.batch_id = factory, batch_id
+
+    def __call__(self, stage: str, progress: float, **fields: Any) -> None:
+        with unit_of_work(self.factory) as session:
+            batch = session.get(Batch, self.batch_id)
+            batch.stage, batch.progress = stage, progress
+            for name, value in fields.items():
+                setattr(batch, name, value)
+
+
+def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: int) -> None:
+    """Read, validate and apply one queued batch. Safe to call again after a crash."""
+    progress = _Progress(factory, batch_id)
+    with unit_of_work(factory) as session:
+        batch = session.get(Batch, batch_id)
+        if batch is None or batch.status not in (BatchStatus.queued, BatchStatus.running):
+            return
+        resource = session.get(Resource, batch.resource_id)
+        spec, rules = table_of(session, resource)
+        mode, policy, path, filename, encoding = (
+            batch.mode,
+            batch.policy,
+            Path(batch.upload_path),
+            batch.filename,
+            batch.encoding,
+        )
+        declared_rows, declared_checksum, file_checksum = (
+            batch.source_rows,
+            batch.source_checksum,
+            batch.file_checksum,
+        )
+    progress("准备数据表", 0.02, status=BatchStatus.running, started_at=utcnow())
+    work = batch_dir(data_dir, batch_id) / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(work / "validate.duckdb"))
+    try:
+        store.ensure_table(spec)
+        if _already_applied(store, spec, batch_id):  # the process died after applying: finish the record
+            _finish_applied_again(factory, store, spec, batch_id)
+            return
+        progress("读取文件", 0.1)
+        info = sources.load_file(con, path, filename, encoding, work)
+        present, unknown = _match_columns(info.columns, rules)
+        needed = [r for r in rules if (r.key if mode == "delete" else r.required)]
+        missing = [r for r in needed if r.code not in present]
+        if missing:
+            names = "、".join(f"{r.name}（{r.code}）" for r in missing)
+            raise InvalidInput(
+                f"文件缺少必需的列：{names}。列名应为信息项代码或名称。", slug="missing-columns"
+            )
+        warnings = [f"未识别的列已忽略：{'、'.join(unknown[:20])}"] if unknown else []
+        progress("校验数据", 0.35, rows_total=info.rows, encoding=info.encoding, file_format=info.format)
+        validate(con, rules, present, delete=mode == "delete")
+        rejected = con.execute("SELECT count(*) FROM checked WHERE NOT _ok").fetchall()[0][0]
+        errors = con.execute("SELECT count(*) FROM errors").fetchall()[0][0]
+        errors_path = batch_dir(data_dir, batch_id) / "errors.parquet"
+        con.execute(
+            f"COPY (SELECT row, item, value, rule FROM errors ORDER BY row, item) TO {sources.literal(str(errors_path))} (FORMAT parquet)"
+        )
+        valid = info.rows - rejected
+        reconciliation = None
+        if declared_rows is not None or declared_checksum:
+            matches = (declared_rows is None or declared_rows == info.rows) and (
+                not declared_checksum or declared_checksum == file_checksum
+            )
+            reconciliation = "ok" if matches else "mismatch"
+            if not matches:
+                warnings.append(
+                    f"与提供方申报不一致：申报 {declared_rows if declared_rows is not None else '—'} 行，实收 {info.rows} 行"
+                    + ("；文件校验值不符" if declared_checksum and declared_checksum != file_checksum else "")
+                )
+        common = {
+            "rows_total": info.rows,
+            "rows_rejected": rejected,
+            "errors_count": errors,
+            "warnings": "\n".join(warnings) or None,
+            "reconciliation": reconciliation,
+        }
+        if rejected and policy == BatchPolicy.strict:
+            _finish(
+                factory,
+                batch_id,
+                BatchStatus.rejected,
+                f"严格模式：{rejected} 行有错误，整批未入库。",
+                **common,
+            )
+            return
+        if valid == 0:
+            _finish(factory, batch_id, BatchStatus.rejected, "没有可入库的有效行。", **common)
+            return
+        progress("写入数据存储", 0.7, **common)
+        columns = [KEY, *(spec.key_columns if mode == "delete" else spec.codes)]
+        reader = con.sql(
+            "SELECT " + ", ".join(f'"{c}"' for c in columns) + " FROM checked WHERE _ok ORDER BY _row"
+        ).to_arrow_reader(100_000)
+        result = store.apply(spec, batch_id, mode, reader, utcnow().replace(tzinfo=None))
+        _finish(
+            factory,
+            batch_id,
+            BatchStatus.applied,
+            None,
+            rows_applied=valid,
+            rows_inserted=result.inserted,
+            rows_updated=result.updated,
+            rows_deleted=result.deleted,
+            **common,
+        )
+    except InvalidInput as exc:
+        _finish(factory, batch_id, BatchStatus.failed, exc.detail)
+    except ValueError as exc:  # a destructive table migration the catalog version asked for
+        _finish(factory, batch_id, BatchStatus.failed, str(exc))
+    except Exception:
+        log.exception("batch failed", batch=batch_id)
+        _finish(factory, batch_id, BatchStatus.failed, "处理批次时发生内部错误，已记录日志；数据未改变。")
+    finally:
+        con.close()
+        sources.remove_work(work)
+
+
+def _already_applied(store: SqlStore, spec: TableSpec, batch_id: int) -> bool:
+    return bool(
+        store.fetchall(
+            f"SELECT count(*) FROM {store.table_name(spec.history)} WHERE {BATCH} = ?", [batch_id]
+        )[0][0]
+    )
+
+
+def _finish_applied_again(factory: sessionmaker, store: SqlStore, spec: TableSpec, batch_id: int) -> None:
+    rows = store.fetchall(
+        f"SELECT count(*) FROM {store.table_name(spec.history)} WHERE {BATCH} = ?", [batch_id]
+    )[0][0]
+    _finish(
+        factory, batch_id, BatchStatus.applied, "服务重启后确认：该批次此前已完整入库。", rows_applied=rows
+    )
+
+
+def _finish(factory: sessionmaker, batch_id: int, status: str, message: str | None, **fields: Any) -> None:
+    with unit_of_work(factory) as session:
+        batch = session.get(Batch, batch_id)
+        batch.status = status
+        batch.message = message
+        batch.progress = 1.0
+        batch.stage = None
+        batch.finished_at = utcnow()
+        for name, value in fields.items():
+            setattr(batch, name, value)
+        audit.record(
+            session,
+            SYSTEM_ACTOR,
+            f"aggregation.batch.{status}",
+            "batch",
+            batch_id,
+            details={
+                "resource": batch.resource_code,
+                "by": batch.created_by,
+                "total": batch.rows_total,
+                "applied": batch.rows_applied,
+                "rejected": batch.rows_rejected,
+                "message": message,
+            },
+        )
+
+
+# --- reading batches, reports, rollback (AGG-5, AGG-6) -------------------------------------------
+
+
+def _visible_batch(session: Session, actor: Actor, batch_id: int) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None or not (Role.authority in actor.roles or actor.department_id == batch.department_id):
+        raise NotFound(f"批次 {batch_id} 不存在。")
+    return batch
+
+
+def get_batch(session: Session, actor: Actor, batch_id: int) -> Batch:
+    require(actor, BATCH_READ)
+    return _visible_batch(session, actor, batch_id)
+
+
+def list_batches(
+    session: Session, actor: Actor, code: str, *, limit: int, offset: int
+) -> tuple[list[Batch], int]:
+    require(actor, BATCH_READ)
+    resource = catalog.get_resource(session, actor, code)
+    if not (Role.authority in actor.roles or actor.department_id == resource.provider_id):
+        raise PermissionDenied("只能查看本部门资源的归集批次。")
+    stmt = select(Batch).where(Batch.resource_id == resource.id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(stmt.order_by(Batch.id.desc()).limit(limit).offset(offset)).all()
+    return list(items), total
+
+
+ERROR_COLUMNS = ["row", "item", "value", "rule", "message"]
+
+
+def batch_errors(
+    session: Session, actor: Actor, data_dir: Path, batch_id: int, *, limit: int | None = None
+) -> list[dict]:
+    """The batch's row-level errors, with the Chinese message of each rule."""
+    batch = get_batch(session, actor, batch_id)
+    path = batch_dir(data_dir, batch.id) / "errors.parquet"
+    if not path.exists():
+        return []
+    resource = session.get(Resource, batch.resource_id)
+    body = catalog._version(session, resource, batch.catalog_version).body
+    elements = {e.name: e.key_kind for e in catalog.list_elements(session, SYSTEM_ACTOR)}
+    rules = {r.code: r for r in rules_for(body, elements)}
+    sql = f"SELECT row, item, value, rule FROM read_parquet({sources.literal(str(path))}) ORDER BY row, item"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    with duckdb.connect() as con:
+        rows = con.execute(sql).fetchall()
+    return [
+        {
+            "row": r,
+            "item": i,
+            "value": v,
+            "rule": rule,
+            "message": rules[i].message(rule) if i in rules else rule,
+        }
+        for r, i, v, rule in rows
+    ]
+
+
+def errors_csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ERROR_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _safe_cell(row[k]) for k in ERROR_COLUMNS})
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # with BOM, so Excel opens the Chinese correctly
+
+
+def errors_xlsx(rows: list[dict]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("错误明细")
+    sheet.append(["行号 row", "信息项 item", "值 value", "规则 rule", "说明 message"])
+    for row in rows:
+        sheet.append([_safe_cell(row[k]) for k in ERROR_COLUMNS])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _safe_cell(value: Any) -> Any:
+    """A cell that starts like a formula is written as text (CSV/formula injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def rollback_batch(session: Session, actor: Actor, store: SqlStore, batch_id: int) -> Batch:
+    require(actor, BATCH_ROLLBACK)
+    batch = _visible_batch(session, actor, batch_id)
+    if actor.department_id != batch.department_id:
+        raise PermissionDenied("只能回滚本部门的批次。")
+    if batch.status != BatchStatus.applied:
+        raise Conflict("只有已入库的批次可以回滚。", slug="invalid-state", status_now=batch.status)
+    resource = session.get(Resource, batch.resource_id)
+    spec, _ = table_of(session, resource)
+    store.ensure_table(spec)
+    touched = store.rollback(spec, batch.id)
+    batch.status = BatchStatus.rolled_back
+    batch.rolled_back_at = utcnow()
+    batch.rolled_back_by = actor.name
+    audit.record(
+        session, actor, "aggregation.batch.rolled_back", "batch", batch.id, details={"keys": touched}
+    )
+    return batch
+
+
+# --- reading data and freshness (AGG-6, AGG-7) ----------------------------------------------------------
+
+
+def freshness(session: Session, resource: Resource, now: datetime | None = None) -> dict[str, Any]:
+    now = now or utcnow()
+    last = session.scalar(
+        select(func.max(Batch.finished_at)).where(
+            Batch.resource_id == resource.id, Batch.status == BatchStatus.applied
+        )
+    )
+    days = CYCLE_DAYS.get(resource.update_cycle)
+    base = last or resource.published_at
+    next_due = base + timedelta(days=days) if (days and base) else None
+    return {"last_batch_at": last, "next_due": next_due, "overdue": bool(next_due and now > next_due)}
+
+
+def read_records(
+    session: Session,
+    actor: Actor,
+    store: SqlStore,
+    code: str,
+    *,
+    keys: list[str] | None = None,
+    filters: dict[str, str] | None = None,
+    as_of_batch: int | None = None,
+    as_of: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """The provider department reads its own data (before any grant; the sharing capability extends
+    this to consumers with grants)."""
+    require(actor, DATA_READ)
+    resource = catalog.get_resource(session, actor, code)
+    if actor.department_id != resource.provider_id:
+        raise PermissionDenied("尚无该资源的共享授权；提供部门的用户可查询本部门数据。", slug="no-grant")
+    spec, rules = table_of(session, resource)
+    unknown = [f for f in (filters or {}) if f not in spec.codes]
+    if unknown:
+        raise field_error(unknown[0], "不是该资源的信息项")
+    store.ensure_table(spec)
+    result = store.query(
+        spec,
+        keys=[k.strip().upper() if _identifier_key(rules) else k.strip() for k in keys] if keys else None,
+        filters=filters,
+        as_of_batch=as_of_batch,
+        as_of_time=as_of.astimezone(UTC).replace(tzinfo=None) if as_of else None,
+        limit=limit,
+        offset=offset,
+    )
+    items = [{c: _json_value(row[c]) for c in spec.codes} for row in result.rows]
+    audit.record(
+        session,
+        actor,
+        "aggregation.data.read",
+        "resource",
+        code,
+        details={"records": len(items), "keys": len(keys or []), "filters": sorted(filters or {})},
+    )
+    return {
+        "items": items,
+        "total": result.total,
+        "under_review": [],
+        "freshness": freshness(session, resource),
+        "receipt": None,
+    }
+
+
+def _identifier_key(rules: list[ItemRule]) -> bool:
+    keys = [r for r in rules if r.key]
+    return len(keys) == 1 and keys[0].key_kind in ("ric", "uscc")
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value.__class__.__name__ == "Decimal":
+        return str(value)
+    return value
+
+
+def wait_for(factory: sessionmaker, batch_id: int, timeout: float) -> None:
+    """Poll until the batch leaves queued/running (used when a caller waits for the result)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with unit_of_work(factory) as session:
+            if session.get(Batch, batch_id).status not in (BatchStatus.queued, BatchStatus.running):
+                return
+        time.sleep(0.05)

@@ -1,0 +1,233 @@
+"""Reading a batch's source into DuckDB (AGG-2): CSV (UTF-8, UTF-8 with BOM, GBK, GB18030 —
+detected, or named by the provider), XLSX, JSON / NDJSON, Parquet, and JSON records pushed through
+the API. Every source becomes a temp table ``src`` of text columns plus ``_row``, the 1-based data
+row of the file (the first row after the header is 1), so validation treats all formats alike.
+
+A broken, empty, binary or oversized file raises a clear ``InvalidInput`` before anything is applied.
+"""
+
+from __future__ import annotations
+
+import codecs
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from charset_normalizer import from_bytes
+
+from govdata.core.errors import InvalidInput
+from govdata.store.sql import q
+
+SNIFF_BYTES = 256 * 1024
+ENCODINGS = {"utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312"}
+
+
+@dataclass
+class SourceInfo:
+    format: str
+    encoding: str | None
+    columns: list[str]
+    rows: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def sniff_format(head: bytes, filename: str | None) -> str:
+    name = (filename or "").lower()
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith((b"\xd0\xcf\x11\xe0",)):
+        raise InvalidInput("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV。", slug="unsupported-file")
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"[") or name.endswith(".json"):
+        return "json"
+    if stripped.startswith(b"{") or name.endswith((".ndjson", ".jsonl")):
+        return "ndjson"
+    return "csv"
+
+
+def detect_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if b"\x00" in head:
+        raise InvalidInput(
+            "文件不是文本文件（含有二进制内容），请上传 CSV、XLSX、JSON 或 Parquet 文件。", slug="binary-file"
+        )
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(head) - 4:  # a character cut by the sniff window
+            return "utf-8"
+    best = from_bytes(head, cp_isolation=["gb18030", "gbk", "utf_8"]).best()
+    if best is None:
+        raise InvalidInput(
+            "无法识别文件的字符编码，请指定编码（utf-8、gbk 或 gb18030）。", slug="unknown-encoding"
+        )
+    # GBK is a subset of GB18030: decoding as GB18030 reads both
+    return (
+        "gb18030" if best.encoding.replace("_", "").lower() in ("gb18030", "gbk", "gb2312") else best.encoding
+    )
+
+
+def _transcode(path: Path, encoding: str, target: Path) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    offset = 0
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as out:
+        while chunk := src.read(4 * 1024 * 1024):
+            try:
+                out.write(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(
+                    f"文件不是有效的 {encoding} 编码（约第 {offset + exc.start} 字节处），请确认编码后重新上传。",
+                    slug="bad-encoding",
+                ) from exc
+            offset += len(chunk)
+        out.write(decoder.decode(b"", final=True))
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection, path: Path, filename: str | None, encoding: str | None, work: Path
+) -> SourceInfo:
+    """Read the file into ``src``."""
+    size = path.stat().st_size
+    if size == 0:
+        raise InvalidInput("文件为空。", slug="empty-file")
+    with path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES)
+    kind = sniff_format(head, filename)
+    used_encoding = None
+    try:
+        if kind == "csv":
+            if encoding and encoding.lower() not in ENCODINGS:
+                raise InvalidInput(
+                    f"不支持的编码 {encoding}，可选 utf-8、gbk、gb18030。", slug="unknown-encoding"
+                )
+            used_encoding = (encoding or detect_encoding(head)).lower()
+            if used_encoding not in ("utf-8", "utf-8-sig"):
+                target = work / "source-utf8.csv"
+                _transcode(path, "gb18030" if used_encoding in ("gbk", "gb2312") else used_encoding, target)
+                path = target
+            elif used_encoding == "utf-8":
+                _check_utf8(path)
+            relation = (
+                f"read_csv({literal(str(path))}, header = true, all_varchar = true, auto_detect = true, "
+                "null_padding = true, sample_size = -1)"
+            )
+        elif kind == "json":
+            relation = f"read_json({literal(str(path))}, format = 'array', maximum_object_size = 16777216)"
+        elif kind == "ndjson":
+            relation = f"read_json({literal(str(path))}, format = 'newline_delimited')"
+        elif kind == "parquet":
+            relation = f"read_parquet({literal(str(path))})"
+        else:
+            table = read_xlsx(path)
+            con.register("xlsx_source", table)
+            relation = "xlsx_source"
+        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+        text_cols = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE src AS SELECT row_number() OVER () AS _row, {text_cols} FROM {relation}"
+        )
+    except duckdb.Error as exc:
+        raise InvalidInput(
+            f"无法读取{_KIND_LABELS[kind]}文件：{_first_line(exc)}", slug="unreadable-file"
+        ) from exc
+    rows = con.execute("SELECT count(*) FROM src").fetchall()[0][0]
+    if rows == 0:
+        raise InvalidInput("文件没有数据行（只有表头或为空）。", slug="no-rows")
+    return SourceInfo(kind, used_encoding, [c for c in columns], rows)
+
+
+def _check_utf8(path: Path) -> None:
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
+    with path.open("rb") as fh:
+        while chunk := fh.read(4 * 1024 * 1024):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                raise InvalidInput(
+                    "文件不是有效的 UTF-8 编码，可能是 GBK/GB18030，请指定编码后重新上传。",
+                    slug="bad-encoding",
+                ) from exc
+
+
+_KIND_LABELS = {
+    "csv": " CSV ",
+    "json": " JSON ",
+    "ndjson": " NDJSON ",
+    "parquet": " Parquet ",
+    "xlsx": " XLSX ",
+}
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300]
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _cell(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def read_xlsx(path: Path) -> pa.Table:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        rows = sheet.to_python(skip_empty_area=True)
+    except Exception as exc:  # calamine raises its own error types for broken workbooks
+        raise InvalidInput(f"无法读取 XLSX 文件：{_first_line(exc)}", slug="unreadable-file") from exc
+    if not rows:
+        raise InvalidInput("XLSX 文件的第一个工作表为空。", slug="no-rows")
+    header = [str(h).strip() if h not in (None, "") else f"列{i + 1}" for i, h in enumerate(rows[0])]
+    body = rows[1:]
+    return pa.table(
+        {
+            name: pa.array([_cell(r[i]) if i < len(r) else None for r in body], pa.string())
+            for i, name in enumerate(header)
+        }
+    )
+
+
+def save_upload(stream, target: Path, max_bytes: int) -> tuple[int, str]:
+    """Stream an upload to disk, refusing it once it exceeds ``max_bytes``. Returns size and SHA-256."""
+    import hashlib
+
+    from govdata.core.errors import PayloadTooLarge
+
+    digest = hashlib.sha256()
+    size = 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        while chunk := stream.read(1024 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise PayloadTooLarge(f"文件超过上限 {max_bytes // (1024 * 1024)} MiB。")
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+def remove_work(work: Path) -> None:
+    shutil.rmtree(work, ignore_errors=True)
