@@ -39,8 +39,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    FromClause,
     Integer,
+    Select,
+    String,
     and_,
     case,
     column,
@@ -51,7 +52,9 @@ from sqlalchemy import (
     table,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Join
 
 from govdata.catalog.enums import (
     Grade,
@@ -90,6 +93,8 @@ ENUM_FACETS: dict[str, tuple[str, ...]] = {
     "grade": tuple(Grade),
     "status": tuple(ResourceStatus),
 }
+_NAME_MARK_CJK = "x"
+_NAME_MARK_WORD = "名"
 _FIELD_BITS = 21  # three counters of up to 2,097,151 rows per 64-bit sum
 _FIELDS_PER_SUM = 3
 
@@ -113,6 +118,16 @@ def grams(value: str) -> list[str]:
         else:
             out.append(run)
     return out + singles
+
+
+def _name_token(token: str) -> str:
+    """The token's twin that marks it as part of the resource's name: x人口, 名gis.
+
+    A Latin letter glued to Chinese characters (or a Chinese character glued to a Latin word) is one
+    token to FTS5 and to PostgreSQL's parser, yet no text or query ever yields one, since grams()
+    splits Chinese runs from Latin words; so these twins match only what was indexed as a name.
+    """
+    return (_NAME_MARK_CJK if _is_cjk(token) else _NAME_MARK_WORD) + token
 
 
 def _words(q: str | None) -> list[str]:
@@ -140,7 +155,8 @@ def index_text(resource: Resource, body: dict[str, Any]) -> str:
     ]
     for item in body.get("items", []):
         parts += [item.get("name", ""), item.get("code", ""), item.get("element") or ""]
-    return " ".join(grams(" ".join(parts)))
+    named = [_name_token(token) for token in grams(body.get("name", ""))]
+    return " ".join(named + grams(" ".join(parts)))
 
 
 def index_resource(session: Session, resource: Resource, body: dict[str, Any]) -> None:
@@ -184,40 +200,42 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-@dataclass
-class _Match:
-    """Where matching rows come from, the condition that selects them, and a rank (lower is better)."""
+class _CrossJoin(Join):
+    """An inner join that SQLite must run in the written order (``CROSS JOIN``): the index first.
 
-    source: FromClause
-    condition: ColumnElement[bool] | None = None
-    rank: ColumnElement | None = None
+    Left to itself, and without statistics, SQLite may start from an index of ``catalog_resources``
+    (provider and status, say) and re-run the MATCH for every row it finds, which is slower by orders
+    of magnitude than one pass over the index's matches.
+    """
+
+    inherit_cache = True
 
 
-def _match(dialect: str, words: list[str]) -> _Match:
-    if not words:
-        return _Match(Resource.__table__)
-    phrases = [_phrase(word) for word in words]
-    if dialect == "sqlite":
-        fts = table("catalog_fts", column("rowid", Integer))
-        # tokens are Chinese characters, letters and digits only: quoting them is all FTS5 needs
-        expression = " AND ".join('"' + " ".join(phrase) + '"' for phrase in phrases)
-        return _Match(
-            # the FTS table drives the join: SQLite runs the MATCH once, then looks rows up by id
-            fts.join(Resource.__table__, Resource.id == fts.c.rowid),
-            text("catalog_fts MATCH :match").bindparams(match=expression),
-            literal_column("bm25(catalog_fts)"),
-        )
-    fts = table("catalog_fts", column("resource_id", Integer), column("grams"))
+@compiles(_CrossJoin, "sqlite")
+def _cross_join(element: _CrossJoin, compiler, **kw) -> str:
+    return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
+
+
+def _name_phrase(phrase: list[str]) -> list[str]:
+    return [_name_token(token) for token in phrase]
+
+
+def _fts5(phrases: list[list[str]]) -> str:
+    """An FTS5 query for rows holding every phrase; tokens are letters, digits and Chinese only."""
+    return " AND ".join('"' + " ".join(phrase) + '"' for phrase in phrases)
+
+
+def _tsquery(grams_column, phrases: list[list[str]]) -> ColumnElement[bool]:
+    """PostgreSQL: every phrase's grams (the GIN index answers this without a recheck), and each
+    phrase's grams side by side in the indexed text (a substring test, far cheaper than the ``<->``
+    recheck, which re-runs ``to_tsvector`` on every candidate row)."""
+    vector = func.to_tsvector(literal_column("'simple'"), grams_column)
     lexemes = sorted({token for phrase in phrases for token in phrase})
-    # 'simple' inline (not a bound parameter), so that the planner matches the GIN expression index
-    vector = literal_column("to_tsvector('simple', catalog_fts.grams)")
+    # 'simple' inline, not a bound parameter, so that the planner matches the GIN expression index
     condition = vector.op("@@")(func.to_tsquery(literal_column("'simple'"), " & ".join(lexemes)))
-    padded = literal_column("' ' || catalog_fts.grams || ' '")
+    padded = literal_column("' '", String) + grams_column + literal_column("' '", String)
     adjacent = [padded.contains(" " + " ".join(p) + " ", autoescape=True) for p in phrases if len(p) > 1]
-    return _Match(
-        fts.join(Resource.__table__, Resource.id == fts.c.resource_id),
-        and_(condition, *adjacent) if adjacent else condition,
-    )
+    return and_(condition, *adjacent)
 
 
 def _visibility(actor: Actor):
@@ -248,13 +266,7 @@ def _filtered(actor: Actor, query: SearchQuery) -> list:
     return clauses
 
 
-def _order(dialect: str, sort: str, words: list[str], match: _Match) -> list:
-    if sort == "relevance" and words:
-        position = func.instr if dialect == "sqlite" else func.strpos
-        name = func.lower(Resource.name)
-        name_hits = sum(case((position(name, word) > 0, 1), else_=0) for word in words)
-        then = [match.rank] if match.rank is not None else [Resource.updated_at.desc()]
-        return [name_hits.desc(), *then, Resource.id.desc()]
+def _order(sort: str) -> list:
     if sort == "name":
         return [Resource.name, Resource.id]
     if sort == "published":
@@ -264,56 +276,59 @@ def _order(dialect: str, sort: str, words: list[str], match: _Match) -> list:
     return [Resource.updated_at.desc(), Resource.id.desc()]
 
 
+def _packed_sums() -> tuple[list, list[tuple[str, tuple[str, ...]]]]:
+    """SQLite: the enum facets as sums of CASEs, three 21-bit counters packed into each 64-bit sum."""
+    sums, layout = [], []
+    for name, values in ENUM_FACETS.items():
+        for start in range(0, len(values), _FIELDS_PER_SUM):
+            chunk = values[start : start + _FIELDS_PER_SUM]
+            whens = [(getattr(Resource, name) == v, 1 << (_FIELD_BITS * i)) for i, v in enumerate(chunk)]
+            sums.append(func.sum(case(*whens, else_=0)))
+            layout.append((name, tuple(str(v) for v in chunk)))
+    return sums, layout
+
+
+# built once: building these expressions costs more than running the statement on a small catalog
+# (literal arguments: PostgreSQL must see the same expression in SELECT and GROUP BY)
+_PREFIX = func.substr(Resource.classification, literal_column("1"), literal_column("3")).label("prefix")
+_PACKED, _PACKED_LAYOUT = _packed_sums()
+_SQLITE_FACETS = select(Resource.provider_id, _PREFIX, func.count(), *_PACKED).group_by(
+    Resource.provider_id, _PREFIX
+)
+_GROUPED = [Resource.provider_id, _PREFIX.element] + [getattr(Resource, name) for name in ENUM_FACETS]
+_POSTGRES_FACETS = select(*_GROUPED, func.count()).group_by(func.grouping_sets(*_GROUPED))
+
+
 def _facet_counts(
-    session: Session, dialect: str, match: _Match, where: list
+    session: Session, dialect: str, source, where: list
 ) -> tuple[int, dict[str, dict[str, int]]]:
-    """(total, facets) of the matching, visible, filtered resources in one statement."""
-    # literal arguments: PostgreSQL must see the same expression in SELECT and GROUP BY
-    prefix = func.substr(Resource.classification, literal_column("1"), literal_column("3"))
+    """(total, facets) of the matching, visible, filtered resources, in one statement.
+
+    SQLite groups by sorting, so grouping the matches by each facet in turn would sort them eight
+    times: instead one GROUP BY provider and classification prefix (few groups) counts the enum
+    facets in the same pass, as packed sums. PostgreSQL hashes ``GROUPING SETS`` in one pass.
+    """
     counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
 
     def add(name: str, value: Any, count: int) -> None:
         if value is not None and count:
             key = str(value)
-            counts[name][key] = counts[name].get(key, 0) + int(count)
+            counts[name][key] = counts[name].get(key, 0) + count
 
+    total = 0
     if dialect == "sqlite":
-        # SQLite sorts to group; grouping by the eight facets one by one would sort the matches eight
-        # times. So: one GROUP BY (provider, classification prefix) — few groups — and in the same pass
-        # the enum facets as sums of CASEs, three 21-bit counters packed into each 64-bit sum.
-        packed = []
-        layout = []
-        for name, values in ENUM_FACETS.items():
-            for start in range(0, len(values), _FIELDS_PER_SUM):
-                chunk = values[start : start + _FIELDS_PER_SUM]
-                whens = [(getattr(Resource, name) == v, 1 << (_FIELD_BITS * i)) for i, v in enumerate(chunk)]
-                packed.append(func.sum(case(*whens, else_=0)))
-                layout.append((name, chunk))
-        stmt = (
-            select(Resource.provider_id, prefix, func.count(), *packed)
-            .select_from(match.source)
-            .where(*where)
-            .group_by(Resource.provider_id, prefix)
-        )
         mask = (1 << _FIELD_BITS) - 1
-        total = 0
-        for provider, classification, count, *sums in session.execute(stmt):
+        for provider, classification, count, *sums in session.execute(
+            _SQLITE_FACETS.select_from(source).where(*where)
+        ):
             total += count
             add("provider_id", provider, count)
             add("classification", classification, count)
-            for (name, chunk), value in zip(layout, sums, strict=True):
-                for i, v in enumerate(chunk):
-                    add(name, v, (int(value) >> (_FIELD_BITS * i)) & mask)
+            for (name, values), packed in zip(_PACKED_LAYOUT, sums, strict=True):
+                for i, value in enumerate(values):
+                    add(name, value, (packed >> (_FIELD_BITS * i)) & mask)
     else:
-        columns = [Resource.provider_id, prefix] + [getattr(Resource, name) for name in ENUM_FACETS]
-        stmt = (
-            select(*columns, func.count())
-            .select_from(match.source)
-            .where(*where)
-            .group_by(func.grouping_sets(*[c for c in columns]))
-        )
-        total = 0
-        for *values, count in session.execute(stmt):
+        for *values, count in session.execute(_POSTGRES_FACETS.select_from(source).where(*where)):
             for name, value in zip(FACETS, values, strict=True):
                 add(name, value, count)
             total += count if values[0] is not None else 0
@@ -324,22 +339,75 @@ def _facet_counts(
     return total, ordered
 
 
+def _sqlite_relevance_page(session: Session, matching, rowid, phrases, limit: int, offset: int) -> list[int]:
+    """Resources whose name holds every word, then the others; the newest registered first in each.
+
+    Both lists are walked in the FTS index's own rowid order and stop at the page's end, so a word
+    that matches half the catalog costs no sort of its matches (and no BM25 score for each).
+    """
+    anywhere = _fts5(phrases)
+    named = _fts5([_name_phrase(p) for p in phrases])
+    first = f"({anywhere}) AND ({named})"
+    ids = list(session.scalars(matching(first).order_by(rowid.desc()).limit(limit).offset(offset)))
+    if len(ids) == limit:
+        return ids
+    if ids or not offset:
+        skip = 0  # the page began among the name matches, or at the very start
+    else:
+        skip = offset - (session.scalar(select(func.count()).select_from(matching(first).subquery())) or 0)
+    rest = matching(f"({anywhere}) NOT ({named})").order_by(rowid.desc())
+    return ids + list(session.scalars(rest.limit(limit - len(ids)).offset(skip)))
+
+
 def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     words = _words(query.q)
     if query.q and query.q.strip() and not words:  # only punctuation, symbols, emoji: nothing to find
         return SearchResult([], 0, {name: {} for name in FACETS})
     dialect = session.get_bind().dialect.name
-    match = _match(dialect, words)
-    where = _filtered(actor, query)
-    if match.condition is not None:
-        where.append(match.condition)
+    phrases = [_phrase(word) for word in words]
     sort = query.sort if query.sort in SORTS else ("relevance" if words else "updated")
+    if sort == "relevance" and not words:
+        sort = "updated"
+    where = _filtered(actor, query)
+    limit, offset = query.limit, query.offset
 
-    page = select(Resource.id).select_from(match.source).where(*where)
-    page = page.order_by(*_order(dialect, sort, words, match)).limit(query.limit).offset(query.offset)
-    ids = list(session.scalars(page))
+    if not words:
+        source = Resource.__table__
+        page = select(Resource.id).where(*where).order_by(*_order(sort)).limit(limit).offset(offset)
+        ids = list(session.scalars(page))
+    elif dialect == "sqlite":
+        fts = table("catalog_fts", column("rowid", Integer))
+        source = _CrossJoin(fts, Resource.__table__, Resource.id == fts.c.rowid)
+
+        def matching(expression: str) -> Select:
+            condition = text("catalog_fts MATCH :match").bindparams(match=expression)
+            return select(Resource.id).select_from(source).where(*where, condition)
+
+        if sort == "relevance":
+            ids = _sqlite_relevance_page(session, matching, fts.c.rowid, phrases, limit, offset)
+        else:
+            page = matching(_fts5(phrases)).order_by(*_order(sort)).limit(limit).offset(offset)
+            ids = list(session.scalars(page))
+        where = [*where, text("catalog_fts MATCH :match").bindparams(match=_fts5(phrases))]
+    else:
+        fts = table("catalog_fts", column("resource_id", Integer), column("grams", String))
+        source = fts.join(Resource.__table__, Resource.id == fts.c.resource_id)
+        where = [*where, _tsquery(fts.c.grams, phrases)]
+        if sort == "relevance":
+            names = table("catalog_fts", column("resource_id", Integer), column("grams", String)).alias(
+                "names"
+            )
+            in_name = Resource.id.in_(
+                select(names.c.resource_id).where(_tsquery(names.c.grams, [_name_phrase(p) for p in phrases]))
+            )
+            order = [in_name.desc(), Resource.id.desc()]
+        else:
+            order = _order(sort)
+        page = (
+            select(Resource.id).select_from(source).where(*where).order_by(*order).limit(limit).offset(offset)
+        )
+        ids = list(session.scalars(page))
+
     loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))} if ids else {}
-    items = [loaded[i] for i in ids]
-
-    total, facets = _facet_counts(session, dialect, match, where)
-    return SearchResult(items, total, facets)
+    total, facets = _facet_counts(session, dialect, source, where)
+    return SearchResult([loaded[i] for i in ids], total, facets)
