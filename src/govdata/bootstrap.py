@@ -34,7 +34,7 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(url: str) -> None:
-    command.upgrade(alembic_config(url), "head")
+    command.upgrade(alembic_config(url), "heads")  # capabilities may add migration branches
 
 
 @dataclass
