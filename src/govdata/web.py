@@ -47,13 +47,21 @@ def role_labels(roles) -> list[str]:
     return [ROLE_LABELS[Role(r)] for r in sorted(roles)]
 
 
+def active_href(items: list[NavItem], path: str) -> str | None:
+    """The menu entry a page belongs to: the longest entry that is the path or a prefix of it."""
+    matches = [i.href for i in items if path == i.href or (i.href != "/home" and path.startswith(i.href.rstrip("/") + "/"))]
+    return max(matches, key=len) if matches else None
+
+
 def render(request: Request, template: str, actor: Actor, status_code: int = 200, **context: Any) -> Response:
+    nav = nav_for(actor)
     return templates.TemplateResponse(
         request,
         template,
         {
             "actor": actor,
-            "nav": nav_for(actor),
+            "nav": nav,
+            "active_href": active_href(nav, request.url.path),
             "path": request.url.path,
             "role_labels": role_labels,
             **context,
