@@ -6,6 +6,7 @@ each tied to a permission, so a user sees only what they may open.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,13 +44,45 @@ def nav_for(actor: Actor) -> list[NavItem]:
     return [i for i in NAV if i.permission is None or actor.has(i.permission)]
 
 
+@dataclass(frozen=True)
+class HomeCard:
+    """A card on the home page: ``loader(session, actor)`` returns the template's context or None."""
+
+    template: str
+    loader: Callable[[Any, Actor], dict | None]
+    order: int = 100
+
+
+HOME_CARDS: list[HomeCard] = []
+
+
+def home_card(template: str, loader: Callable[[Any, Actor], dict | None], order: int = 100) -> None:
+    if all(card.template != template for card in HOME_CARDS):
+        HOME_CARDS.append(HomeCard(template, loader, order))
+        HOME_CARDS.sort(key=lambda c: c.order)
+
+
+def home_cards(session, actor: Actor) -> list[tuple[str, dict]]:
+    """The cards this caller may see, with their figures (a loader returns None to stay hidden)."""
+    cards = []
+    for card in HOME_CARDS:
+        context = card.loader(session, actor)
+        if context is not None:
+            cards.append((card.template, context))
+    return cards
+
+
 def role_labels(roles) -> list[str]:
     return [ROLE_LABELS[Role(r)] for r in sorted(roles)]
 
 
 def active_href(items: list[NavItem], path: str) -> str | None:
     """The menu entry a page belongs to: the longest entry that is the path or a prefix of it."""
-    matches = [i.href for i in items if path == i.href or (i.href != "/home" and path.startswith(i.href.rstrip("/") + "/"))]
+    matches = [
+        i.href
+        for i in items
+        if path == i.href or (i.href != "/home" and path.startswith(i.href.rstrip("/") + "/"))
+    ]
     return max(matches, key=len) if matches else None
 
 

@@ -33,7 +33,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client):
     response = client.get("/home", headers=HTML, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login")
-    assert "next=/home" in response.headers["location"]
+    assert "next=%2Fhome" in response.headers["location"]
     assert client.get("/", headers=HTML, follow_redirects=False).headers["location"] == "/login"
     page = client.get("/login", headers=HTML)
     assert page.status_code == 200 and "<title>登录" in page.text
@@ -160,3 +160,18 @@ def test_departments_page_lists_the_demo_region(client):
     assert page.status_code == 200
     assert "焦作市大数据管理局" in page.text and "数据资源主管部门" in page.text
     assert "部门（共 14 个）" in page.text
+
+
+def test_home_shows_real_catalog_figures_for_the_department(client, as_user):
+    from tests.catalog.payloads import population
+
+    officer = as_user("ga_officer")
+    code = client.post("/api/v1/resources", json=population(), headers=officer).json()["code"]
+    client.post(f"/api/v1/resources/{code}/submit", headers=officer)
+    client.post("/api/v1/resources", json=population(name="暂住人口信息"), headers=officer)
+    client.cookies.set("govdata_session", officer["Authorization"].split()[1])
+    page = client.get("/home", headers={"Accept": "text/html"}).text
+    assert "本部门目录概况" in page and "待审核 1" in page and "草稿 1" in page
+    client.cookies.set("govdata_session", as_user("dsj_officer")["Authorization"].split()[1])
+    page = client.get("/home", headers={"Accept": "text/html"}).text
+    assert "全市目录概况" in page and "待审核 1" in page

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from govdata.catalog import search, service
+from govdata.catalog import events, search, service
 from govdata.catalog.auth import (
     CATALOG_COMPILE,
     CATALOG_PUBLISH_OWN,
@@ -53,7 +53,7 @@ from govdata.core.auth import INTERNAL_ROLES, Actor, DbSession, Role, permission
 from govdata.core.errors import NotFound, PermissionDenied, Problem, field_error, validation_problem
 from govdata.orgs import service as orgs
 from govdata.orgs.auth import DEPARTMENT_READ
-from govdata.web import check_same_origin, nav_item, render, render_error
+from govdata.web import check_same_origin, home_card, nav_item, render, render_error
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,6 +62,29 @@ router = APIRouter(include_in_schema=False)
 CATALOG_DEPARTMENT_READ = permission(
     "catalog.department.read", INTERNAL_ROLES, "查看本部门目录", writes=False
 )
+
+
+def _catalog_card(session: Session, actor: Actor) -> dict | None:
+    """目录概况 on the home page: the caller's department's resources by status (all, for the
+    authority) and open catalog update tasks — real counts, nothing else."""
+    if not actor.has(CATALOG_READ) or not (actor.roles & INTERNAL_ROLES):
+        return None
+    counts = service.count_by_status(session, actor)
+    tasks, open_tasks = [], 0
+    if actor.department_id is not None or Role.authority in actor.roles:
+        items, open_tasks = events.list_tasks(
+            session, actor, department_id=None, status="open", limit=5, offset=0
+        )
+        tasks = [events.task_view(session, t) for t in items]
+    return {
+        "counts": counts,
+        "tasks": tasks,
+        "open_tasks": open_tasks,
+        "authority": Role.authority in actor.roles,
+    }
+
+
+home_card("catalog/_home_card.html", _catalog_card, order=10)
 
 nav_item("目录检索", "/catalog", CATALOG_READ, order=10)
 nav_item("本部门目录", "/catalog/mine", CATALOG_DEPARTMENT_READ, order=20)

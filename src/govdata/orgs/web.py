@@ -22,7 +22,7 @@ from govdata.core.errors import NotAuthenticated
 from govdata.orgs import service
 from govdata.orgs.auth import DEPARTMENT_READ, ME_READ, DepartmentReader, MeReader
 from govdata.orgs.models import Department, Node
-from govdata.web import check_same_origin, nav_item, render
+from govdata.web import check_same_origin, home_cards, nav_item, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -110,7 +110,8 @@ def logout(request: Request, session: DbSession, actor: AnyActor) -> Response:
 def home(request: Request, session: DbSession, actor: MeReader) -> Response:
     department = session.get(Department, actor.department_id) if actor.department_id else None
     node = session.scalar(select(Node).limit(1))
-    return render(request, "orgs/home.html", actor, department=department, node=node)
+    cards = home_cards(session, actor)
+    return render(request, "orgs/home.html", actor, department=department, node=node, cards=cards)
 
 
 @router.get("/departments")
