@@ -12,12 +12,14 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govdata.aggregation.jobs import BatchRunner
+from govdata.aggregation.scheduler import PullScheduler
 from govdata.core.config import Settings, get_settings
 from govdata.core.db import make_engine, make_sessionmaker
-from govdata.core.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem, validation_problem
+from govdata.core.errors import PROBLEM_MEDIA_TYPE, InvalidInput, NotFound, Problem, validation_problem
 from govdata.core.observability import Metrics, RequestLogMiddleware, configure_logging, log
 from govdata.core.ratelimit import RateLimitMiddleware
 from govdata.orgs.service import resolve_token
@@ -63,14 +65,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        store = open_store(settings.resolved_store_url())
-        store.initialise()
-        app.state.store = store
-        app.state.batch_runner = BatchRunner(app.state.sessionmaker, store, settings.data_dir)
+        store = app.state.store
         app.state.batch_runner.resume()
+        app.state.pull_scheduler = PullScheduler.for_app(app)
+        app.state.pull_scheduler.start()
         try:
             yield
         finally:
+            app.state.pull_scheduler.shutdown()
             app.state.batch_runner.shutdown()
             store.close()
 
@@ -83,6 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    # the server is the one process that writes the data store (DuckDB has a single writer)
+    app.state.store = open_store(settings.resolved_store_url())
+    app.state.store.initialise()
+    app.state.batch_runner = BatchRunner(app.state.sessionmaker, app.state.store, settings.data_dir)
     app.state.resolve_token = resolve_token
     app.state.secret_key = settings.resolved_secret_key()
     metrics = Metrics()
@@ -109,6 +115,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return _problem_response(request, _http_problem(exc))
 
+    @app.exception_handler(DataError)
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: Exception) -> Response:
+        # a number or text the database cannot hold (an id beyond its integer range, say)
+        problem = InvalidInput("输入的数值超出范围或格式不被接受。", slug="out-of-range")
+        return _problem_response(request, problem)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled", path=request.url.path)
@@ -131,22 +144,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     from govdata.aggregation.api import router as aggregation_router
+    from govdata.aggregation.pulls_api import router as aggregation_pulls_router
+    from govdata.aggregation.web import router as aggregation_web
     from govdata.catalog.api import router as catalog_router
     from govdata.catalog.exchange_api import router as catalog_exchange_router
     from govdata.catalog.web import router as catalog_web
+    from govdata.libraries.api import router as libraries_router
+    from govdata.libraries.web import router as libraries_web
     from govdata.orgs.api import router as orgs_router
     from govdata.orgs.web import router as orgs_web
     from govdata.platform.api import router as platform_router
     from govdata.platform.web import router as platform_web
+    from govdata.quality.api import router as quality_router
+    from govdata.quality.web import router as quality_web
 
     app.include_router(orgs_router)
     app.include_router(platform_router)
     app.include_router(catalog_router)
     app.include_router(aggregation_router)
+    app.include_router(aggregation_pulls_router)
     app.include_router(catalog_exchange_router)
     app.include_router(orgs_web)
     app.include_router(platform_web)
     app.include_router(catalog_web)
+    app.include_router(quality_router)
+    app.include_router(quality_web)
+    app.include_router(libraries_router)
+    app.include_router(libraries_web)
+    app.include_router(aggregation_web)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.templates = templates
     return app

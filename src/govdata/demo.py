@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from govdata.catalog.demo import create_demo_catalog
+from govdata.libraries.demo import create_demo_libraries
 from govdata.core.auth import SYSTEM_ACTOR, Role
 from govdata.core.ids import ric_check_digit, uscc_make
 from govdata.orgs import service as orgs
@@ -141,6 +142,7 @@ def create_demo(session: Session, *, with_catalog: bool = True) -> tuple[list[De
     _, token = orgs.issue_credential(session, actor, system.id, CredentialIn(expires_in_days=365))
     if with_catalog:
         create_demo_catalog(session)
+        create_demo_libraries(session)
     return logins, token
 
 

@@ -1,9 +1,12 @@
 """Imports every capability's tables so that ``Base.metadata`` (Alembic, tests) sees them all."""
 
 from govdata.aggregation import models as aggregation_models  # noqa: F401
+from govdata.aggregation import pull_models as aggregation_pull_models  # noqa: F401
 from govdata.catalog import models as catalog_models  # noqa: F401
 from govdata.core import audit, calendar, policy  # noqa: F401
 from govdata.core.db import Base
+from govdata.libraries import models as libraries_models  # noqa: F401
 from govdata.orgs import models as orgs_models  # noqa: F401
+from govdata.quality import models as quality_models  # noqa: F401
 
 metadata = Base.metadata

@@ -197,3 +197,15 @@ def test_unpublished_resources_take_no_batches(client, as_user):
         "/api/v1/resources", json=population(name="草稿人口"), headers=as_user("ga_officer")
     ).json()["code"]
     assert_problem(upload(client, as_user("ga_officer"), code, csv_bytes(good_rows(1))), 409)
+
+
+def test_out_of_range_ids_and_refused_uploads_leave_no_trace(client, as_user, population_code, settings):
+    officer = as_user("ga_officer")
+    assert_problem(client.get("/api/v1/batches/99999999999999999999", headers=officer), 422)
+    assert_problem(client.post("/api/v1/batches/99999999999999999999/rollback", headers=officer), 422)
+    before = sorted(p.name for p in settings.data_dir.iterdir())
+    assert_problem(upload(client, as_user("rs_officer"), population_code, csv_bytes(good_rows(50))), 403)
+    assert sorted(p.name for p in settings.data_dir.iterdir()) == before
+    long_name = "导出" * 200 + ".csv"
+    batch = upload(client, officer, population_code, csv_bytes(good_rows(2)), name=long_name).json()
+    assert batch["status"] == "applied" and len(batch["filename"]) == 255

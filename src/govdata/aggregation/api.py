@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -45,6 +46,15 @@ async def create_batch(request: Request, session: DbSession, actor: BatchLoader,
     if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:
         raise PayloadTooLarge(f"文件超过上限 {settings.max_upload_mb} MiB。")
     content_type = request.headers.get("content-type", "")
+    spools: list[Path] = []  # removed whatever happens: a refused upload must not stay on disk
+    try:
+        return await _create_batch(request, session, actor, code, settings, limit, content_type, spools)
+    finally:
+        for spool in spools:
+            shutil.rmtree(spool, ignore_errors=True)
+
+
+async def _create_batch(request, session, actor, code, settings, limit, content_type, spools) -> Response:
     upload = records = None
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_part_size=limit)
@@ -53,6 +63,7 @@ async def create_batch(request: Request, session: DbSession, actor: BatchLoader,
         if file is None or isinstance(file, str):
             raise field_error("file", "请上传文件")
         spool = Path(tempfile.mkdtemp(dir=settings.data_dir)) / "upload"
+        spools.append(spool.parent)
         _, checksum = sources.save_upload(file.file, spool, limit)
         upload = service.Upload(spool, file.filename, checksum)
     elif content_type.startswith("application/json"):

@@ -22,7 +22,14 @@ class BatchRunner:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govdata-batch")
 
     def submit(self, batch_id: int) -> Future:
-        return self.executor.submit(service.run_batch, self.factory, self.store, self.data_dir, batch_id)
+        return self.executor.submit(self._run, batch_id)
+
+    def _run(self, batch_id: int) -> None:
+        service.run_batch(self.factory, self.store, self.data_dir, batch_id)
+        # quality imports aggregation, so the hook is called here rather than from the service
+        from govdata.quality.service import record_after_batch
+
+        record_after_batch(self.factory, self.store, batch_id, data_dir=self.data_dir)
 
     def resume(self) -> list[int]:
         with unit_of_work(self.factory) as session:

@@ -1028,7 +1028,16 @@ def _detail_page(
         action_errors=action_errors or {},
         comment=comment,
         item_fields=ITEM_FIELDS,
+        quality=_quality_panel(request, session, actor, code)
+        if view["status"] in ("published", "retired")
+        else None,
     )
+
+
+def _quality_panel(request: Request, session: Session, actor: Actor, code: str):
+    from govdata.quality.web import quality_panel  # quality builds on the catalog
+
+    return quality_panel(request, session, actor, code)
 
 
 @router.get("/catalog/r/{code:path}")

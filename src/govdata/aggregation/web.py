@@ -1,0 +1,519 @@
+"""Pages of aggregation (AGG-2…8, NF-5): the department's resource pool (数据归集), one resource's
+upload form, batch history and data preview, and a batch's live progress and report.
+
+Like the API, every page calls :mod:`govdata.aggregation.service`, which checks the caller's right and
+the resource's or batch's visibility again. An upload is saved the way the API saves it
+(``sources.save_upload``) and runs as a job (``app.state.batch_runner``); the batch page follows it by
+polling ``GET /api/v1/batches/{id}`` with the session cookie (``static/aggregation.js``) and then shows
+the report. Errors are shown on the page in Chinese, next to the form they belong to.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from govdata.aggregation import service, sources
+from govdata.aggregation.auth import (
+    BATCH_LOAD,
+    BATCH_READ,
+    BATCH_ROLLBACK,
+    DATA_READ,
+    BatchLoader,
+    BatchReader,
+    BatchRollbacker,
+)
+from govdata.aggregation.models import MODE_LABELS, STATUS_LABELS, Batch, BatchStatus
+from govdata.aggregation.validation import TYPE_LABELS
+from govdata.catalog import service as catalog
+from govdata.catalog.models import Resource
+from govdata.catalog.web import enum_label, local_time
+from govdata.core.auth import Actor, DbSession
+from govdata.core.errors import (
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    Problem,
+    field_error,
+)
+from govdata.orgs.models import Department, User
+from govdata.web import check_same_origin, nav_item, render, render_error
+
+router = APIRouter(include_in_schema=False)
+
+nav_item("数据归集", "/data", BATCH_READ, order=60)
+
+HISTORY_PAGE = 20
+PREVIEW_ROWS = 20
+ERROR_ROWS = 100
+BATCH_ID = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+
+STATUS_BADGES = {
+    "queued": "info",
+    "running": "info",
+    "applied": "ok",
+    "rejected": "warn",
+    "failed": "error",
+    "rolled_back": "off",
+}
+POLICY_LABELS = {"strict": "严格", "accept_valid": "接受有效行"}
+POLICY_HINTS = {
+    "strict": "任何一行有错误，整批不入库。",
+    "accept_valid": "有效行入库，错误行隔离并列出原因。",
+}
+MODE_HINTS = {
+    "replace": "以文件内容替换全部现有数据，文件中没有的记录将被删除。",
+    "upsert": "按关键标识新增或更新记录，文件中没有的记录保持不变。",
+    "delete": "删除文件中列出的关键标识对应的记录，文件只需包含关键标识列。",
+}
+ENCODINGS = {"": "自动识别", "utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB18030"}
+ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gbk": "GBK", "gb18030": "GB18030/GBK"}
+FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX", "json": "JSON", "ndjson": "NDJSON", "parquet": "Parquet"}
+SOURCE_LABELS = {"upload": "文件上传", "records": "接口推送", "pull": "定时抽取"}
+RULE_LABELS = {
+    "required": "必填",
+    "type": "数据类型",
+    "length": "长度",
+    "code_list": "代码表",
+    "pattern": "格式",
+    "range": "取值范围",
+    "ric": "公民身份号码校验",
+    "uscc": "统一社会信用代码校验",
+    "duplicate_key": "关键标识重复",
+}
+DONE_MESSAGES = {"rolled_back": "批次已回滚，该批次写入的数据已撤销，受影响的记录恢复为此前的状态。"}
+ACCEPT = ".csv,.txt,.tsv,.xlsx,.json,.ndjson,.jsonl,.parquet"
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def data_href(code: str, suffix: str = "") -> str:
+    return "/data/" + quote(code, safe="/") + suffix
+
+
+def percent(part: int, whole: int) -> str:
+    """A share as people read it in a report: one decimal, never rounded up to 100 (99.96 → 99.9)."""
+    if not whole:
+        return "0"
+    value = math.floor(part * 1000 / whole) / 10
+    return str(int(value)) if value.is_integer() else f"{value:.1f}"
+
+
+def freshness_view(fresh: dict[str, Any] | None, cycle: str | None) -> dict[str, str]:
+    """AGG-7 as a badge: overdue, next due, or no due date (不定期)."""
+    if not fresh or fresh.get("next_due") is None:
+        return {"badge": "off", "label": "不定期" if cycle == "irregular" else "无应归集期限", "title": ""}
+    due = local_time(fresh["next_due"])
+    if fresh.get("overdue"):
+        return {"badge": "error", "label": "已逾期", "title": f"应于 {due} 前归集"}
+    return {"badge": "ok", "label": f"下次应归集 {due}", "title": ""}
+
+
+def _helpers() -> dict[str, Any]:
+    return {
+        "local_time": local_time,
+        "data_href": data_href,
+        "status_labels": STATUS_LABELS,
+        "status_badges": STATUS_BADGES,
+        "mode_labels": MODE_LABELS,
+        "policy_labels": POLICY_LABELS,
+        "cycle_label": lambda value: enum_label("update_cycle", value),
+        "percent": percent,
+    }
+
+
+def _people(session: Session, usernames) -> Any:
+    """``person(username)`` for the templates: the display name of a user (batches keep usernames)."""
+    names = {u for u in usernames if u}
+    found = dict(
+        session.execute(select(User.username, User.display_name).where(User.username.in_(names))).all()
+        if names
+        else []
+    )
+
+    def person(username: str | None) -> str:
+        if not username:
+            return "—"
+        if username == "govdata":
+            return "平台（定时任务）"
+        if username.startswith("system:"):
+            return "应用系统 " + username.removeprefix("system:")
+        return found.get(username) or username
+
+    return person
+
+
+def _page(request: Request, template: str, actor: Actor, status_code: int = 200, **context: Any) -> Response:
+    return render(request, template, actor, status_code=status_code, **_helpers(), **context)
+
+
+def _store(request: Request):
+    return request.app.state.store
+
+
+# --- the department resource pool (AGG-7, AGG-8) ----------------------------------------------------------
+
+
+@router.get("/data")
+def pool_page(request: Request, session: DbSession, actor: BatchReader) -> Response:
+    if actor.department_id is None:
+        return render_error(request, PermissionDenied("数据归集只对部门用户开放。"))
+    pool = service.department_pool(session, actor, _store(request))
+    entries = [
+        {
+            **entry,
+            "fresh": freshness_view(entry["freshness"], entry["resource"].update_cycle),
+        }
+        for entry in pool
+    ]
+    department = session.get(Department, actor.department_id)
+    return _page(
+        request,
+        "aggregation/pool.html",
+        actor,
+        department=department,
+        entries=entries,
+        total_rows=sum(e["rows"] or 0 for e in entries),
+        overdue=sum(1 for e in entries if e["freshness"]["overdue"]),
+        never=sum(1 for e in entries if e["last_batch"] is None),
+        can_load=actor.has(BATCH_LOAD),
+    )
+
+
+# --- one batch: progress and report (AGG-5) ----------------------------------------------------------------
+
+
+def _batch_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    batch_id: int,
+    *,
+    done: str = "",
+    action_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    batch = service.get_batch(session, actor, batch_id)
+    resource = session.get(Resource, batch.resource_id)
+    names = service.batch_item_names(session, actor, batch_id)
+    finished = batch.status not in (BatchStatus.queued, BatchStatus.running)
+    errors = []
+    if finished and batch.errors_count:
+        for row in service.batch_errors(
+            session, actor, request.app.state.settings.data_dir, batch_id, limit=ERROR_ROWS
+        ):
+            errors.append(
+                {
+                    **row,
+                    "item_name": names.get(row["item"], row["item"]),
+                    "rule_label": RULE_LABELS.get(row["rule"], row["rule"]),
+                }
+            )
+    own = actor.department_id == batch.department_id
+    return _page(
+        request,
+        "aggregation/batch.html",
+        actor,
+        status_code=status_code,
+        batch=batch,
+        resource=resource,
+        finished=finished,
+        progress=round((batch.progress or 0) * 100),
+        stage=_stage_text(batch),
+        errors=errors,
+        warnings=[w for w in (batch.warnings or "").splitlines() if w.strip()],
+        file_label=_file_label(batch),
+        can_rollback=actor.has(BATCH_ROLLBACK) and own and batch.status == BatchStatus.applied,
+        person=_people(session, [batch.created_by, batch.rolled_back_by]),
+        done=DONE_MESSAGES.get(done),
+        action_error=action_error,
+        error_rows=ERROR_ROWS,
+        source_labels=SOURCE_LABELS,
+    )
+
+
+def _stage_text(batch: Batch) -> str:
+    if batch.status == BatchStatus.queued:
+        return "排队等待处理…"
+    if batch.status == BatchStatus.running:
+        text = (batch.stage or "处理中") + "…"
+        if batch.rows_total:
+            text += f"（共 {batch.rows_total} 行）"
+        return text
+    return STATUS_LABELS.get(batch.status, batch.status)
+
+
+def _file_label(batch: Batch) -> str:
+    parts = []
+    if batch.file_format:
+        parts.append(FORMAT_LABELS.get(batch.file_format, batch.file_format))
+    if batch.encoding:
+        parts.append(ENCODING_LABELS.get(batch.encoding, batch.encoding.upper()))
+    return "，".join(parts)
+
+
+@router.get("/data/batches/{batch_id}")
+def batch_page(
+    request: Request,
+    session: DbSession,
+    actor: BatchReader,
+    batch_id: BATCH_ID,
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    try:
+        return _batch_page(request, session, actor, batch_id, done=done)
+    except Problem as exc:
+        return render_error(request, exc)
+
+
+@router.post("/data/batches/{batch_id}/rollback")
+def rollback_batch(
+    request: Request,
+    session: DbSession,
+    actor: BatchRollbacker,
+    batch_id: BATCH_ID,
+    back: Annotated[str, Form(max_length=20)] = "batch",
+) -> Response:
+    check_same_origin(request)
+    try:
+        batch = service.rollback_batch(session, actor, _store(request), batch_id)
+    except Problem as exc:
+        session.rollback()
+        if isinstance(exc, NotFound):
+            return render_error(request, exc)
+        try:
+            return _batch_page(
+                request, session, actor, batch_id, action_error=exc.detail, status_code=exc.status
+            )
+        except Problem as again:
+            return render_error(request, again)
+    if back == "resource":
+        return RedirectResponse(data_href(batch.resource_code, "?done=rolled_back#batches"), status_code=303)
+    return RedirectResponse(f"/data/batches/{batch.id}?done=rolled_back", status_code=303)
+
+
+# --- one resource: upload, history, preview (AGG-2, AGG-3, AGG-6) -----------------------------------------
+
+
+def _default_values(session: Session, resource: Resource, has_key: bool) -> dict[str, str]:
+    """The form's defaults: the policy of the resource's last batch (the policy is the resource's,
+    AGG-5), upsert when the resource has a key, else replace."""
+    last = session.scalar(
+        select(Batch).where(Batch.resource_id == resource.id).order_by(Batch.id.desc()).limit(1)
+    )
+    return {
+        "mode": "upsert" if has_key else "replace",
+        "policy": last.policy if last is not None else "strict",
+        "encoding": "",
+        "source_rows": "",
+    }
+
+
+def _resource_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    code: str,
+    *,
+    offset: int = 0,
+    done: str = "",
+    values: dict[str, str] | None = None,
+    form_error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    resource = catalog.get_resource(session, actor, code)
+    batches, total = service.list_batches(session, actor, code, limit=HISTORY_PAGE, offset=offset)
+    own = actor.department_id == resource.provider_id
+    rules, table_problem = [], None
+    try:
+        _, rules = service.table_of(session, resource)
+    except Conflict as exc:
+        table_problem = exc.detail
+    has_key = any(r.key for r in rules)
+    records, record_error = None, None
+    fresh = service.freshness(session, resource)
+    if own and rules and actor.has(DATA_READ):
+        try:
+            records = service.read_records(
+                session, actor, _store(request), code, limit=PREVIEW_ROWS, offset=0
+            )
+            fresh = records["freshness"]
+        except Problem as exc:
+            record_error = exc.detail
+    can_load = actor.has(BATCH_LOAD) and own and bool(rules) and resource.status == "published"
+    form = {**_default_values(session, resource, has_key), **(values or {})}
+    settings = request.app.state.settings
+    return _page(
+        request,
+        "aggregation/resource.html",
+        actor,
+        status_code=status_code,
+        resource=resource,
+        batches=batches,
+        total=total,
+        offset=offset,
+        page_size=HISTORY_PAGE,
+        rules=rules,
+        type_labels=TYPE_LABELS,
+        has_key=has_key,
+        table_problem=table_problem,
+        records=records,
+        record_error=record_error,
+        fresh=freshness_view(fresh, resource.update_cycle),
+        last_batch_at=fresh.get("last_batch_at"),
+        can_load=can_load,
+        can_rollback=actor.has(BATCH_ROLLBACK) and own,
+        person=_people(session, [b.created_by for b in batches]),
+        form=form,
+        form_error=form_error,
+        modes=[(m, MODE_LABELS[m], MODE_HINTS[m]) for m in ("replace", "upsert", "delete")],
+        policies=[(p, POLICY_LABELS[p], POLICY_HINTS[p]) for p in ("strict", "accept_valid")],
+        encodings=ENCODINGS,
+        accept=ACCEPT,
+        max_upload_mb=settings.max_upload_mb,
+        done=DONE_MESSAGES.get(done),
+    )
+
+
+@router.get("/data/{code:rcode}")
+def resource_page(
+    request: Request,
+    session: DbSession,
+    actor: BatchReader,
+    code: str,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    try:
+        return _resource_page(request, session, actor, code, offset=offset, done=done)
+    except Problem as exc:
+        return render_error(request, exc)
+
+
+def _form_values(form) -> dict[str, str]:
+    return {
+        name: str(form.get(name) or "").strip()[:40] for name in ("mode", "policy", "encoding", "source_rows")
+    }
+
+
+def _source_rows(value: str) -> int | None:
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise field_error("source_rows", "应为不小于 0 的整数")
+    return int(value)
+
+
+def _filename(name: str) -> str:
+    """The file's own name (some browsers send a path), at most 255 characters, keeping the suffix."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
+    if len(name) > 255:
+        suffix = Path(name).suffix[:10]
+        name = name[: 255 - len(suffix)] + suffix
+    return name
+
+
+def _submit(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    code: str,
+    upload: UploadFile,
+    spool: Path,
+    values: dict[str, str],
+    limit: int,
+) -> int:
+    """Save the upload as the API does, queue the batch and hand it to the runner (wait=false)."""
+    if values["encoding"] not in ENCODINGS:
+        raise field_error("encoding", "应为自动识别、UTF-8、GBK 或 GB18030")
+    source_rows = _source_rows(values["source_rows"])
+    _, checksum = sources.save_upload(upload.file, spool, limit)
+    settings = request.app.state.settings
+    batch = service.create_batch(
+        session,
+        actor,
+        settings.data_dir,
+        code,
+        mode=values["mode"],
+        policy=values["policy"],
+        upload=service.Upload(spool, _filename(upload.filename or ""), checksum),
+        encoding=values["encoding"] or None,
+        source_rows=source_rows,
+    )
+    session.commit()  # the job runs in its own transactions
+    request.app.state.batch_runner.submit(batch.id)
+    return batch.id
+
+
+def _check_loader(session: Session, actor: Actor, code: str) -> None:
+    """Refuse another department before reading its upload (the service checks again)."""
+    resource = catalog.get_resource(session, actor, code)
+    if actor.department_id != resource.provider_id:
+        raise PermissionDenied("只能归集或查看本部门提供的资源的数据。")
+
+
+@router.post("/data/{code:rcode}/batches")
+async def upload_batch(request: Request, session: DbSession, actor: BatchLoader, code: str) -> Response:
+    check_same_origin(request)
+    settings = request.app.state.settings
+    limit = settings.max_upload_mb * 1024 * 1024
+    values: dict[str, str] = {}
+    spool_dir: Path | None = None
+    form = None
+    try:
+        await run_in_threadpool(_check_loader, session, actor, code)
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:
+            raise PayloadTooLarge(f"文件超过上限 {settings.max_upload_mb} MiB。")
+        form = await request.form(max_files=1, max_fields=20)
+        values = _form_values(form)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise field_error("file", "请选择要上传的数据文件")
+        spool_dir = Path(tempfile.mkdtemp(prefix="upload-", dir=settings.data_dir))
+        batch_id = await run_in_threadpool(
+            _submit, request, session, actor, code, upload, spool_dir / "upload", values, limit
+        )
+    except Problem as exc:
+        session.rollback()
+        return await run_in_threadpool(_upload_error, request, session, actor, code, exc, values)
+    finally:
+        if form is not None:
+            await form.close()
+        if spool_dir is not None:
+            shutil.rmtree(spool_dir, ignore_errors=True)
+    return RedirectResponse(f"/data/batches/{batch_id}", status_code=303)
+
+
+def _upload_error(
+    request: Request, session: Session, actor: Actor, code: str, problem: Problem, values: dict[str, str]
+) -> Response:
+    """The resource page with the error above the form and the entered choices kept."""
+    if isinstance(problem, (NotFound, PermissionDenied)):
+        return render_error(request, problem)
+    try:
+        return _resource_page(
+            request,
+            session,
+            actor,
+            code,
+            values={k: v for k, v in values.items() if v},
+            form_error=problem.detail,
+            status_code=problem.status,
+        )
+    except Problem:
+        return render_error(request, problem)

@@ -1,0 +1,426 @@
+"""Conflicts between departments' data (QUA-3): recorded while fusing, negotiated, decided.
+
+* Detection: a build records one conflict per library, key, element and set of values (resource →
+  value). Rebuilding with the same disagreement only marks it seen again; a disagreement that is gone
+  (the data now agree, or changed into another disagreement) closes the unsettled record as resolved
+  by the platform, and a changed one opens a new record.
+* Negotiation: the departments involved (their officers and heads) comment and propose values; either
+  one may mark the conflict resolved with the agreed value. The coordination deadline is the policy's
+  ``deadlines.conflict_coordination`` (working days from detection), tracked by ``core.calendar``.
+* Decision: an unresolved conflict is escalated to the authority (by a department involved, or by the
+  authority itself); the authority decides a value with a reason, recorded with who and when. Past the
+  deadline the authority may decide without a formal escalation.
+* Visibility: the authority sees every conflict; a department sees those involving its resources
+  (others get 404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from govdata.core import audit, calendar, policy
+from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, require
+from govdata.core.db import utcnow
+from govdata.core.errors import Conflict, NotFound, PermissionDenied
+from govdata.libraries.auth import (
+    CONFLICT_COMMENT,
+    CONFLICT_DECIDE,
+    CONFLICT_ESCALATE,
+    CONFLICT_READ,
+    CONFLICT_RESOLVE,
+)
+from govdata.libraries.fusion import FusedField, FusionResult
+from govdata.libraries.models import (
+    CONFLICT_STATUS_LABELS,
+    NEGOTIABLE,
+    UNSETTLED,
+    ConflictStatus,
+    Library,
+    LibraryConflict,
+    LibraryConflictComment,
+    LibraryConflictParty,
+)
+from govdata.libraries.schemas import CommentIn, DecideIn, EscalateIn, ResolveIn
+
+DEADLINE_SUBJECT = "library_conflict"
+DEADLINE_PURPOSE = "conflict_coordination"
+AUTO_CLOSED = "重建基础库时该不一致已不存在（数据已一致或已变化），由平台自动关闭。"
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+# --- detection (while building) ----------------------------------------------------------------
+
+
+@dataclass
+class DetectionCounts:
+    conflicts_new: int
+    conflicts_still_open: int
+    conflicts_closed: int
+
+
+def digest(values: list[dict[str, Any]]) -> str:
+    """What makes a conflict the same one on the next build: which resource holds which value."""
+    canonical = json.dumps(
+        sorted((v["resource_code"], v["value"]) for v in values), ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def record_detected(
+    session: Session,
+    library: Library,
+    fields: list[FusedField],
+    resources: dict[int, dict[str, Any]],
+    result: FusionResult,
+    *,
+    complete: bool,
+) -> DetectionCounts:
+    """Turn the disagreeing observations of a build into conflict records (idempotent)."""
+    now = utcnow()
+    detected: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for (key, index), group in groupby(result.observations, key=lambda o: (o[0], o[1])):
+        field = fields[index]
+        authoritative = field.source.resource_id if field.source else None
+        values = []
+        for _, _, resource_id, value, batch_id in group:
+            resource = resources[resource_id]
+            values.append(
+                {
+                    "resource_id": resource_id,
+                    "resource_code": resource["resource_code"],
+                    "resource_name": resource["resource_name"],
+                    "department_id": resource["department_id"],
+                    "department_name": resource["department_name"],
+                    "value": value,
+                    "batch_id": batch_id,
+                    "authoritative": resource_id == authoritative,
+                }
+            )
+        values.sort(key=lambda v: (not v["authoritative"], v["resource_code"]))
+        detected[(key, field.element, digest(values))] = values
+    existing = {
+        (key, element, values_digest): (conflict_id, status)
+        for conflict_id, key, element, values_digest, status in session.execute(
+            select(
+                LibraryConflict.id,
+                LibraryConflict.key,
+                LibraryConflict.element,
+                LibraryConflict.values_digest,
+                LibraryConflict.status,
+            ).where(LibraryConflict.library_id == library.id)
+        )
+    }
+    seen = [existing[k][0] for k in detected if k in existing]
+    for start in range(0, len(seen), 500):
+        session.execute(
+            update(LibraryConflict)
+            .where(LibraryConflict.id.in_(seen[start : start + 500]))
+            .values(last_seen_at=now)
+        )
+    still_open = sum(1 for k in detected if k in existing and existing[k][1] in UNSETTLED)
+    working_days = policy.active_policy(session).deadlines.conflict_coordination.working_days
+    cal = calendar.WorkingCalendar.load(session)
+    new_ids = []
+    for (key, element, values_digest), values in detected.items():
+        if (key, element, values_digest) in existing:
+            continue
+        conflict = LibraryConflict(
+            library_id=library.id,
+            key=key,
+            element=element,
+            values=values,
+            values_digest=values_digest,
+            status=ConflictStatus.open,
+            detected_at=now,
+            last_seen_at=now,
+        )
+        conflict.parties = [
+            LibraryConflictParty(department_id=d) for d in sorted({v["department_id"] for v in values})
+        ]
+        session.add(conflict)
+        session.flush()
+        tracked = calendar.track_deadline(
+            session, cal, DEADLINE_SUBJECT, conflict.id, DEADLINE_PURPOSE, today(), working_days
+        )
+        conflict.tracked_deadline_id = tracked.id
+        new_ids.append(conflict.id)
+    closed_ids = []
+    if complete:
+        closed_ids = [
+            conflict_id
+            for k, (conflict_id, status) in existing.items()
+            if status in UNSETTLED and k not in detected
+        ]
+        for start in range(0, len(closed_ids), 500):
+            session.execute(
+                update(LibraryConflict)
+                .where(LibraryConflict.id.in_(closed_ids[start : start + 500]))
+                .values(
+                    status=ConflictStatus.resolved,
+                    resolution=AUTO_CLOSED,
+                    decided_by=SYSTEM_ACTOR.name,
+                    decided_at=now,
+                )
+            )
+    session.flush()
+    if new_ids:
+        audit.record(
+            session,
+            SYSTEM_ACTOR,
+            "library.conflicts.detected",
+            "library",
+            library.id,
+            details={"conflicts": new_ids, "deadline_working_days": working_days},
+        )
+    if closed_ids:
+        audit.record(
+            session,
+            SYSTEM_ACTOR,
+            "library.conflicts.auto_closed",
+            "library",
+            library.id,
+            details={"conflicts": closed_ids},
+        )
+    return DetectionCounts(len(new_ids), still_open, len(closed_ids))
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def _visible(session: Session, actor: Actor, conflict_id: int) -> LibraryConflict:
+    conflict = session.get(LibraryConflict, conflict_id)
+    if conflict is None or not (
+        Role.authority in actor.roles
+        or (actor.department_id is not None and actor.department_id in conflict.department_ids)
+    ):
+        raise NotFound(f"数据冲突 {conflict_id} 不存在。")
+    return conflict
+
+
+def get_conflict(session: Session, actor: Actor, conflict_id: int) -> LibraryConflict:
+    require(actor, CONFLICT_READ)
+    return _visible(session, actor, conflict_id)
+
+
+def list_conflicts(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    library_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[LibraryConflict], int]:
+    """The authority sees every conflict; a department those involving its resources."""
+    require(actor, CONFLICT_READ)
+    stmt = select(LibraryConflict)
+    if Role.authority not in actor.roles:
+        if actor.department_id is None:
+            raise PermissionDenied("只有部门用户可以查看涉及本部门的数据冲突。")
+        stmt = stmt.join(LibraryConflictParty, LibraryConflictParty.conflict_id == LibraryConflict.id).where(
+            LibraryConflictParty.department_id == actor.department_id
+        )
+    if status:
+        stmt = stmt.where(LibraryConflict.status == status)
+    if library_id is not None:
+        stmt = stmt.where(LibraryConflict.library_id == library_id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    items = session.scalars(stmt.order_by(LibraryConflict.id.desc()).limit(limit).offset(offset)).all()
+    return list(items), total
+
+
+def is_overdue(conflict: LibraryConflict, on: dt.date | None = None) -> bool:
+    return (
+        conflict.status in NEGOTIABLE
+        and conflict.tracked is not None
+        and (on or today()) > conflict.tracked.due_date
+    )
+
+
+def conflict_view(conflict: LibraryConflict) -> dict[str, Any]:
+    return {
+        "id": conflict.id,
+        "library_id": conflict.library_id,
+        "library_name": conflict.library.name,
+        "key": conflict.key,
+        "element": conflict.element,
+        "values": conflict.values,
+        "department_ids": sorted(conflict.department_ids),
+        "status": conflict.status,
+        "status_label": CONFLICT_STATUS_LABELS.get(conflict.status, conflict.status),
+        "detected_at": conflict.detected_at,
+        "last_seen_at": conflict.last_seen_at,
+        "deadline": conflict.tracked.due_date if conflict.tracked else None,
+        "deadline_provisional": bool(conflict.tracked and conflict.tracked.provisional),
+        "overdue": is_overdue(conflict),
+        "escalated_by": conflict.escalated_by,
+        "escalated_at": conflict.escalated_at,
+        "escalation_reason": conflict.escalation_reason,
+        "resolution": conflict.resolution,
+        "decided_value": conflict.decided_value,
+        "decided_by": conflict.decided_by,
+        "decided_at": conflict.decided_at,
+        "comments": [
+            {
+                "id": c.id,
+                "author": c.author,
+                "author_name": c.author_name,
+                "department_id": c.department_id,
+                "department_name": c.department.name if c.department else None,
+                "comment": c.comment,
+                "proposed_value": c.proposed_value,
+                "created_at": c.created_at,
+            }
+            for c in conflict.comments
+        ],
+    }
+
+
+# --- negotiation and decision ------------------------------------------------------------------------
+
+
+def _party(actor: Actor, conflict: LibraryConflict) -> None:
+    if actor.department_id is None or actor.department_id not in conflict.department_ids:
+        raise PermissionDenied("只有涉及该冲突的部门可以进行此操作。", slug="not-a-party")
+
+
+def _settled(conflict: LibraryConflict) -> Conflict:
+    return Conflict(
+        f"该冲突已{CONFLICT_STATUS_LABELS[conflict.status]}，不能再进行此操作。",
+        slug="invalid-state",
+        status_now=conflict.status,
+    )
+
+
+def comment(session: Session, actor: Actor, conflict_id: int, data: CommentIn) -> LibraryConflict:
+    require(actor, CONFLICT_COMMENT)
+    conflict = _visible(session, actor, conflict_id)
+    if conflict.status not in UNSETTLED:
+        raise _settled(conflict)
+    entry = LibraryConflictComment(
+        conflict_id=conflict.id,
+        author=actor.name,
+        author_name=actor.display_name,
+        department_id=actor.department_id,
+        comment=data.comment,
+        proposed_value=data.proposed_value or None,
+    )
+    session.add(entry)
+    if conflict.status == ConflictStatus.open:
+        conflict.status = ConflictStatus.negotiating
+    session.flush()
+    session.refresh(conflict)
+    audit.record(
+        session,
+        actor,
+        "library.conflict.commented",
+        "library_conflict",
+        conflict.id,
+        details={"comment": data.comment, "proposed_value": data.proposed_value},
+    )
+    return conflict
+
+
+def resolve(session: Session, actor: Actor, conflict_id: int, data: ResolveIn) -> LibraryConflict:
+    """Either department involved records the value both agreed on."""
+    require(actor, CONFLICT_RESOLVE)
+    conflict = _visible(session, actor, conflict_id)
+    _party(actor, conflict)
+    if conflict.status not in NEGOTIABLE:
+        raise (
+            _settled(conflict)
+            if conflict.status not in UNSETTLED
+            else Conflict(
+                "该冲突已提交主管部门裁决，等待裁决。", slug="invalid-state", status_now=conflict.status
+            )
+        )
+    conflict.status = ConflictStatus.resolved
+    conflict.decided_value = data.value
+    conflict.resolution = data.note or "相关部门协商一致。"
+    conflict.decided_by = actor.name
+    conflict.decided_by_department_id = actor.department_id
+    conflict.decided_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "library.conflict.resolved",
+        "library_conflict",
+        conflict.id,
+        details={"value": data.value, "note": data.note},
+    )
+    return conflict
+
+
+def escalate(session: Session, actor: Actor, conflict_id: int, data: EscalateIn) -> LibraryConflict:
+    require(actor, CONFLICT_ESCALATE)
+    conflict = _visible(session, actor, conflict_id)
+    if Role.authority not in actor.roles:
+        _party(actor, conflict)
+    if conflict.status not in NEGOTIABLE:
+        raise (
+            _settled(conflict)
+            if conflict.status not in UNSETTLED
+            else Conflict("该冲突已提交主管部门裁决。", slug="invalid-state", status_now=conflict.status)
+        )
+    conflict.status = ConflictStatus.escalated
+    conflict.escalated_by = actor.name
+    conflict.escalated_at = utcnow()
+    conflict.escalation_reason = data.reason or None
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "library.conflict.escalated",
+        "library_conflict",
+        conflict.id,
+        details={"reason": data.reason, "overdue": is_overdue(conflict)},
+    )
+    return conflict
+
+
+def decide(session: Session, actor: Actor, conflict_id: int, data: DecideIn) -> LibraryConflict:
+    """The authority's decision on an escalated conflict (or one past its coordination deadline)."""
+    require(actor, CONFLICT_DECIDE)
+    conflict = _visible(session, actor, conflict_id)
+    overdue = is_overdue(conflict)
+    if conflict.status != ConflictStatus.escalated and not overdue:
+        if conflict.status not in UNSETTLED:
+            raise _settled(conflict)
+        raise Conflict(
+            "该冲突仍在协商期限内且未提交裁决；部门协商不成时提交裁决，或期限届满后由主管部门裁决。",
+            slug="not-escalated",
+            status_now=conflict.status,
+        )
+    now = utcnow()
+    if conflict.status != ConflictStatus.escalated:
+        conflict.escalated_by = actor.name
+        conflict.escalated_at = now
+        conflict.escalation_reason = "协商期限届满，由主管部门直接裁决。"
+    conflict.status = ConflictStatus.decided
+    conflict.decided_value = data.value
+    conflict.resolution = data.reason
+    conflict.decided_by = actor.name
+    conflict.decided_by_department_id = actor.department_id
+    conflict.decided_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "library.conflict.decided",
+        "library_conflict",
+        conflict.id,
+        details={"value": data.value, "reason": data.reason, "after_deadline": overdue},
+    )
+    return conflict

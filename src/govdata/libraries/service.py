@@ -1,0 +1,579 @@
+"""Use cases of base libraries (AGG-8, CAT-9, CAT-13) and department resource pools.
+
+Rules worth knowing (the docs repeat them):
+
+* The authority defines a library: its key element (人口: 公民身份号码, 法人: 统一社会信用代码), its base
+  items (one field per data element; the key element is a field too) and its lead department (牵头部门).
+  The 人口 and 法人 definitions are seeded on first use, without sources and lead department.
+* One number, one source (CAT-9): the authority names, per field, the one published resource that is
+  authoritative for it, among the resources having an item that references the element and an item
+  that references the key element (the join key).
+* Building fuses the sources' current tables into ``lib_<id>`` in the data store (see ``fusion``) and
+  compares every other published resource holding the same elements; disagreements become conflicts
+  (``conflicts``), recorded once per library, key, element and set of values.
+* The fused rows are read by the authority and the library's lead department, each value with the
+  resource and batch it came from.
+* A department's resource pool is the view of its published resources' tables: rows, last batch,
+  freshness; the authority sees every department's, a department its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from govdata.aggregation import service as aggregation
+from govdata.catalog import service as catalog
+from govdata.catalog.enums import ResourceStatus
+from govdata.catalog.models import DataElement, Resource, ResourceItem
+from govdata.core import audit
+from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, require
+from govdata.core.db import utcnow
+from govdata.core.errors import Conflict, NotFound, PermissionDenied, field_error
+from govdata.libraries import conflicts, fusion
+from govdata.libraries.auth import LIBRARY_DATA_READ, LIBRARY_MANAGE, LIBRARY_READ, POOL_READ
+from govdata.libraries.models import UNSETTLED, Library, LibraryConflict, LibraryField
+from govdata.libraries.schemas import LibraryIn, LibraryPatch
+from govdata.orgs import service as orgs
+from govdata.store.base import KEY
+from govdata.store.sql import SqlStore
+
+MAX_CONFLICTS_PER_BUILD = 5000
+
+# (code, name, key element, base items, description) — CAT-13's examples and the common elements
+BASE_LIBRARIES: list[tuple[str, str, str, list[str], str]] = [
+    (
+        "population",
+        "人口基础库",
+        "公民身份号码",
+        ["公民身份号码", "姓名", "性别", "民族", "出生日期", "出生地", "户籍地址"],
+        "以公民身份号码为关键标识，融合各部门的人口基础信息项。",
+    ),
+    (
+        "legal_person",
+        "法人基础库",
+        "统一社会信用代码",
+        ["统一社会信用代码", "单位名称", "法定代表人", "机构类型", "成立日期", "登记地址"],
+        "以统一社会信用代码为关键标识，融合各部门的法人单位基础信息项。",
+    ),
+]
+
+
+# --- definitions (CAT-13) ------------------------------------------------------------------------
+
+
+def _elements(session: Session) -> dict[str, DataElement]:
+    return {e.name: e for e in catalog.list_elements(session, SYSTEM_ACTOR)}
+
+
+def column_name(element: DataElement | None, position: int) -> str:
+    """The fused table's column of an element: its code in lower case (a safe SQL identifier)."""
+    code = re.sub(r"[^a-z0-9_]", "_", (element.code if element else "").lower()).strip("_")
+    return code if code and code[0].isalpha() else f"f{position}"
+
+
+def seed_libraries(session: Session, lead_departments: dict[str, int] | None = None) -> list[Library]:
+    """Create the missing 人口 and 法人 definitions (idempotent); the demo passes lead departments."""
+    elements = _elements(session)
+    have = set(session.scalars(select(Library.code)))
+    created = []
+    for code, name, key, items, description in BASE_LIBRARIES:
+        if code in have or key not in elements:
+            continue
+        library = Library(
+            code=code,
+            name=name,
+            key_element=key,
+            lead_department_id=(lead_departments or {}).get(code),
+            description=description,
+            created_by=SYSTEM_ACTOR.name,
+        )
+        library.fields = [
+            LibraryField(element=element, position=position)
+            for position, element in enumerate([e for e in items if e in elements])
+        ]
+        session.add(library)
+        session.flush()
+        audit.record(
+            session,
+            SYSTEM_ACTOR,
+            "library.seeded",
+            "library",
+            library.id,
+            details={"code": code, "name": name, "fields": [f.element for f in library.fields]},
+        )
+        created.append(library)
+    return created
+
+
+def ensure_seeded(session: Session) -> None:
+    """Seed the base library definitions on first use."""
+    codes = [code for code, *_ in BASE_LIBRARIES]
+    present = session.scalar(select(func.count()).select_from(Library).where(Library.code.in_(codes)))
+    if present != len(codes):
+        seed_libraries(session)
+
+
+def list_libraries(session: Session, actor: Actor) -> list[Library]:
+    require(actor, LIBRARY_READ)
+    ensure_seeded(session)
+    return list(session.scalars(select(Library).order_by(Library.id)))
+
+
+def _library(session: Session, library_id: int) -> Library:
+    library = session.get(Library, library_id)
+    if library is None:
+        raise NotFound(f"基础库 {library_id} 不存在。")
+    return library
+
+
+def get_library(session: Session, actor: Actor, library_id: int) -> Library:
+    require(actor, LIBRARY_READ)
+    ensure_seeded(session)
+    return _library(session, library_id)
+
+
+def _check_department(session: Session, department_id: int | None) -> None:
+    if department_id is not None:
+        try:
+            orgs.get_department(session, SYSTEM_ACTOR, department_id)
+        except NotFound:
+            raise field_error("lead_department_id", f"部门 {department_id} 不存在") from None
+
+
+def create_library(session: Session, actor: Actor, data: LibraryIn) -> Library:
+    require(actor, LIBRARY_MANAGE)
+    ensure_seeded(session)
+    if session.scalar(select(Library.id).where(Library.code == data.code)):
+        raise Conflict(f"基础库代码 {data.code} 已存在。", slug="duplicate-library")
+    elements = _elements(session)
+    key = elements.get(data.key_element)
+    if key is None:
+        raise field_error("key_element", f"数据元“{data.key_element}”不存在")
+    if not key.key_kind:
+        raise field_error(
+            "key_element", f"数据元“{data.key_element}”不是关键标识（应为公民身份号码、统一社会信用代码等）"
+        )
+    names = [data.key_element, *[e.strip() for e in data.elements if e.strip() != data.key_element]]
+    for index, name in enumerate(data.elements):
+        if name.strip() not in elements:
+            raise field_error(f"elements.{index}", f"数据元“{name}”不存在")
+    if len(set(names)) != len(names):
+        raise field_error("elements", "基础信息项重复")
+    _check_department(session, data.lead_department_id)
+    library = Library(
+        code=data.code,
+        name=data.name,
+        key_element=data.key_element,
+        lead_department_id=data.lead_department_id,
+        description=data.description,
+        created_by=actor.name,
+    )
+    library.fields = [LibraryField(element=name, position=i) for i, name in enumerate(names)]
+    session.add(library)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "library.created",
+        "library",
+        library.id,
+        details={"code": data.code, "name": data.name, "key": data.key_element, "fields": names},
+    )
+    return library
+
+
+def update_library(session: Session, actor: Actor, library_id: int, patch: LibraryPatch) -> Library:
+    require(actor, LIBRARY_MANAGE)
+    library = _library(session, library_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if "lead_department_id" in changes:
+        _check_department(session, changes["lead_department_id"])
+    if changes.get("name") is None:
+        changes.pop("name", None)
+    if changes.get("description") is None:
+        changes.pop("description", None)
+    before = {k: getattr(library, k) for k in changes}
+    for name, value in changes.items():
+        setattr(library, name, value)
+    library.updated_at = utcnow()
+    session.flush()
+    session.refresh(library)
+    audit.record(
+        session,
+        actor,
+        "library.updated",
+        "library",
+        library.id,
+        details={"before": before, "after": changes},
+    )
+    return library
+
+
+def _holders(session: Session, elements: list[str]) -> dict[int, tuple[Resource, dict[str, str]]]:
+    """Published resources with an item referencing any of ``elements``: resource → element → item code."""
+    rows = session.execute(
+        select(Resource, ResourceItem.element, ResourceItem.code)
+        .join(ResourceItem, ResourceItem.resource_id == Resource.id)
+        .where(
+            Resource.status == ResourceStatus.published,
+            Resource.published_version.is_not(None),
+            ResourceItem.element.in_(elements),
+        )
+        .order_by(Resource.code, ResourceItem.id)
+    ).all()
+    found: dict[int, tuple[Resource, dict[str, str]]] = {}
+    for resource, element, code in rows:
+        entry = found.setdefault(resource.id, (resource, {}))
+        entry[1].setdefault(element, code.lower())
+    return found
+
+
+def source_view(resource: Resource, item_code: str | None = None) -> dict[str, Any]:
+    return {
+        "resource_id": resource.id,
+        "resource_code": resource.code,
+        "resource_name": resource.name,
+        "department_id": resource.provider_id,
+        "department_name": resource.provider.name,
+        "item_code": item_code,
+    }
+
+
+def library_view(session: Session, library: Library) -> dict[str, Any]:
+    elements = _elements(session)
+    holders = _holders(session, [f.element for f in library.fields])
+    fields = []
+    for f in library.fields:
+        candidates = [
+            source_view(resource, columns[f.element])
+            for resource, columns in holders.values()
+            if f.element in columns and library.key_element in columns
+        ]
+        source = None
+        if f.source is not None:
+            columns = holders.get(f.source.id, (None, {}))[1]
+            source = source_view(f.source, columns.get(f.element))
+        fields.append(
+            {
+                "element": f.element,
+                "position": f.position,
+                "column": column_name(elements.get(f.element), f.position),
+                "key": f.element == library.key_element,
+                "source": source,
+                "chosen_by": f.chosen_by,
+                "chosen_at": f.chosen_at,
+                "candidates": candidates,
+            }
+        )
+    unsettled = session.scalar(
+        select(func.count())
+        .select_from(LibraryConflict)
+        .where(LibraryConflict.library_id == library.id, LibraryConflict.status.in_(UNSETTLED))
+    )
+    return {
+        "id": library.id,
+        "code": library.code,
+        "name": library.name,
+        "key_element": library.key_element,
+        "lead_department_id": library.lead_department_id,
+        "lead_department_name": library.lead_department.name if library.lead_department else None,
+        "description": library.description,
+        "fields": fields,
+        "built_at": library.built_at,
+        "built_by": library.built_by,
+        "built_rows": library.built_rows,
+        "conflicts_unsettled": unsettled or 0,
+    }
+
+
+def set_field_source(
+    session: Session, actor: Actor, library_id: int, element: str, resource_code: str | None
+) -> Library:
+    """Name (or clear) the authoritative source of one field; an element not yet a field is added as
+    a base item (CAT-13)."""
+    require(actor, LIBRARY_MANAGE)
+    library = _library(session, library_id)
+    elements = _elements(session)
+    if element not in elements:
+        raise NotFound(f"数据元“{element}”不存在。")
+    resource = None
+    if resource_code:
+        resource = session.scalar(select(Resource).where(Resource.code == resource_code.strip()))
+        if resource is None:
+            raise field_error("source_resource_code", f"资源 {resource_code} 不存在")
+        if resource.status != ResourceStatus.published or resource.published_version is None:
+            raise field_error(
+                "source_resource_code", f"资源 {resource.code} 尚未发布或已停用，不能作为权威来源"
+            )
+        columns = _holders(session, [element, library.key_element]).get(resource.id, (None, {}))[1]
+        if element not in columns:
+            raise field_error(
+                "source_resource_code", f"资源“{resource.name}”没有引用数据元“{element}”的信息项"
+            )
+        if library.key_element not in columns:
+            raise field_error(
+                "source_resource_code",
+                f"资源“{resource.name}”没有引用关键标识“{library.key_element}”的信息项，无法与基础库关联",
+            )
+    field = next((f for f in library.fields if f.element == element), None)
+    previous = field.source.code if field is not None and field.source is not None else None
+    if field is None:
+        position = max((f.position for f in library.fields), default=-1) + 1
+        field = LibraryField(library_id=library.id, element=element, position=position)
+        session.add(field)
+    field.source_resource_id = resource.id if resource else None
+    field.chosen_by = actor.name
+    field.chosen_at = utcnow()
+    library.updated_at = utcnow()
+    session.flush()
+    session.refresh(library)
+    audit.record(
+        session,
+        actor,
+        "library.field.source_set",
+        "library",
+        library.id,
+        details={"element": element, "before": previous, "after": resource.code if resource else None},
+    )
+    return library
+
+
+# --- fusion (AGG-8, QUA-3) -----------------------------------------------------------------------
+
+
+def build_library(session: Session, actor: Actor, store: SqlStore, library_id: int) -> dict[str, Any]:
+    require(actor, LIBRARY_MANAGE)
+    library = _library(session, library_id)
+    elements = _elements(session)
+    names = [f.element for f in library.fields]
+    key_kind = elements[library.key_element].key_kind if library.key_element in elements else None
+    skipped: list[str] = []
+    tables: dict[int, fusion.SourceTable] = {}
+    resources: dict[int, Resource] = {}
+    for resource, columns in _holders(session, names).values():
+        if library.key_element not in columns:
+            skipped.append(
+                f"{resource.name}（{resource.code}）：没有引用“{library.key_element}”的信息项，无法关联"
+            )
+            continue
+        try:
+            spec, _ = aggregation.table_of(session, resource)
+            store.ensure_table(spec)
+        except (Conflict, ValueError) as exc:
+            skipped.append(f"{resource.name}（{resource.code}）：{getattr(exc, 'detail', exc)}")
+            continue
+        usable = {e: c for e, c in columns.items() if c in spec.codes}
+        key_column = usable[library.key_element]
+        tables[resource.id] = fusion.SourceTable(
+            resource.id,
+            store.table_name(spec.name),
+            key_column,
+            usable,
+            keyed_on_it=spec.key_columns == (key_column,) and key_kind in ("ric", "uscc"),
+        )
+        resources[resource.id] = resource
+    fields = []
+    snapshot = []
+    for f in library.fields:
+        source = tables.get(f.source_resource_id) if f.source_resource_id else None
+        if f.source_resource_id and (source is None or f.element not in source.columns):
+            skipped.append(
+                f"字段“{f.element}”的权威来源 {f.source.code if f.source else f.source_resource_id} 当前不可用，本次为空"
+            )
+            source = None
+        column = column_name(elements.get(f.element), f.position)
+        key = f.element == library.key_element
+        fields.append(fusion.FusedField(f.element, column, key, source))
+        snapshot.append(
+            {
+                "element": f.element,
+                "column": column,
+                "key": key,
+                "source": source_view(resources[source.resource_id], source.columns[f.element])
+                if source
+                else None,
+            }
+        )
+    if not any(f.source for f in fields):
+        raise Conflict(
+            "尚未为任何基础信息项指定可用的权威来源，无法构建。请先指定来源资源。", slug="no-sources"
+        )
+    result = fusion.build(
+        store, library.table, fields, list(tables.values()), max_conflicts=MAX_CONFLICTS_PER_BUILD
+    )
+    built_at = utcnow()
+    counts = conflicts.record_detected(
+        session,
+        library,
+        fields,
+        {rid: source_view(r) for rid, r in resources.items()},
+        result,
+        complete=result.disagreements <= MAX_CONFLICTS_PER_BUILD,
+    )
+    library.built_at = built_at
+    library.built_by = actor.name
+    library.built_rows = result.rows
+    library.build_snapshot = {"fields": snapshot, "compared": [r.code for r in resources.values()]}
+    report = {
+        "library_id": library.id,
+        "rows": result.rows,
+        "built_at": built_at,
+        "fields": snapshot,
+        "compared_resources": [r.code for r in resources.values()],
+        "skipped": skipped,
+        "conflicts_detected": result.disagreements,
+        "truncated": result.disagreements > MAX_CONFLICTS_PER_BUILD,
+        **asdict(counts),
+    }
+    audit.record(
+        session,
+        actor,
+        "library.built",
+        "library",
+        library.id,
+        details={k: v for k, v in report.items() if k not in ("fields", "built_at")},
+    )
+    return report
+
+
+# --- reading the fused rows ------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def library_records(
+    session: Session,
+    actor: Actor,
+    store: SqlStore,
+    library_id: int,
+    *,
+    keys: list[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """The fused rows, each field with its lineage; for the authority and the lead department."""
+    require(actor, LIBRARY_DATA_READ)
+    library = _library(session, library_id)
+    if Role.authority not in actor.roles and (
+        actor.department_id is None or actor.department_id != library.lead_department_id
+    ):
+        raise PermissionDenied("只有数据资源主管部门和该基础库的牵头部门可以查询融合数据。", slug="not-lead")
+    snapshot = (library.build_snapshot or {}).get("fields", [])
+    if library.built_at is None or not fusion.exists(store, library.table):
+        raise Conflict("该基础库尚未构建，请先由主管部门构建。", slug="not-built")
+    wanted = [k.strip().upper() for k in keys or [] if k.strip()]
+    rows, total = fusion.read_rows(
+        store, library.table, [f["column"] for f in snapshot], keys=wanted or None, limit=limit, offset=offset
+    )
+    found = [row[KEY] for row in rows]
+    open_conflicts: dict[str, list[dict]] = {}
+    if found:
+        for conflict in session.scalars(
+            select(LibraryConflict).where(
+                LibraryConflict.library_id == library.id,
+                LibraryConflict.key.in_(found),
+                LibraryConflict.status.in_(UNSETTLED),
+            )
+        ):
+            open_conflicts.setdefault(conflict.key, []).append(
+                {"id": conflict.id, "element": conflict.element, "status": conflict.status}
+            )
+    items = [
+        {
+            "key": row[KEY],
+            "fields": [
+                {
+                    "element": f["element"],
+                    "column": f["column"],
+                    "value": _json_value(row[f["column"]]),
+                    "source": f["source"] if row[f["column"] + "__batch"] is not None else None,
+                    "batch_id": row[f["column"] + "__batch"],
+                }
+                for f in snapshot
+            ],
+            "conflicts": open_conflicts.get(row[KEY], []),
+        }
+        for row in rows
+    ]
+    audit.record(
+        session,
+        actor,
+        "library.records.read",
+        "library",
+        library.id,
+        details={"records": len(items), "keys": len(wanted)},
+    )
+    return {"items": items, "total": total, "built_at": library.built_at}
+
+
+# --- department resource pools (AGG-8) ---------------------------------------------------------------
+
+
+def department_pool(session: Session, actor: Actor, store: SqlStore, department_id: int) -> dict[str, Any]:
+    require(actor, POOL_READ)
+    if Role.authority not in actor.roles and actor.department_id != department_id:
+        raise PermissionDenied("只能查看本部门的数据资源池。")
+    department = orgs.get_department(session, actor, department_id)
+    listed = catalog.responsibility_lists(session, actor, department_id)
+    entries = listed[0]["resources"] if listed else []
+    authoritative: dict[int, list[str]] = {}
+    for library_name, element, resource_id in session.execute(
+        select(Library.name, LibraryField.element, LibraryField.source_resource_id)
+        .join(LibraryField, LibraryField.library_id == Library.id)
+        .where(LibraryField.source_resource_id.is_not(None))
+        .order_by(Library.id, LibraryField.position)
+    ):
+        authoritative.setdefault(resource_id, []).append(f"{library_name}·{element}")
+    resources = []
+    total_rows = 0
+    for entry in entries:
+        resource = catalog.get_resource(session, actor, entry["code"])
+        try:
+            spec, _ = aggregation.table_of(session, resource)
+            rows = store.row_count(spec)
+        except Conflict:
+            rows = None
+        batches, _ = aggregation.list_batches(session, actor, resource.code, limit=1, offset=0)
+        last = batches[0] if batches else None
+        fresh = aggregation.freshness(session, resource)
+        total_rows += rows or 0
+        resources.append(
+            {
+                "code": resource.code,
+                "name": resource.name,
+                "update_cycle": resource.update_cycle,
+                "format": resource.format,
+                "rows": rows,
+                "last_batch": {
+                    "id": last.id,
+                    "status": last.status,
+                    "mode": last.mode,
+                    "rows_applied": last.rows_applied,
+                    "created_at": last.created_at,
+                    "finished_at": last.finished_at,
+                }
+                if last
+                else None,
+                "last_batch_at": fresh["last_batch_at"],
+                "next_due": fresh["next_due"],
+                "overdue": fresh["overdue"],
+                "authoritative_for": authoritative.get(resource.id, []),
+            }
+        )
+    return {
+        "department_id": department.id,
+        "department_name": department.name,
+        "resources": resources,
+        "total_rows": total_rows,
+    }

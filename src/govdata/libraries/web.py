@@ -1,0 +1,469 @@
+"""Pages of base libraries, data conflicts and department resource pools (AGG-8, CAT-13, QUA-3, NF-5).
+
+Like the API, every page calls the services (``service``, ``conflicts``), which check the caller's
+right and scope again; a refused or invalid action is shown on the page in Chinese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from govdata.core.auth import Actor, DbSession, Role
+from govdata.core.errors import NotFound, Problem, validation_problem
+from govdata.libraries import conflicts, service
+from govdata.libraries.auth import (
+    CONFLICT_COMMENT,
+    CONFLICT_DECIDE,
+    CONFLICT_ESCALATE,
+    CONFLICT_READ,
+    CONFLICT_RESOLVE,
+    LIBRARY_DATA_READ,
+    LIBRARY_MANAGE,
+    LIBRARY_READ,
+    POOL_READ,
+    ConflictCommenter,
+    ConflictDecider,
+    ConflictEscalator,
+    ConflictReader,
+    ConflictResolver,
+    LibraryManager,
+    LibraryReader,
+    PoolReader,
+)
+from govdata.libraries.models import (
+    CONFLICT_STATUS_LABELS,
+    NEGOTIABLE,
+    UNSETTLED,
+    ConflictStatus,
+    LibraryConflict,
+)
+from govdata.libraries.schemas import CommentIn, DecideIn, EscalateIn, LibraryPatch, ResolveIn
+from govdata.orgs import service as orgs
+from govdata.web import check_same_origin, nav_item, render, render_error
+
+router = APIRouter(include_in_schema=False)
+
+nav_item("基础库", "/libraries", LIBRARY_READ, order=60)
+nav_item("数据冲突", "/conflicts", CONFLICT_READ, order=62)
+nav_item("部门资源池", "/pool", POOL_READ, order=64)
+
+CHINA = ZoneInfo("Asia/Shanghai")
+PAGE_SIZE = 50
+CYCLES = {
+    "realtime": "实时",
+    "daily": "每日",
+    "weekly": "每周",
+    "monthly": "每月",
+    "quarterly": "每季度",
+    "half_yearly": "每半年",
+    "yearly": "每年",
+    "irregular": "不定期",
+}
+BATCH_STATUS = {
+    "queued": "排队中",
+    "running": "处理中",
+    "applied": "已入库",
+    "rejected": "已拒绝",
+    "failed": "失败",
+    "rolled_back": "已回滚",
+}
+DONE = {
+    "built": "已构建融合表。",
+    "source": "已更新权威来源。",
+    "lead": "已更新牵头部门。",
+    "commented": "已发表协商意见。",
+    "resolved": "已确认协商一致。",
+    "escalated": "已提交主管部门裁决。",
+    "decided": "已记录裁决。",
+}
+
+
+def local_time(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return "—"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def _page(request: Request, template: str, actor: Actor, status_code: int = 200, **context: Any) -> Response:
+    helpers = {"local_time": local_time, "status_labels": CONFLICT_STATUS_LABELS, "cycles": CYCLES}
+    return render(request, template, actor, status_code=status_code, **helpers, **context)
+
+
+def _messages(problem: Problem) -> list[str]:
+    errors = problem.extra.get("errors")
+    if errors:
+        return [f"{e['label']}：{e['message']}" if e.get("label") else e["message"] for e in errors]
+    return [problem.detail]
+
+
+def _validated(model, **data: Any):
+    try:
+        return model(**data)
+    except ValidationError as exc:
+        raise validation_problem(exc.errors(), prefix="输入有误") from None
+
+
+# --- base libraries ---------------------------------------------------------------------------------
+
+
+@router.get("/libraries")
+def libraries_page(request: Request, session: DbSession, actor: LibraryReader) -> Response:
+    views = [service.library_view(session, lib) for lib in service.list_libraries(session, actor)]
+    return _page(request, "libraries/list.html", actor, libraries=views, can_manage=actor.has(LIBRARY_MANAGE))
+
+
+def _detail(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    library_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    key: str = "",
+) -> Response:
+    library = service.get_library(session, actor, library_id)
+    view = service.library_view(session, library)
+    can_read_data = actor.has(LIBRARY_DATA_READ) and (
+        Role.authority in actor.roles
+        or (actor.department_id is not None and actor.department_id == library.lead_department_id)
+    )
+    records = None
+    record_error = None
+    if key and can_read_data:
+        try:
+            records = service.library_records(
+                session, actor, request.app.state.store, library_id, keys=[key], limit=1
+            )
+        except Problem as exc:
+            record_error = exc.detail
+    departments = []
+    can_manage = actor.has(LIBRARY_MANAGE)
+    if can_manage:
+        departments, _ = orgs.list_departments(session, actor, limit=500, offset=0)
+    done = request.query_params.get("done")
+    return _page(
+        request,
+        "libraries/detail.html",
+        actor,
+        status_code=status_code,
+        library=view,
+        can_manage=can_manage,
+        can_read_data=can_read_data,
+        departments=departments,
+        done=DONE.get(done or ""),
+        build=dict(request.query_params) if done == "built" else None,
+        error=error,
+        key=key,
+        records=records,
+        record_error=record_error,
+    )
+
+
+@router.get("/libraries/{library_id}")
+def library_page(
+    request: Request,
+    session: DbSession,
+    actor: LibraryReader,
+    library_id: int,
+    key: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    return _detail(request, session, actor, library_id, key=key.strip())
+
+
+def _library_action(request: Request, session: Session, actor: Actor, library_id: int, run) -> Response:
+    try:
+        target = run()
+    except Problem as exc:
+        session.rollback()
+        if isinstance(exc, NotFound) and exc.detail.startswith("基础库"):
+            return render_error(request, exc)
+        return _detail(
+            request, session, actor, library_id, status_code=exc.status, error="；".join(_messages(exc))
+        )
+    return RedirectResponse(f"/libraries/{library_id}?{target}", status_code=303)
+
+
+@router.post("/libraries/{library_id}/build")
+def build_library(request: Request, session: DbSession, actor: LibraryManager, library_id: int) -> Response:
+    check_same_origin(request)
+
+    def run() -> str:
+        report = service.build_library(session, actor, request.app.state.store, library_id)
+        return urlencode(
+            {
+                "done": "built",
+                "rows": report["rows"],
+                "new": report["conflicts_new"],
+                "open": report["conflicts_still_open"],
+                "closed": report["conflicts_closed"],
+                "skipped": len(report["skipped"]),
+            }
+        )
+
+    return _library_action(request, session, actor, library_id, run)
+
+
+@router.post("/libraries/{library_id}/fields")
+def set_field_source(
+    request: Request,
+    session: DbSession,
+    actor: LibraryManager,
+    library_id: int,
+    element: Annotated[str, Form(max_length=100)] = "",
+    source_resource_code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check_same_origin(request)
+
+    def run() -> str:
+        service.set_field_source(
+            session, actor, library_id, element.strip(), source_resource_code.strip() or None
+        )
+        return "done=source"
+
+    return _library_action(request, session, actor, library_id, run)
+
+
+@router.post("/libraries/{library_id}/lead")
+def set_lead(
+    request: Request,
+    session: DbSession,
+    actor: LibraryManager,
+    library_id: int,
+    lead_department_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    check_same_origin(request)
+
+    def run() -> str:
+        lead = int(lead_department_id) if lead_department_id.strip().isdigit() else None
+        service.update_library(session, actor, library_id, LibraryPatch(lead_department_id=lead))
+        return "done=lead"
+
+    return _library_action(request, session, actor, library_id, run)
+
+
+# --- conflicts -----------------------------------------------------------------------------------
+
+
+def _actions(actor: Actor, conflict: LibraryConflict) -> dict[str, bool]:
+    """Which forms the caller is offered (the services check again)."""
+    party = actor.department_id is not None and actor.department_id in conflict.department_ids
+    authority = Role.authority in actor.roles
+    return {
+        "comment": actor.has(CONFLICT_COMMENT) and (party or authority) and conflict.status in UNSETTLED,
+        "resolve": actor.has(CONFLICT_RESOLVE) and party and conflict.status in NEGOTIABLE,
+        "escalate": actor.has(CONFLICT_ESCALATE) and (party or authority) and conflict.status in NEGOTIABLE,
+        "decide": actor.has(CONFLICT_DECIDE)
+        and (conflict.status == ConflictStatus.escalated or conflicts.is_overdue(conflict)),
+    }
+
+
+@router.get("/conflicts")
+def conflicts_page(
+    request: Request,
+    session: DbSession,
+    actor: ConflictReader,
+    status: Annotated[str, Query(max_length=20)] = "",
+    library_id: Annotated[str, Query(max_length=20)] = "",
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
+    status = status if status in ConflictStatus.__members__ else ""
+    library = int(library_id) if library_id.isdigit() else None
+    items, total = conflicts.list_conflicts(
+        session, actor, status=status or None, library_id=library, limit=PAGE_SIZE, offset=offset
+    )
+    libraries = service.list_libraries(session, actor) if actor.has(LIBRARY_READ) else []
+
+    def link(new_offset: int) -> str:
+        query = {k: v for k, v in {"status": status, "library_id": library_id}.items() if v}
+        if new_offset:
+            query["offset"] = str(new_offset)
+        return "/conflicts" + (f"?{urlencode(query)}" if query else "")
+
+    return _page(
+        request,
+        "libraries/conflicts.html",
+        actor,
+        conflicts=[{**conflicts.conflict_view(c), "actions": _actions(actor, c)} for c in items],
+        total=total,
+        status=status,
+        library_id=library,
+        libraries=libraries,
+        is_authority=Role.authority in actor.roles,
+        previous=link(max(offset - PAGE_SIZE, 0)) if offset else None,
+        next=link(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
+    )
+
+
+def _conflict_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    conflict_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+) -> Response:
+    conflict = conflicts.get_conflict(session, actor, conflict_id)
+    view = conflicts.conflict_view(conflict)
+    actions = _actions(actor, conflict)
+    return _page(
+        request,
+        "libraries/conflict.html",
+        actor,
+        status_code=status_code,
+        conflict=view,
+        actions=actions,
+        done=DONE.get(request.query_params.get("done") or ""),
+        error=error,
+        form=form or {},
+    )
+
+
+@router.get("/conflicts/{conflict_id}")
+def conflict_page(request: Request, session: DbSession, actor: ConflictReader, conflict_id: int) -> Response:
+    return _conflict_page(request, session, actor, conflict_id)
+
+
+def _conflict_action(
+    request: Request, session: Session, actor: Actor, conflict_id: int, run, done: str, form: dict[str, str]
+) -> Response:
+    try:
+        run()
+    except Problem as exc:
+        session.rollback()
+        if isinstance(exc, NotFound):
+            return render_error(request, exc)
+        try:
+            return _conflict_page(
+                request,
+                session,
+                actor,
+                conflict_id,
+                status_code=exc.status,
+                error="；".join(_messages(exc)),
+                form=form,
+            )
+        except Problem as again:
+            return render_error(request, again)
+    return RedirectResponse(f"/conflicts/{conflict_id}?done={done}", status_code=303)
+
+
+@router.post("/conflicts/{conflict_id}/comment")
+def comment_conflict(
+    request: Request,
+    session: DbSession,
+    actor: ConflictCommenter,
+    conflict_id: int,
+    comment: Annotated[str, Form(max_length=4000)] = "",
+    proposed_value: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    check_same_origin(request)
+
+    def run() -> None:
+        data = _validated(CommentIn, comment=comment, proposed_value=proposed_value.strip() or None)
+        conflicts.comment(session, actor, conflict_id, data)
+
+    form = {"comment": comment, "proposed_value": proposed_value}
+    return _conflict_action(request, session, actor, conflict_id, run, "commented", form)
+
+
+@router.post("/conflicts/{conflict_id}/resolve")
+def resolve_conflict(
+    request: Request,
+    session: DbSession,
+    actor: ConflictResolver,
+    conflict_id: int,
+    value: Annotated[str, Form(max_length=1000)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_same_origin(request)
+
+    def run() -> None:
+        conflicts.resolve(session, actor, conflict_id, _validated(ResolveIn, value=value, note=note))
+
+    return _conflict_action(
+        request, session, actor, conflict_id, run, "resolved", {"resolve_value": value, "note": note}
+    )
+
+
+@router.post("/conflicts/{conflict_id}/escalate")
+def escalate_conflict(
+    request: Request,
+    session: DbSession,
+    actor: ConflictEscalator,
+    conflict_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_same_origin(request)
+
+    def run() -> None:
+        conflicts.escalate(session, actor, conflict_id, _validated(EscalateIn, reason=reason))
+
+    return _conflict_action(request, session, actor, conflict_id, run, "escalated", {"reason": reason})
+
+
+@router.post("/conflicts/{conflict_id}/decide")
+def decide_conflict(
+    request: Request,
+    session: DbSession,
+    actor: ConflictDecider,
+    conflict_id: int,
+    value: Annotated[str, Form(max_length=1000)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_same_origin(request)
+
+    def run() -> None:
+        conflicts.decide(session, actor, conflict_id, _validated(DecideIn, value=value, reason=reason))
+
+    return _conflict_action(
+        request, session, actor, conflict_id, run, "decided", {"decide_value": value, "decide_reason": reason}
+    )
+
+
+# --- department resource pools --------------------------------------------------------------------
+
+
+@router.get("/pool")
+def pool_page(
+    request: Request,
+    session: DbSession,
+    actor: PoolReader,
+    department_id: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    authority = Role.authority in actor.roles
+    departments = orgs.list_departments(session, actor, limit=500, offset=0)[0] if authority else []
+    chosen = int(department_id) if department_id.isdigit() else actor.department_id
+    pool = None
+    error = None
+    status_code = 200
+    if chosen is not None:
+        try:
+            pool = service.department_pool(session, actor, request.app.state.store, chosen)
+        except Problem as exc:
+            if exc.status not in (403, 404):
+                raise
+            error, status_code = exc.detail, exc.status
+    return _page(
+        request,
+        "libraries/pool.html",
+        actor,
+        status_code=status_code,
+        pool=pool,
+        error=error,
+        departments=departments,
+        chosen=chosen,
+        batch_status=BATCH_STATUS,
+    )

@@ -1,0 +1,183 @@
+"""JOURNEYS 1 step 3 in a browser (AGG-2, AGG-4, AGG-5, NF-5): 市公安局's catalog officer uploads
+yesterday's GBK export of the household register on the page, watches the progress bar, reads the
+report (99.6 % 已入库, 8 rows rejected, the reasons in Chinese) and downloads the errors for the vendor.
+Drives Debian's chromium through Playwright against the real server (uvicorn) on a fresh demo store."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from govdata.app import create_app
+from govdata.bootstrap import initialise
+from govdata.core.config import Settings
+from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
+from govdata.demo import REGION, create_demo
+from tests.aggregation.conftest import ric
+from tests.aggregation.test_batches import HEADER, good_rows
+from tests.e2e import test_browser_login as browser_login
+from tests.e2e.test_browser_login import ADMIN_PASSWORD, ARTIFACTS, _free_port, log_in, shot
+
+pytestmark = pytest.mark.e2e
+
+# the browser and a fresh page per test, as in the login journey
+browser = browser_login.browser
+page = browser_login.page
+
+ROWS = 2000
+# (1-based data row, item code, rule) of the defects planted in the export
+DEFECTS = [
+    (101, "gmsfhm", "ric"),
+    (250, "gmsfhm", "ric"),
+    (400, "xb", "code_list"),
+    (777, "csrq", "type"),
+    (1000, "xm", "required"),
+    (1500, "xb", "code_list"),
+    (1998, "gmsfhm", "duplicate_key"),
+    (1999, "gmsfhm", "duplicate_key"),
+]
+
+
+def register_export() -> bytes:
+    """Yesterday's export of the household register: GBK, Chinese headers, 8 known defects."""
+    rows = good_rows(ROWS)
+    wrong = rows[100][0]
+    rows[100][0] = wrong[:-1] + ("0" if wrong[-1] != "0" else "1")  # wrong check digit
+    rows[249][0] = ric("41080219851332249")  # impossible birth date: month 13
+    rows[399][2] = "7"  # not in the 性别 code list
+    rows[776][3] = "1985-02-30"  # no such day
+    rows[999][1] = ""  # 姓名 missing
+    rows[1499][2] = "男"  # a label instead of the code
+    rows[1998][0] = rows[1997][0]  # the same person twice: neither row can be trusted
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    return out.getvalue().encode("gbk")
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory) -> Iterator[tuple[str, object]]:
+    """The platform served by uvicorn on a free local port with the demo region and catalog; also the
+    app, so that a test can hold the batch runner's one worker and see a batch wait in the queue."""
+    data_dir = tmp_path_factory.mktemp("e2e-upload-store")
+    settings = Settings(
+        data_dir=data_dir,
+        admin_password=ADMIN_PASSWORD,
+        secret_key="e2e",
+        log_json=False,
+        log_level="WARNING",
+    )
+    initialise(settings, node_region=REGION)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        with unit_of_work(make_sessionmaker(engine)) as session:
+            create_demo(session)
+    finally:
+        engine.dispose()
+    app = create_app(settings)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-e2e-upload", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app
+    server.should_exit = True
+    thread.join(timeout=15)
+    app.state.engine.dispose()
+
+
+def test_officer_uploads_a_gbk_export_and_reads_the_report(page, live, tmp_path):
+    from playwright.sync_api import expect
+
+    base_url, app = live
+    export = tmp_path / "户籍人口导出-20261123.csv"
+    export.write_bytes(register_export())
+
+    log_in(page, base_url, "ga_officer")
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="数据归集").click()
+    expect(page).to_have_url(base_url + "/data")
+    expect(page.get_by_role("heading", name="数据归集")).to_be_visible()
+    pool = page.locator("table.pool")
+    expect(pool).to_contain_text("人口基础信息")
+    expect(pool).to_contain_text("尚未归集")
+    shot(page, "agg-01-resource-pool")
+
+    pool.get_by_role("link", name="人口基础信息").click()
+    expect(page).to_have_url(re.compile(r"/data/101/\w+$"))
+    expect(page.get_by_role("heading", name="上传数据")).to_be_visible()
+    page.get_by_label("数据文件").set_input_files(str(export))
+    expect(page.get_by_label("增量更新")).to_be_checked()
+    page.get_by_label("接受有效行").check()
+    page.get_by_label("申报行数").fill(str(ROWS))
+    shot(page, "agg-02-upload-form")
+
+    # hold the runner's one worker so the batch waits in the queue and the page shows its progress
+    release = threading.Event()
+    app.state.batch_runner.executor.submit(release.wait, 60)
+    try:
+        page.get_by_role("button", name="上传并归集").click()
+        expect(page).to_have_url(re.compile(r"/data/batches/\d+$"))
+        expect(page.get_by_role("progressbar")).to_be_visible()
+        expect(page.get_by_role("status")).to_contain_text("排队等待处理")
+        shot(page, "agg-03-progress", full_page=False)
+    finally:
+        release.set()
+
+    report = page.locator("section.report")
+    expect(report).to_be_visible(timeout=60_000)  # the script polls, then shows the report
+    expect(page.get_by_role("progressbar")).to_have_count(0)
+    expect(report.locator(".headline")).to_contain_text("99.6 % 已入库")
+    expect(report.locator(".headline")).to_contain_text("共 2,000 行，入库 1,992 行，拒绝 8 行")
+    expect(report.locator("dl.counts .bad dd")).to_have_text("8")
+    expect(report).to_contain_text("与申报一致")
+    expect(page.locator("#batch-status")).to_have_text("已入库")
+
+    errors = page.locator("table.errors tbody tr")
+    expect(errors).to_have_count(8)
+    assert [int(t) for t in page.locator("table.errors tbody td.num").all_inner_texts()] == [
+        row for row, _, _ in DEFECTS
+    ]
+    table = page.locator("table.errors")
+    for message in (
+        "公民身份号码无效（校验码或出生日期错误）",
+        "不在代码表中（可选：0、1、2、9）",
+        "不是有效的日期",
+        "必填项为空",
+        "关键标识在本批次中重复出现",
+    ):
+        expect(table).to_contain_text(message)
+    expect(table).to_contain_text("男")
+    shot(page, "agg-04-report")
+
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="下载错误明细 CSV").click()
+    download = download_info.value
+    assert re.fullmatch(r"batch-\d+-errors\.csv", download.suggested_filename)
+    ARTIFACTS.mkdir(exist_ok=True)
+    saved = ARTIFACTS / "agg-errors.csv"
+    download.save_as(str(saved))
+    content = saved.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")  # Excel shows the Chinese
+    lines = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    assert [(int(r["row"]), r["item"], r["rule"]) for r in lines] == DEFECTS
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r["message"]) for r in lines)
+
+    page.get_by_role("link", name="返回资源").click()
+    history = page.locator("table.batches")
+    expect(history).to_contain_text("户籍人口导出-20261123.csv")
+    expect(history).to_contain_text("已入库")
+    expect(page.locator("table.preview thead")).to_contain_text("公民身份号码")
+    expect(page.locator("table.preview tbody tr")).to_have_count(20)
+    shot(page, "agg-05-resource-after")

@@ -1,0 +1,52 @@
+"""Resources with data to score (QUA-1) and to report problems on (QUA-2)."""
+
+from __future__ import annotations
+
+import pytest
+
+from govdata.quality.service import record_after_batch
+from tests.aggregation.conftest import population_code, ric  # noqa: F401  (fixture reused)
+from tests.aggregation.test_batches import csv_bytes, good_rows, upload  # noqa: F401
+from tests.catalog.payloads import population
+
+
+def load(client, headers, code: str, rows, **form) -> dict:
+    """Upload a CSV batch and record its quality snapshot, as the batch job does after a batch."""
+    response = upload(client, headers, code, csv_bytes(rows), **form)
+    assert response.status_code == 201, response.text
+    batch = response.json()
+    app = client.app
+    record_after_batch(
+        app.state.sessionmaker, app.state.store, batch["id"], data_dir=app.state.settings.data_dir
+    )
+    return batch
+
+
+def quality(client, headers, code: str) -> dict:
+    response = client.get(f"/api/v1/resources/{code}/quality", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def publish(client, as_user, officer: str, body: dict) -> str:
+    headers = as_user(officer)
+    response = client.post("/api/v1/resources", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+    assert client.post(f"/api/v1/resources/{code}/submit", headers=headers).status_code == 200
+    published = client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
+    assert published.status_code == 200, published.text
+    return code
+
+
+@pytest.fixture
+def insured_code(client, as_user) -> str:
+    """市人社局's 参保人员信息: keyed by 公民身份号码 like 市公安局's 人口基础信息 (QUA-1 一致性)."""
+    body = population(
+        name="参保人员信息",
+        summary="全市基本养老保险参保人员名册。",
+        classification="201",
+        update_cycle="monthly",
+    )
+    body["items"] = [body["items"][0], body["items"][1], body["items"][3]]  # 公民身份号码, 姓名, 出生日期
+    return publish(client, as_user, "rs_officer", body)
