@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from govdata.catalog.demo import create_demo_catalog
-from govdata.libraries.demo import create_demo_libraries
 from govdata.core.auth import SYSTEM_ACTOR, Role
 from govdata.core.ids import ric_check_digit, uscc_make
+from govdata.libraries.demo import create_demo_libraries
 from govdata.orgs import service as orgs
 from govdata.orgs.models import IdentityKind, OrgType
 from govdata.orgs.schemas import CredentialIn, DepartmentIn, SystemIn, UserIn

@@ -228,6 +228,8 @@ def test_a_patch_that_changes_nothing_opens_no_revision(client, as_user):
     code = create(client, officer, enterprises())["code"]
     client.post(f"/api/v1/resources/{code}/submit", headers=officer)
     client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
-    same = client.patch(f"/api/v1/resources/{code}", json={"name": "企业登记信息", "reason": "无变化"}, headers=officer)
+    same = client.patch(
+        f"/api/v1/resources/{code}", json={"name": "企业登记信息", "reason": "无变化"}, headers=officer
+    )
     assert same.status_code == 200 and same.json()["revision"] is None
     assert len(client.get(f"/api/v1/resources/{code}/versions", headers=officer).json()) == 1

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from govdata.aggregation import sources
 from govdata.aggregation.auth import BATCH_LOAD, BATCH_READ, BATCH_ROLLBACK, DATA_READ
 from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
-from govdata.aggregation.validation import ItemRule, validate
+from govdata.aggregation.validation import VALID, ItemRule, validate
 from govdata.catalog import service as catalog
 from govdata.catalog.models import Resource
 from govdata.core import audit
@@ -34,10 +34,10 @@ from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, require
 from govdata.core.db import unit_of_work, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, field_error
 from govdata.core.observability import log
-from govdata.store.base import BATCH, KEY, TableSpec
+from govdata.store.base import BATCH, KEY, Staged, TableSpec
 from govdata.store.sql import SqlStore
 
-TABLE_FORMATS = {"database", "spreadsheet", "self_describing", "service", "file"}
+TABLE_FORMATS = {"database", "spreadsheet", "self_describing", "service", "file"}  # not image, streaming
 CYCLE_DAYS = {
     "daily": 1,
     "weekly": 7,
@@ -122,11 +122,16 @@ def create_batch(
     encoding: str | None = None,
     source_rows: int | None = None,
     source_checksum: str | None = None,
+    source: str | None = None,
 ) -> Batch:
-    """Check the request and keep the source; the batch is queued for ``run_batch``."""
+    """Check the request and keep the source; the batch is queued for ``run_batch``.
+
+    ``source`` names where the rows came from (``upload``, ``records``, ``pull``)."""
     require(actor, BATCH_LOAD)
     resource = _own_resource(session, actor, code)
     spec, rules = table_of(session, resource)
+    if resource.format not in TABLE_FORMATS:
+        raise Conflict("该资源的格式（图形图像、流媒体）不以数据表归集。", slug="not-tabular")
     if mode not in BatchMode.__members__:
         raise field_error("mode", "应为 replace、upsert 或 delete")
     if policy not in BatchPolicy.__members__:
@@ -144,8 +149,8 @@ def create_batch(
         catalog_version=resource.published_version,
         mode=mode,
         policy=policy,
-        source="upload" if upload else "records",
-        filename=upload.filename if upload else None,
+        source=source or ("upload" if upload else "records"),
+        filename=(upload.filename or "")[:255] or None if upload else None,
         encoding=encoding,
         status=BatchStatus.queued,
         source_rows=source_rows,
@@ -239,68 +244,80 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
     progress("准备数据表", 0.02, status=BatchStatus.running, started_at=utcnow())
     work = batch_dir(data_dir, batch_id) / "work"
     work.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(work / "validate.duckdb"))
+    timings = _Timings()
     try:
-        store.ensure_table(spec)
-        if _already_applied(store, spec, batch_id):  # the process died after applying: finish the record
-            _finish_applied_again(factory, store, spec, batch_id)
-            return
-        progress("读取文件", 0.1)
-        info = sources.load_file(con, path, filename, encoding, work)
-        present, unknown = _match_columns(info.columns, rules)
-        needed = [r for r in rules if (r.key if mode == "delete" else r.required)]
-        missing = [r for r in needed if r.code not in present]
-        if missing:
-            names = "、".join(f"{r.name}（{r.code}）" for r in missing)
-            raise InvalidInput(
-                f"文件缺少必需的列：{names}。列名应为信息项代码或名称。", slug="missing-columns"
-            )
-        warnings = [f"未识别的列已忽略：{'、'.join(unknown[:20])}"] if unknown else []
-        progress("校验数据", 0.35, rows_total=info.rows, encoding=info.encoding, file_format=info.format)
-        validate(con, rules, present, delete=mode == "delete")
-        rejected = con.execute("SELECT count(*) FROM checked WHERE NOT _ok").fetchall()[0][0]
-        errors = con.execute("SELECT count(*) FROM errors").fetchall()[0][0]
-        errors_path = batch_dir(data_dir, batch_id) / "errors.parquet"
-        con.execute(
-            f"COPY (SELECT row, item, value, rule FROM errors ORDER BY row, item) TO {sources.literal(str(errors_path))} (FORMAT parquet)"
-        )
-        valid = info.rows - rejected
-        reconciliation = None
-        if declared_rows is not None or declared_checksum:
-            matches = (declared_rows is None or declared_rows == info.rows) and (
-                not declared_checksum or declared_checksum == file_checksum
-            )
-            reconciliation = "ok" if matches else "mismatch"
-            if not matches:
-                warnings.append(
-                    f"与提供方申报不一致：申报 {declared_rows if declared_rows is not None else '—'} 行，实收 {info.rows} 行"
-                    + ("；文件校验值不符" if declared_checksum and declared_checksum != file_checksum else "")
+        # the store's DuckDB (or, for PostgreSQL, a DuckDB of the batch's own) reads and validates
+        with store.workspace(work) as con:
+            store.ensure_table(spec)
+            if _already_applied(store, spec, batch_id):  # the process died after applying: finish the record
+                _finish_applied_again(factory, store, spec, batch_id)
+                return
+            progress("读取文件", 0.1)
+            info = sources.load_file(con, path, filename, encoding, work)
+            present, unknown = _match_columns(info.columns, rules)
+            needed = [r for r in rules if (r.key if mode == "delete" else r.required)]
+            missing = [r for r in needed if r.code not in present]
+            if missing:
+                names = "、".join(f"{r.name}（{r.code}）" for r in missing)
+                raise InvalidInput(
+                    f"文件缺少必需的列：{names}。列名应为信息项代码或名称。", slug="missing-columns"
                 )
-        common = {
-            "rows_total": info.rows,
-            "rows_rejected": rejected,
-            "errors_count": errors,
-            "warnings": "\n".join(warnings) or None,
-            "reconciliation": reconciliation,
-        }
-        if rejected and policy == BatchPolicy.strict:
-            _finish(
-                factory,
-                batch_id,
-                BatchStatus.rejected,
-                f"严格模式：{rejected} 行有错误，整批未入库。",
-                **common,
+            warnings = [f"未识别的列已忽略：{'、'.join(unknown[:20])}"] if unknown else []
+            progress("校验数据", 0.2, encoding=info.encoding, file_format=info.format)
+            timings.lap("open")
+            try:
+                checked = validate(con, rules, present, delete=mode == "delete")
+            except duckdb.Error as exc:  # the source could not be read to the end
+                raise sources.read_error(exc, info.format) from exc
+            timings.lap("validate")
+            if checked.rows == 0:
+                raise InvalidInput(sources.NO_ROWS, slug="no-rows")
+            rows_total, rejected = checked.rows, checked.rejected
+            errors_path = batch_dir(data_dir, batch_id) / "errors.parquet"
+            con.execute(
+                f"COPY (SELECT row, item, value, rule FROM errors ORDER BY row, item) TO {sources.literal(str(errors_path))} (FORMAT parquet)"
             )
-            return
-        if valid == 0:
-            _finish(factory, batch_id, BatchStatus.rejected, "没有可入库的有效行。", **common)
-            return
-        progress("写入数据存储", 0.7, **common)
-        columns = [KEY, *(spec.key_columns if mode == "delete" else spec.codes)]
-        reader = con.sql(
-            "SELECT " + ", ".join(f'"{c}"' for c in columns) + " FROM checked WHERE _ok ORDER BY _row"
-        ).to_arrow_reader(100_000)
-        result = store.apply(spec, batch_id, mode, reader, utcnow().replace(tzinfo=None))
+            valid = rows_total - rejected
+            reconciliation = None
+            if declared_rows is not None or declared_checksum:
+                matches = (declared_rows is None or declared_rows == rows_total) and (
+                    not declared_checksum or declared_checksum == file_checksum
+                )
+                reconciliation = "ok" if matches else "mismatch"
+                if not matches:
+                    warnings.append(
+                        f"与提供方申报不一致：申报 {declared_rows if declared_rows is not None else '—'} 行，实收 {rows_total} 行"
+                        + (
+                            "；文件校验值不符"
+                            if declared_checksum and declared_checksum != file_checksum
+                            else ""
+                        )
+                    )
+            common = {
+                "rows_total": rows_total,
+                "rows_rejected": rejected,
+                "errors_count": checked.errors,
+                "warnings": "\n".join(warnings) or None,
+                "reconciliation": reconciliation,
+            }
+            if rejected and policy == BatchPolicy.strict:
+                _finish(
+                    factory,
+                    batch_id,
+                    BatchStatus.rejected,
+                    f"严格模式：{rejected} 行有错误，整批未入库。",
+                    **common,
+                )
+                return
+            if valid == 0:
+                _finish(factory, batch_id, BatchStatus.rejected, "没有可入库的有效行。", **common)
+                return
+            progress("写入数据存储", 0.6, **common)
+            timings.lap("errors")
+            columns = [KEY, *(spec.key_columns if mode == "delete" else spec.codes)]
+            rows = Staged(con, "SELECT " + ", ".join(f'"{c}"' for c in columns) + f" FROM {VALID}", work)
+            result = store.apply(spec, batch_id, mode, rows, utcnow().replace(tzinfo=None))
+            timings.lap("apply")
         _finish(
             factory,
             batch_id,
@@ -312,6 +329,7 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
             rows_deleted=result.deleted,
             **common,
         )
+        log.info("batch applied", batch=batch_id, rows=rows_total, seconds=timings.laps)
     except InvalidInput as exc:
         _finish(factory, batch_id, BatchStatus.failed, exc.detail)
     except ValueError as exc:  # a destructive table migration the catalog version asked for
@@ -320,8 +338,20 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
         log.exception("batch failed", batch=batch_id)
         _finish(factory, batch_id, BatchStatus.failed, "处理批次时发生内部错误，已记录日志；数据未改变。")
     finally:
-        con.close()
         sources.remove_work(work)
+
+
+class _Timings:
+    """Seconds spent in each stage of a batch, for the log (profiling large batches)."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.laps[stage] = round(now - self._last, 3)
+        self._last = now
 
 
 def _already_applied(store: SqlStore, spec: TableSpec, batch_id: int) -> bool:
@@ -567,3 +597,55 @@ def wait_for(factory: sessionmaker, batch_id: int, timeout: float) -> None:
             if session.get(Batch, batch_id).status not in (BatchStatus.queued, BatchStatus.running):
                 return
         time.sleep(0.05)
+
+
+# --- read-only helpers of the pages (aggregation/web.py) ------------------------------------------
+
+
+def department_pool(session: Session, actor: Actor, store: SqlStore) -> list[dict[str, Any]]:
+    """The caller's department resource pool (AGG-8): its published table-like resources, each with
+    its current row count (None when it has no items), its latest batch and its freshness (AGG-7)."""
+    require(actor, BATCH_READ)
+    if actor.department_id is None:
+        return []
+    resources = list(
+        session.scalars(
+            select(Resource)
+            .where(
+                Resource.provider_id == actor.department_id,
+                Resource.status == "published",
+                Resource.format.in_(sorted(TABLE_FORMATS)),
+            )
+            .order_by(Resource.code)
+        )
+    )
+    latest = select(func.max(Batch.id)).where(Batch.resource_id.in_([r.id for r in resources]))
+    last = {
+        b.resource_id: b
+        for b in session.scalars(select(Batch).where(Batch.id.in_(latest.group_by(Batch.resource_id))))
+    }
+    pool = []
+    for resource in resources:
+        try:
+            spec, _ = table_of(session, resource)
+            rows: int | None = store.row_count(spec)
+        except Conflict:
+            rows = None
+        pool.append(
+            {
+                "resource": resource,
+                "rows": rows,
+                "last_batch": last.get(resource.id),
+                "freshness": freshness(session, resource),
+            }
+        )
+    return pool
+
+
+def batch_item_names(session: Session, actor: Actor, batch_id: int) -> dict[str, str]:
+    """Item code → item name in the catalog version the batch was loaded against."""
+    batch = get_batch(session, actor, batch_id)
+    resource = session.get(Resource, batch.resource_id)
+    version = catalog._version(session, resource, batch.catalog_version)
+    body = version.body if version is not None else catalog.shown_version(session, resource).body
+    return {item["code"].lower(): item["name"] for item in body.get("items", [])}

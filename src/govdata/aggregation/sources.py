@@ -1,7 +1,15 @@
 """Reading a batch's source into DuckDB (AGG-2): CSV (UTF-8, UTF-8 with BOM, GBK, GB18030 —
 detected, or named by the provider), XLSX, JSON / NDJSON, Parquet, and JSON records pushed through
-the API. Every source becomes a temp table ``src`` of text columns plus ``_row``, the 1-based data
-row of the file (the first row after the header is 1), so validation treats all formats alike.
+the API. Every source becomes a temp view ``src`` of text columns, in the order of the file, so
+validation treats all formats alike.
+
+``src`` is a view, not a copy: validation reads the file once, as a stream, so a batch of ten
+million rows never has to fit in memory. It has no row number: numbering rows as they are read
+(``row_number() OVER ()``) would make DuckDB read the file on one thread; validation keeps the
+rows in file order instead and takes a row's number from its position (see ``validation.py``). For the same reason DuckDB's CSV reader checks UTF-8 as it
+parses (no separate Python pass over the file), and its dialect sniffer looks at a sample only.
+A read error therefore surfaces when ``src`` is first scanned; ``read_error`` turns it into the
+same clear message.
 
 A broken, empty, binary or oversized file raises a clear ``InvalidInput`` before anything is applied.
 """
@@ -9,6 +17,7 @@ A broken, empty, binary or oversized file raises a clear ``InvalidInput`` before
 from __future__ import annotations
 
 import codecs
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -31,7 +40,7 @@ class SourceInfo:
     format: str
     encoding: str | None
     columns: list[str]
-    rows: int
+    rows: int | None = None  # known once validation has scanned ``src``
     warnings: list[str] = field(default_factory=list)
 
 
@@ -44,11 +53,37 @@ def sniff_format(head: bytes, filename: str | None) -> str:
     if head.startswith((b"\xd0\xcf\x11\xe0",)):
         raise InvalidInput("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV。", slug="unsupported-file")
     stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped.startswith(b"[") or name.endswith(".json"):
+    # the content decides before the name: mongoexport writes NDJSON as .json
+    if stripped.startswith(b"["):
         return "json"
-    if stripped.startswith(b"{") or name.endswith((".ndjson", ".jsonl")):
+    if stripped.startswith(b"{"):
+        return "ndjson"
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith((".ndjson", ".jsonl")):
         return "ndjson"
     return "csv"
+
+
+def detect_delimiter(head: bytes, encoding: str) -> str:
+    """The field separator of a CSV from its header line: comma unless tab, semicolon or | is clearly it."""
+    first = head.decode(encoding, errors="ignore").lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def check_declared_encoding(head: bytes, declared: str) -> None:
+    """A UTF-8 file named GBK/GB18030 would be stored as mojibake: refuse it."""
+    if declared in ("gbk", "gb18030", "gb2312") and not head.isascii():
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError:
+            return
+        raise InvalidInput(
+            f"文件实际是 UTF-8 编码，与指定的 {declared.upper()} 不符；请改选“自动”或 UTF-8 后重新上传。",
+            slug="bad-encoding",
+        )
 
 
 def detect_encoding(head: bytes) -> str:
@@ -109,15 +144,17 @@ def load_file(
                     f"不支持的编码 {encoding}，可选 utf-8、gbk、gb18030。", slug="unknown-encoding"
                 )
             used_encoding = (encoding or detect_encoding(head)).lower()
+            check_declared_encoding(head, used_encoding)
+            delimiter = detect_delimiter(
+                head, "gb18030" if used_encoding in ("gbk", "gb2312") else used_encoding
+            )
             if used_encoding not in ("utf-8", "utf-8-sig"):
                 target = work / "source-utf8.csv"
                 _transcode(path, "gb18030" if used_encoding in ("gbk", "gb2312") else used_encoding, target)
                 path = target
-            elif used_encoding == "utf-8":
-                _check_utf8(path)
             relation = (
-                f"read_csv({literal(str(path))}, header = true, all_varchar = true, auto_detect = true, "
-                "null_padding = true, sample_size = -1)"
+                f"read_csv({literal(str(path))}, header = true, all_varchar = true, delim = {literal(delimiter)}, "
+                "quote = '\"', escape = '\"', strict_mode = true)"
             )
         elif kind == "json":
             relation = f"read_json({literal(str(path))}, format = 'array', maximum_object_size = 16777216)"
@@ -131,30 +168,35 @@ def load_file(
             relation = "xlsx_source"
         columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         text_cols = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE src AS SELECT row_number() OVER () AS _row, {text_cols} FROM {relation}"
-        )
+        con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT {text_cols} FROM {relation}")
     except duckdb.Error as exc:
-        raise InvalidInput(
-            f"无法读取{_KIND_LABELS[kind]}文件：{_first_line(exc)}", slug="unreadable-file"
-        ) from exc
-    rows = con.execute("SELECT count(*) FROM src").fetchall()[0][0]
-    if rows == 0:
-        raise InvalidInput("文件没有数据行（只有表头或为空）。", slug="no-rows")
-    return SourceInfo(kind, used_encoding, [c for c in columns], rows)
+        raise read_error(exc, kind) from exc
+    return SourceInfo(kind, used_encoding, [c for c in columns])
 
 
-def _check_utf8(path: Path) -> None:
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
-    with path.open("rb") as fh:
-        while chunk := fh.read(4 * 1024 * 1024):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                raise InvalidInput(
-                    "文件不是有效的 UTF-8 编码，可能是 GBK/GB18030，请指定编码后重新上传。",
-                    slug="bad-encoding",
-                ) from exc
+def read_error(exc: Exception, kind: str) -> InvalidInput:
+    """The clear message for an error DuckDB raised while reading the source."""
+    text = str(exc)
+    if "Invalid unicode" in text:
+        return InvalidInput(
+            "文件不是有效的 UTF-8 编码，可能是 GBK/GB18030，请指定编码后重新上传。", slug="bad-encoding"
+        )
+    line = re.search(r"CSV Error on Line: (\d+)", text)
+    if line and ("Expected Number of Columns" in text or "columns" in text.lower()):
+        return InvalidInput(
+            f"CSV 第 {line.group(1)} 行（含表头）的列数与表头不符（可能是少了列，或字段中的逗号未加引号），整批未入库。",
+            slug="ragged-csv",
+        )
+    if line:
+        return InvalidInput(
+            f"CSV 第 {line.group(1)} 行格式错误，无法读取，整批未入库。", slug="unreadable-file"
+        )
+    return InvalidInput(
+        f"无法读取{_KIND_LABELS.get(kind, ' ')}文件，请检查文件内容是否完整。", slug="unreadable-file"
+    )
+
+
+NO_ROWS = "文件没有数据行（只有表头或为空）。"
 
 
 _KIND_LABELS = {

@@ -1,8 +1,10 @@
 """Validation derived from the catalog (AGG-4), as DuckDB SQL over whole columns.
 
-The source rows sit in a DuckDB table ``src`` of text columns plus ``_row`` (the 1-based data row of
-the file). For each item one SQL expression names the first rule the value breaks (or NULL), so a
-million rows are checked in a few vectorised passes and never in a Python loop. Rules, in order:
+The source rows arrive as a DuckDB view ``src`` of text columns, in file order. For each item one SQL
+expression names the first rule the value breaks (or NULL), so a million rows are checked in one
+vectorised, parallel pass over the file and never in a Python loop. A row's number (1-based: the
+first row after the header is 1) is its position: DuckDB keeps the order of the source when it
+creates a table (``preserve_insertion_order``), so it is ``rowid + 1`` of the staged table. Rules, in order:
 required, type, length, code list, pattern, range, GB 11643 / GB 32100 for key identifiers, and
 duplicate keys (every row of a key that occurs more than once in the batch is rejected).
 """
@@ -113,11 +115,23 @@ def cast_sql(rule: ItemRule, v: str) -> str:
     return v
 
 
-def check_sql(rule: ItemRule, v: str) -> str:
-    """The name of the first rule that text ``v`` breaks, or NULL."""
-    typed = cast_sql(rule, v)
+def identifier_sql(rule: ItemRule, v: str) -> str | None:
+    """Whether text ``v`` is a valid identifier of the item's kind (GB 11643 / GB 32100), if it has one."""
+    if rule.key_kind == "ric":
+        return ric_valid_sql(v)
+    if rule.key_kind == "uscc":
+        return uscc_valid_sql(v)
+    return None
+
+
+def check_sql(rule: ItemRule, v: str, typed: str | None = None, identifier_ok: str | None = None) -> str:
+    """The name of the first rule that text ``v`` breaks, or NULL. ``typed`` and ``identifier_ok``
+    may name columns that already hold ``cast_sql`` and ``identifier_sql`` of ``v``: DuckDB shares
+    no subexpression inside a CASE branch, so computing them once, a level below, is much faster."""
+    own_cast = cast_sql(rule, v)
+    typed = typed or own_cast
     cases = [f"WHEN {v} IS NULL THEN {literal('required') if rule.required else 'NULL'}"]
-    if typed != v:
+    if own_cast != v:
         cases.append(f"WHEN {typed} IS NULL THEN 'type'")
     if rule.length and rule.data_type in ("C", "M"):
         cases.append(f"WHEN length({v}) > {int(rule.length)} THEN 'length'")
@@ -129,10 +143,8 @@ def check_sql(rule: ItemRule, v: str) -> str:
         cases.append(f"WHEN {typed} < {float(rule.minimum)} THEN 'range'")
     if rule.maximum is not None:
         cases.append(f"WHEN {typed} > {float(rule.maximum)} THEN 'range'")
-    if rule.key_kind == "ric":
-        cases.append(f"WHEN NOT {ric_valid_sql(v)} THEN 'ric'")
-    if rule.key_kind == "uscc":
-        cases.append(f"WHEN NOT {uscc_valid_sql(v)} THEN 'uscc'")
+    if rule.key_kind in ("ric", "uscc"):
+        cases.append(f"WHEN NOT {identifier_ok or identifier_sql(rule, v)} THEN {literal(rule.key_kind)}")
     return "CASE " + " ".join(cases) + " END"
 
 
@@ -145,35 +157,67 @@ def key_sql(rules: list[ItemRule], values: dict[str, str]) -> str:
     return parts[0] if len(parts) == 1 else "concat_ws(chr(31), " + ", ".join(parts) + ")"
 
 
-def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: bool = False) -> None:
-    """Create ``checked`` (``_row``, ``_key``, ``_ok``, typed items) and ``errors`` (row, item,
-    value, rule) from ``src``. ``present`` maps an item code to its column in ``src``."""
+@dataclass(frozen=True)
+class Checked:
+    """Counts of a validated batch; the rows themselves are in the connection's temp tables."""
+
+    rows: int  # data rows read from the source
+    rejected: int  # rows with at least one error (every row of a repeated key included)
+    errors: int  # row-level errors (a row may break several rules)
+
+
+VALID = "valid"  # the temp view of the rows to apply: ``_key`` and the typed items, in file order
+
+
+def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: bool = False) -> Checked:
+    """Check ``src`` once, as a stream, into the temp table ``staged`` (``_key``, each
+    item typed as ``t_<code>``, the rule it breaks as ``e_<code>`` and, only then, its text as
+    ``v_<code>``); collect ``errors`` (row, item, value, rule) and define the view ``valid``.
+
+    The file is parsed once and never held as text: ``staged`` keeps typed values, and the text of a
+    value only where it broke a rule (about 1% of the cells). ``present`` maps an item code to its
+    column in ``src``. A read error of the source (a broken file) surfaces here, as ``duckdb.Error``.
+    """
     checked_rules = [r for r in rules if (r.key if delete else True)]
-    values = {
-        r.code: (f"NULLIF(trim({q(present[r.code])}), '')" if r.code in present else "NULL") for r in rules
-    }
-    select = ["_row", f"{key_sql(checked_rules, values)} AS _key"]
-    for r in checked_rules:
-        select.append(f"{values[r.code]} AS {q('v_' + r.code)}")
-        select.append(f"{check_sql(r, values[r.code])} AS {q('e_' + r.code)}")
-    con.execute("CREATE OR REPLACE TEMP TABLE raw_checked AS SELECT " + ", ".join(select) + " FROM src")
     key_rules = [r for r in checked_rules if r.key]
-    dup_target = key_rules[0].code if key_rules else None
-    errors_cols = [f"{q('e_' + r.code)} IS NULL" for r in checked_rules]
-    dup = "count(*) OVER (PARTITION BY _key) > 1" if dup_target else "FALSE"
+    dup_target = key_rules[0] if key_rules else None
+    # level 1: the trimmed text of each item; 2: its typed value and identifier check, each computed
+    # once; 3: the first rule it breaks; 4: its text only where it broke one (or where a repeated
+    # key has to be reported)
+    text = {r.code: f"NULLIF(trim({q(present[r.code])}), '')" if r.code in present else "NULL" for r in rules}
+    level1 = [f"{text[r.code]} AS {q('v_' + r.code)}" for r in rules]
+    names = {r.code: q("v_" + r.code) for r in rules}
+    level2 = [f"{key_sql(checked_rules, names)} AS _key"]
+    level3 = ["_key"]
+    level4 = ["_key"]
+    for r in checked_rules:
+        v, t, k, e = (q(prefix + r.code) for prefix in ("v_", "t_", "k_", "e_"))
+        level2 += [v, f"{'NULL' if (delete and not r.key) else cast_sql(r, v)} AS {t}"]
+        identifier = identifier_sql(r, v)
+        if identifier:
+            level2.append(f"{identifier} AS {k}")
+        level3 += [v, t, f"{check_sql(r, v, typed=t, identifier_ok=k if identifier else None)} AS {e}"]
+        keep_text = dup_target is not None and r.code == dup_target.code
+        level4 += [t, e, f"{v if keep_text else f'CASE WHEN {e} IS NOT NULL THEN {v} END'} AS {v}"]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE flagged AS SELECT *, "
-        f"CASE WHEN _key IS NOT NULL AND {dup} THEN TRUE ELSE FALSE END AS _dup FROM raw_checked"
+        f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {', '.join(level4)} FROM ("
+        f"SELECT {', '.join(level3)} FROM (SELECT {', '.join(level2)} FROM ("
+        f"SELECT {', '.join(level1)} FROM src)))"
     )
     unions = [
-        f"SELECT _row AS row, {literal(r.code)} AS item, {q('v_' + r.code)} AS value, {q('e_' + r.code)} AS rule "
-        f"FROM flagged WHERE {q('e_' + r.code)} IS NOT NULL"
+        f"SELECT rowid + 1 AS row, {literal(r.code)} AS item, {q('v_' + r.code)} AS value, "
+        f"{q('e_' + r.code)} AS rule FROM staged WHERE {q('e_' + r.code)} IS NOT NULL"
         for r in checked_rules
     ]
-    if dup_target:
+    if dup_target is not None:
+        # every row of a key that occurs more than once is rejected: the platform cannot tell which is right
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE dup_keys AS "
+            "SELECT _key FROM staged WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1"
+        )
         unions.append(
-            f"SELECT _row AS row, {literal(dup_target)} AS item, {q('v_' + dup_target)} AS value, "
-            "'duplicate_key' AS rule FROM flagged WHERE _dup"
+            f"SELECT rowid + 1 AS row, {literal(dup_target.code)} AS item, {q('v_' + dup_target.code)} AS value, "
+            "'duplicate_key' AS rule FROM staged WHERE _key IN (SELECT _key FROM dup_keys)"
         )
     if unions:
         con.execute("CREATE OR REPLACE TEMP TABLE errors AS " + " UNION ALL ".join(unions))
@@ -181,13 +225,13 @@ def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: boo
         con.execute(
             "CREATE OR REPLACE TEMP TABLE errors (row BIGINT, item VARCHAR, value VARCHAR, rule VARCHAR)"
         )
-    ok = " AND ".join([*errors_cols, "NOT _dup"]) if errors_cols else "NOT _dup"
-    typed = [
-        f"{cast_sql(r, q('v_' + r.code)) if not (delete and not r.key) else 'NULL'} AS {q(r.code)}"
-        for r in checked_rules
-    ]
+    typed = [f"{q('t_' + r.code)} AS {q(r.code)}" for r in checked_rules]
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE checked AS SELECT _row, _key, "
-        + (", ".join(typed) + ", " if typed else "")
-        + f"({ok}) AS _ok FROM flagged"
+        f"CREATE OR REPLACE TEMP VIEW {VALID} AS SELECT _key"
+        + "".join(", " + t for t in typed)
+        + " FROM staged WHERE rowid + 1 NOT IN (SELECT row FROM errors)"
     )
+    rows, rejected, errors = con.execute(
+        "SELECT (SELECT count(*) FROM staged), count(DISTINCT row), count(*) FROM errors"
+    ).fetchall()[0]
+    return Checked(rows, rejected, errors)

@@ -8,32 +8,34 @@ term becomes the phrase of its bigrams (adjacent, in order), so "人口信息" d
 that merely holds 人口 and 信息 apart. SQLite keeps the grams in an FTS5 table, PostgreSQL in a
 ``tsvector`` with a GIN index; both are created by the migration (``catalog_fts``).
 
-How a search runs (measured by ``benchmarks/catalog_search.py``; 100,000 resources):
+Words are NFKC-normalised and lower-cased (ＡＢＣ = abc). Anything that is neither a Chinese run nor
+a Latin/digit word (quotes, ``*``, ``-``, ``:``, emoji, SQL) only separates words, so a query never
+carries index syntax; a query with text but no searchable word finds nothing. Words are ANDed.
 
-* Words are NFKC-normalised and lower-cased (ＡＢＣ = abc); anything that is neither a Chinese run
-  nor a Latin/digit word (quotes, ``*``, ``-``, ``:``, emoji, SQL) only separates words, so a query
-  can never carry index syntax. A query with text but no searchable word finds nothing.
-* The match is evaluated once per statement, as the driving table of a single join with
-  ``catalog_resources`` (a second join of the match made SQLite re-run the MATCH for every row).
-* The page is chosen by ids only and the 20 or so resources are loaded afterwards, so the
-  provider join of the ORM entity is not paid for every match.
-* Relevance: resources whose *name* holds more of the words come first, then BM25 (SQLite) or the
-  most recently updated (PostgreSQL, where ``ts_rank`` would re-parse every matching document: the
-  index is an expression index, there is no stored ``tsvector`` to rank on).
-* Total and all eight facets come from one aggregate statement: grouped by provider and
-  classification prefix, with the enum-valued facets counted in the same pass as packed sums
-  (SQLite, which has no hash aggregation) or by ``GROUPING SETS`` (PostgreSQL). The total is the
-  sum of the groups' counts.
-* On PostgreSQL a phrase is matched as the AND of its bigrams, which the GIN index answers without
-  a recheck, plus a substring test on the stored grams (the bigrams of a phrase stand next to each
-  other there); a ``<->`` phrase query would make PostgreSQL re-run ``to_tsvector`` on every
-  candidate row.
+Relevance: the resources whose *name* holds every word come first, then the others, the most
+recently registered first within each (the same order on both stores). The name's grams are
+indexed a second time as marked twins (x人口, 名gis) so that "in the name" is an index query too.
+BM25 or ``ts_rank`` would have to score every match, which is what makes a common word slow.
+
+How a search runs, and why (``benchmarks/catalog_search.py``, 100,000 resources):
+
+* SQLite: the FTS5 table drives one join with ``catalog_resources`` (forced with ``CROSS JOIN``; the
+  first version joined the match twice and SQLite re-ran the MATCH for every row, seconds per
+  query). The relevance page is read in the FTS index's own rowid order and stops after ``limit``
+  rows. Total and all eight facets come from one ungrouped aggregate over the matches.
+* PostgreSQL: one statement. The matching ids come from the GIN index alone (a materialised CTE:
+  any plan that tests ``to_tsvector(grams) @@ …`` row by row re-parses each document), then their
+  resources, then the page and the facets (``GROUPING SETS``) from that one set. A phrase is the
+  AND of its bigrams plus a substring test on the stored grams: a ``<->`` query is rechecked by
+  re-running ``to_tsvector`` on every candidate, 50 times slower.
+* The page's resources are loaded by id afterwards, so the ORM's provider join touches 20 rows.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,15 +45,19 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     column,
     func,
     literal_column,
+    null,
     or_,
     select,
     table,
     text,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Join
@@ -84,7 +90,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(f"[{_CJK}]+|[0-9a-z]+")
 # More words than anyone types; bounds the work a long hostile query can cause.
 MAX_WORDS = 16
-# Enum-valued facets and their values, counted in one pass (see _facet_counts).
+# Enum-valued facets and their values, counted in one pass (see _sqlite_facets).
 ENUM_FACETS: dict[str, tuple[str, ...]] = {
     "share_type": tuple(ShareType),
     "open_type": tuple(OpenType),
@@ -147,6 +153,8 @@ def query_terms(q: str) -> list[list[str]]:
 
 
 def index_text(resource: Resource, body: dict[str, Any]) -> str:
+    """The indexed text of a resource: its name's marked twins, then the grams of its name, summary,
+    code, provider and items."""
     parts = [
         body.get("name", ""),
         body.get("summary", ""),
@@ -220,6 +228,10 @@ def _name_phrase(phrase: list[str]) -> list[str]:
     return [_name_token(token) for token in phrase]
 
 
+def _fts5_match(expression: str) -> ColumnElement[bool]:
+    return text("catalog_fts MATCH :match").bindparams(match=expression)
+
+
 def _fts5(phrases: list[list[str]]) -> str:
     """An FTS5 query for rows holding every phrase; tokens are letters, digits and Chinese only."""
     return " AND ".join('"' + " ".join(phrase) + '"' for phrase in phrases)
@@ -230,12 +242,20 @@ def _tsquery(grams_column, phrases: list[list[str]]) -> ColumnElement[bool]:
     phrase's grams side by side in the indexed text (a substring test, far cheaper than the ``<->``
     recheck, which re-runs ``to_tsvector`` on every candidate row)."""
     vector = func.to_tsvector(literal_column("'simple'"), grams_column)
-    lexemes = sorted({token for phrase in phrases for token in phrase})
-    # 'simple' inline, not a bound parameter, so that the planner matches the GIN expression index
-    condition = vector.op("@@")(func.to_tsquery(literal_column("'simple'"), " & ".join(lexemes)))
+    lexemes = " & ".join(sorted({token for phrase in phrases for token in phrase}))
+    # 'simple' inline, so that the planner matches the GIN expression index; the words inline too
+    # (rendered as quoted literals), so that a prepared statement's generic plan, made without
+    # knowing how common the words are, never replaces a plan made for them
+    query = func.to_tsquery(
+        literal_column("'simple'"), bindparam(None, lexemes, String, literal_execute=True)
+    )
     padded = literal_column("' '", String) + grams_column + literal_column("' '", String)
-    adjacent = [padded.contains(" " + " ".join(p) + " ", autoescape=True) for p in phrases if len(p) > 1]
-    return and_(condition, *adjacent)
+    adjacent = [
+        func.strpos(padded, bindparam(None, " " + " ".join(p) + " ", String, literal_execute=True)) > 0
+        for p in phrases
+        if len(p) > 1
+    ]
+    return and_(vector.op("@@")(query), *adjacent)
 
 
 def _visibility(actor: Actor):
@@ -266,14 +286,17 @@ def _filtered(actor: Actor, query: SearchQuery) -> list:
     return clauses
 
 
-def _order(sort: str) -> list:
-    if sort == "name":
-        return [Resource.name, Resource.id]
-    if sort == "published":
-        return [Resource.published_at.desc().nulls_last(), Resource.id.desc()]
-    if sort == "code":
-        return [Resource.code]
-    return [Resource.updated_at.desc(), Resource.id.desc()]
+# each sort's keys: (column, descending); the relevance order is built in search()
+SORT_KEYS: dict[str, list[tuple[str, bool]]] = {
+    "updated": [("updated_at", True), ("id", True)],
+    "name": [("name", False), ("id", False)],
+    "published": [("published_at", True), ("id", True)],
+    "code": [("code", False)],
+}
+
+
+def _direction(expression, descending: bool):
+    return expression.desc().nulls_last() if descending else expression.asc()
 
 
 def _packed_sums() -> tuple[list, list[tuple[str, tuple[str, ...]]]]:
@@ -281,133 +304,205 @@ def _packed_sums() -> tuple[list, list[tuple[str, tuple[str, ...]]]]:
     sums, layout = [], []
     for name, values in ENUM_FACETS.items():
         for start in range(0, len(values), _FIELDS_PER_SUM):
-            chunk = values[start : start + _FIELDS_PER_SUM]
-            whens = [(getattr(Resource, name) == v, 1 << (_FIELD_BITS * i)) for i, v in enumerate(chunk)]
-            sums.append(func.sum(case(*whens, else_=0)))
-            layout.append((name, tuple(str(v) for v in chunk)))
+            chunk = tuple(str(v) for v in values[start : start + _FIELDS_PER_SUM])
+            shifts = {value: 1 << (_FIELD_BITS * i) for i, value in enumerate(chunk)}
+            sums.append(func.sum(case(shifts, value=getattr(Resource, name))))
+            layout.append((name, chunk))
     return sums, layout
 
 
-# built once: building these expressions costs more than running the statement on a small catalog
-# (literal arguments: PostgreSQL must see the same expression in SELECT and GROUP BY)
-_PREFIX = func.substr(Resource.classification, literal_column("1"), literal_column("3")).label("prefix")
+# Built once: building these expressions anew would cost more than running the statement on a small
+# catalog. PostgreSQL must see the same expression in SELECT and GROUP BY, hence literal arguments.
+_PREFIX = func.substr(Resource.classification, literal_column("1"), literal_column("3"))
 _PACKED, _PACKED_LAYOUT = _packed_sums()
-_SQLITE_FACETS = select(Resource.provider_id, _PREFIX, func.count(), *_PACKED).group_by(
-    Resource.provider_id, _PREFIX
+_PAIRS = func.group_concat(
+    literal_column("catalog_resources.provider_id || '/' || substr(catalog_resources.classification, 1, 3)")
 )
-_GROUPED = [Resource.provider_id, _PREFIX.element] + [getattr(Resource, name) for name in ENUM_FACETS]
-_POSTGRES_FACETS = select(*_GROUPED, func.count()).group_by(func.grouping_sets(*_GROUPED))
+_SQLITE_FACETS = select(func.count(), _PAIRS, *_PACKED)
+_GROUPED = [Resource.provider_id, _PREFIX] + [getattr(Resource, name) for name in ENUM_FACETS]
+_MASK = (1 << _FIELD_BITS) - 1
 
 
-def _facet_counts(
-    session: Session, dialect: str, source, where: list
-) -> tuple[int, dict[str, dict[str, int]]]:
-    """(total, facets) of the matching, visible, filtered resources, in one statement.
+class _Counts:
+    """Facet counts as they are gathered; the most frequent value first when done."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+
+    def add(self, name: str, value: Any, count: int) -> None:
+        if value is not None and count:
+            values = self.counts[name]
+            values[str(value)] = values.get(str(value), 0) + count
+
+    def done(self) -> dict[str, dict[str, int]]:
+        return {
+            name: dict(sorted(values.items(), key=lambda item: (-item[1], item[0])))
+            for name, values in self.counts.items()
+        }
+
+
+def _sqlite_facets(session: Session, source, where: list) -> tuple[int, dict[str, dict[str, int]]]:
+    """(total, facets) of the matching, visible, filtered resources, in one pass over them.
 
     SQLite groups by sorting, so grouping the matches by each facet in turn would sort them eight
-    times: instead one GROUP BY provider and classification prefix (few groups) counts the enum
-    facets in the same pass, as packed sums. PostgreSQL hashes ``GROUPING SETS`` in one pass.
+    times, and even one GROUP BY (provider, classification prefix) costs a third of the time. So one
+    ungrouped aggregate counts the enum facets as packed sums and hands the (provider, prefix) pairs
+    to Python as one string, counted there.
     """
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-
-    def add(name: str, value: Any, count: int) -> None:
-        if value is not None and count:
-            key = str(value)
-            counts[name][key] = counts[name].get(key, 0) + count
-
-    total = 0
-    if dialect == "sqlite":
-        mask = (1 << _FIELD_BITS) - 1
-        for provider, classification, count, *sums in session.execute(
-            _SQLITE_FACETS.select_from(source).where(*where)
-        ):
-            total += count
-            add("provider_id", provider, count)
-            add("classification", classification, count)
-            for (name, values), packed in zip(_PACKED_LAYOUT, sums, strict=True):
-                for i, value in enumerate(values):
-                    add(name, value, (packed >> (_FIELD_BITS * i)) & mask)
-    else:
-        for *values, count in session.execute(_POSTGRES_FACETS.select_from(source).where(*where)):
-            for name, value in zip(FACETS, values, strict=True):
-                add(name, value, count)
-            total += count if values[0] is not None else 0
-    ordered = {
-        name: dict(sorted(values.items(), key=lambda item: (-item[1], item[0])))
-        for name, values in counts.items()
-    }
-    return total, ordered
+    counts = _Counts()
+    total, pairs, *sums = session.execute(_SQLITE_FACETS.select_from(source).where(*where)).one()
+    if total > _MASK:  # more matches than a packed counter holds: count facet by facet
+        for name, grouped in zip(FACETS, _GROUPED, strict=True):
+            stmt = select(grouped, func.count()).select_from(source).where(*where).group_by(grouped)
+            for value, count in session.execute(stmt):
+                counts.add(name, value, count)
+        return total, counts.done()
+    for pair, count in Counter(pairs.split(",") if pairs else ()).items():
+        provider, prefix = pair.split("/", 1)
+        counts.add("provider_id", provider, count)
+        counts.add("classification", prefix, count)
+    for (name, values), packed in zip(_PACKED_LAYOUT, sums, strict=True):
+        for i, value in enumerate(values):
+            counts.add(name, value, ((packed or 0) >> (_FIELD_BITS * i)) & _MASK)
+    return total, counts.done()
 
 
-def _sqlite_relevance_page(session: Session, matching, rowid, phrases, limit: int, offset: int) -> list[int]:
-    """Resources whose name holds every word, then the others; the newest registered first in each.
+def _sqlite_relevance_page(
+    session: Session, matching, phrases: list[list[str]], limit: int, offset: int
+) -> list[int]:
+    """The page's ids in relevance order: resources whose name holds every word, then the others,
+    the most recently registered first within each.
 
-    Both lists are walked in the FTS index's own rowid order and stop at the page's end, so a word
-    that matches half the catalog costs no sort of its matches (and no BM25 score for each).
+    Both parts are read in the FTS index's rowid order, which FTS5 walks natively (newest first),
+    and stop at the end of the page: a word that matches half the catalog costs no sort of its
+    matches (nor a BM25 score for each of them).
     """
     anywhere = _fts5(phrases)
-    named = _fts5([_name_phrase(p) for p in phrases])
-    first = f"({anywhere}) AND ({named})"
-    ids = list(session.scalars(matching(first).order_by(rowid.desc()).limit(limit).offset(offset)))
+    in_name = _fts5([_name_phrase(p) for p in phrases])
+    named = matching(f"({anywhere}) AND ({in_name})")
+    ids = list(session.scalars(named.limit(limit).offset(offset)))
     if len(ids) == limit:
         return ids
     if ids or not offset:
         skip = 0  # the page began among the name matches, or at the very start
     else:
-        skip = offset - (session.scalar(select(func.count()).select_from(matching(first).subquery())) or 0)
-    rest = matching(f"({anywhere}) NOT ({named})").order_by(rowid.desc())
-    return ids + list(session.scalars(rest.limit(limit - len(ids)).offset(skip)))
+        skip = offset - (
+            session.scalar(select(func.count()).select_from(named.order_by(None).subquery())) or 0
+        )
+    others = matching(f"({anywhere}) NOT ({in_name})")
+    return ids + list(session.scalars(others.limit(limit - len(ids)).offset(skip)))
+
+
+def _search_sqlite(
+    session: Session, filters: list, phrases: list[list[str]], sort: str, limit: int, offset: int
+) -> tuple[list[int], int, dict[str, dict[str, int]]]:
+    if not phrases:
+        source, where = Resource.__table__, filters
+    else:
+        fts = table("catalog_fts", column("rowid", Integer))
+        source = _CrossJoin(fts, Resource.__table__, Resource.id == fts.c.rowid)
+        where = [*filters, _fts5_match(_fts5(phrases))]
+    if sort == "relevance":
+
+        def matching(expression: str) -> Select:
+            stmt = select(Resource.id).select_from(source).where(*filters, _fts5_match(expression))
+            return stmt.order_by(fts.c.rowid.desc())
+
+        ids = _sqlite_relevance_page(session, matching, phrases, limit, offset)
+    else:
+        order = [_direction(getattr(Resource, name), desc) for name, desc in SORT_KEYS[sort]]
+        page = select(Resource.id).select_from(source).where(*where).order_by(*order)
+        ids = list(session.scalars(page.limit(limit).offset(offset)))
+    total, facets = _sqlite_facets(session, source, where)
+    return ids, total, facets
+
+
+def _search_postgres(
+    session: Session,
+    filters: list,
+    phrases: list[list[str]],
+    sort: str,
+    limit: int,
+    offset: int,
+) -> tuple[list[int], int, dict[str, dict[str, int]]]:
+    """One statement: the matching ids first (GIN), then their resources, the page and the facets.
+
+    The index is only ever asked through its GIN index (materialised CTEs): a plan that probes
+    ``catalog_fts`` row by row would re-run ``to_tsvector`` on each row it tries, a hundred times
+    dearer than the whole search. The page comes back as an ordered array beside the facet rows.
+    """
+    fts = table("catalog_fts", column("resource_id", Integer), column("grams", String))
+    facet_columns = [Resource.provider_id, _PREFIX.label("prefix")] + [
+        getattr(Resource, name) for name in ENUM_FACETS
+    ]
+    sort_columns = (
+        [] if sort == "relevance" else [getattr(Resource, n) for n, _ in SORT_KEYS[sort] if n != "id"]
+    )
+    hits = select(Resource.id, *facet_columns, *sort_columns).where(*filters)
+    if phrases:
+        matched = (
+            select(fts.c.resource_id)
+            .where(_tsquery(fts.c.grams, phrases))
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
+        )
+        hits = hits.select_from(matched.join(Resource.__table__, Resource.id == matched.c.resource_id))
+    hits = hits.cte("hits").prefix_with("MATERIALIZED")
+
+    if sort == "relevance":
+        names = fts.alias("names")
+        named = (
+            select(names.c.resource_id)
+            .where(_tsquery(names.c.grams, [_name_phrase(p) for p in phrases]))
+            .cte("named")
+            .prefix_with("MATERIALIZED")
+        )
+        keys = [(hits.c.id.in_(select(named.c.resource_id)), True), (hits.c.id, True)]
+    else:
+        keys = [(hits.c[name], desc) for name, desc in SORT_KEYS[sort]]
+    labelled = [expression.label(f"k{i}") for i, (expression, _) in enumerate(keys)]
+    page = (
+        select(hits.c.id, *labelled)
+        .order_by(*[_direction(expression, desc) for expression, desc in keys])
+        .limit(limit)
+        .offset(offset)
+        .subquery("page")
+    )
+    in_order = [_direction(page.c[f"k{i}"], desc) for i, (_, desc) in enumerate(keys)]
+    page_row = select(
+        literal_column("0"),
+        func.array_agg(aggregate_order_by(page.c.id, *in_order)),
+        *[null() for _ in FACETS],
+        null(),
+    )
+    grouped = [hits.c.provider_id, hits.c.prefix] + [hits.c[name] for name in ENUM_FACETS]
+    facet_rows = select(literal_column("1"), null(), *grouped, func.count()).group_by(
+        func.grouping_sets(*grouped)
+    )
+
+    ids: list[int] = []
+    total = 0
+    counts = _Counts()
+    for part, page_ids, *values, count in session.execute(union_all(page_row, facet_rows)):
+        if part == 0:
+            ids = list(page_ids or [])
+            continue
+        for name, value in zip(FACETS, values, strict=True):
+            counts.add(name, value, count)
+        total += count if values[0] is not None else 0
+    return ids, total, counts.done()
 
 
 def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     words = _words(query.q)
     if query.q and query.q.strip() and not words:  # only punctuation, symbols, emoji: nothing to find
         return SearchResult([], 0, {name: {} for name in FACETS})
-    dialect = session.get_bind().dialect.name
     phrases = [_phrase(word) for word in words]
-    sort = query.sort if query.sort in SORTS else ("relevance" if words else "updated")
+    sort = query.sort if query.sort in SORTS else "relevance"
     if sort == "relevance" and not words:
         sort = "updated"
-    where = _filtered(actor, query)
-    limit, offset = query.limit, query.offset
-
-    if not words:
-        source = Resource.__table__
-        page = select(Resource.id).where(*where).order_by(*_order(sort)).limit(limit).offset(offset)
-        ids = list(session.scalars(page))
-    elif dialect == "sqlite":
-        fts = table("catalog_fts", column("rowid", Integer))
-        source = _CrossJoin(fts, Resource.__table__, Resource.id == fts.c.rowid)
-
-        def matching(expression: str) -> Select:
-            condition = text("catalog_fts MATCH :match").bindparams(match=expression)
-            return select(Resource.id).select_from(source).where(*where, condition)
-
-        if sort == "relevance":
-            ids = _sqlite_relevance_page(session, matching, fts.c.rowid, phrases, limit, offset)
-        else:
-            page = matching(_fts5(phrases)).order_by(*_order(sort)).limit(limit).offset(offset)
-            ids = list(session.scalars(page))
-        where = [*where, text("catalog_fts MATCH :match").bindparams(match=_fts5(phrases))]
-    else:
-        fts = table("catalog_fts", column("resource_id", Integer), column("grams", String))
-        source = fts.join(Resource.__table__, Resource.id == fts.c.resource_id)
-        where = [*where, _tsquery(fts.c.grams, phrases)]
-        if sort == "relevance":
-            names = table("catalog_fts", column("resource_id", Integer), column("grams", String)).alias(
-                "names"
-            )
-            in_name = Resource.id.in_(
-                select(names.c.resource_id).where(_tsquery(names.c.grams, [_name_phrase(p) for p in phrases]))
-            )
-            order = [in_name.desc(), Resource.id.desc()]
-        else:
-            order = _order(sort)
-        page = (
-            select(Resource.id).select_from(source).where(*where).order_by(*order).limit(limit).offset(offset)
-        )
-        ids = list(session.scalars(page))
-
+    filters = _filtered(actor, query)
+    run = _search_sqlite if session.get_bind().dialect.name == "sqlite" else _search_postgres
+    ids, total, facets = run(session, filters, phrases, sort, query.limit, query.offset)
     loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))} if ids else {}
-    total, facets = _facet_counts(session, dialect, source, where)
     return SearchResult([loaded[i] for i in ids], total, facets)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 STORE_SCHEMA_VERSION = 1
 META_TABLE = "govdata_store_meta"
@@ -83,3 +86,24 @@ class ApplyResult:
 class QueryResult:
     rows: list[dict]
     total: int
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Validated rows to apply, as a query on a DuckDB connection (the store's ``workspace``):
+    ``_key`` and the item columns. ``work`` is a directory the store may use for spill files."""
+
+    connection: Any
+    sql: str
+    work: Path
+
+
+def default_memory_limit() -> str:
+    """DuckDB's memory limit unless the store URL names one: a quarter of the machine's memory,
+    between 1 and 8 GiB. Beyond it DuckDB spills to disk, so a batch of any size streams through
+    in bounded memory (DuckDB's own default, 80% of the machine, would let one batch take it all)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        total = 8 * 2**30
+    return f"{max(1, min(8, total // 4 // 2**30))}GiB"

@@ -2,6 +2,20 @@
 
 A DuckDB connection must not be shared between threads; each thread takes its own cursor. Writes
 are serialised by a lock (DuckDB has one writer); reads run concurrently on their own cursors.
+
+The URL may carry DuckDB settings as query parameters (``duckdb:///var/data.duckdb?memory_limit=4GiB&threads=4``);
+without ``memory_limit`` the store takes ``default_memory_limit()``. A batch is read and validated
+on a cursor of this very database (``workspace``), in temp tables that spill to the database's temp
+directory, and applied from there by SQL: the rows are never copied through Python or Arrow.
+
+Resource tables get no ART indexes here, neither the current table's primary key nor the history's
+secondary indexes: DuckDB's ART indexes serve only point lookups, cost a large share of a big
+insert to maintain, and live in memory, so the memory a store needs would grow with its rows. A
+key stays unique by construction instead: a batch's keys are unique (validation rejects every row
+of a repeated key), and applying updates the keys the table has and inserts the others, under the
+store's single write lock. A point lookup scans the key column (tens of milliseconds at ten million
+rows); a batch's history rows are appended together, so ``WHERE _batch_id = N`` is answered from
+the row groups' min/max. Production with many readers uses PostgreSQL, with B-tree indexes.
 """
 
 from __future__ import annotations
@@ -11,21 +25,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import duckdb
 
-from govdata.store.base import META_TABLE, STORE_SCHEMA_VERSION, Column
+from govdata.store.base import (
+    BATCH,
+    KEY,
+    META_TABLE,
+    STORE_SCHEMA_VERSION,
+    WRITTEN,
+    Column,
+    Staged,
+    default_memory_limit,
+)
 from govdata.store.sql import SqlStore, q
 
 
 class DuckDBStore(SqlStore):
     backend = dialect = "duckdb"
+    key_constraint = "NOT NULL"
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.path = Path(url.removeprefix("duckdb:///"))
+        location, _, query = url.removeprefix("duckdb:///").partition("?")
+        self.path = Path(location)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection = duckdb.connect(str(self.path))
+        config = {"memory_limit": default_memory_limit(), **dict(parse_qsl(query))}
+        self._connection = duckdb.connect(str(self.path), config=config)
         self._local = threading.local()
         self._write_lock = threading.RLock()
 
@@ -65,14 +92,34 @@ class DuckDBStore(SqlStore):
             finally:
                 self._local.depth = 0
 
-    def load_incoming(self, data: Any, spec, columns: list[str]) -> None:
-        # an Arrow reader can be scanned once; the batch is read several times, so copy it
+    @contextmanager
+    def workspace(self, work: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A fresh cursor of this database, used by the store itself in this thread until the batch
+        is done: its temp tables are where ``apply`` reads the ``Staged`` rows from."""
+        con = self._connection.cursor()
+        previous = getattr(self._local, "cursor", None)
+        self._local.cursor = con
+        try:
+            yield con
+        finally:
+            self._local.cursor = previous
+            con.close()
+
+    def load_incoming(self, data: Any, spec, columns: list[str]) -> str:
+        if isinstance(data, Staged):
+            if data.connection is not self.cursor():
+                raise ValueError("staged rows must come from this store's workspace, in this thread")
+            return f"({data.sql})"
         self.cursor().register("incoming_arrow", data)
         self.execute("CREATE OR REPLACE TEMP TABLE incoming AS SELECT * FROM incoming_arrow")
+        return "incoming"
 
     def drop_incoming(self) -> None:
         self.cursor().unregister("incoming_arrow")
         self.execute("DROP TABLE IF EXISTS incoming")
+
+    def _create_history_indexes(self, spec) -> None:
+        """None in DuckDB (see the module's docstring)."""
 
     def column_type(self, column: Column) -> str:
         return column.duckdb_type()
@@ -85,10 +132,13 @@ class DuckDBStore(SqlStore):
         return dict(rows)
 
     def upsert_current(self, spec, source: str) -> None:
-        from govdata.store.base import BATCH, KEY, WRITTEN
-
+        # delete the keys the batch has, then insert its rows: in DuckDB a delete only marks rows and
+        # an insert appends compressed row groups, where an UPDATE of every column (or INSERT OR
+        # REPLACE) goes through the write-ahead log value by value
+        table = q(spec.name)
         cols = ", ".join([KEY, *(q(c) for c in spec.codes), BATCH, WRITTEN])
-        self.execute(f"INSERT OR REPLACE INTO {q(spec.name)} ({cols}) SELECT {cols} FROM {source} s")
+        self.execute(f"DELETE FROM {table} WHERE {KEY} IN (SELECT {KEY} FROM {source} s)")
+        self.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {source} s")
 
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:

@@ -1,7 +1,9 @@
 """PostgreSQL store: resource tables live in the ``govdata_data`` schema of the given database.
 
-Incoming rows arrive as Arrow and are copied (COPY … FROM STDIN) into a temporary table, then the
-same SQL as DuckDB's applies them; ``INSERT … ON CONFLICT`` replaces current rows.
+A batch is validated in a DuckDB of its own (``SqlStore.workspace``); DuckDB writes the valid rows
+as CSV to a spill file, which is streamed in 1 MiB chunks through ``COPY … FROM STDIN`` into a
+temporary table (no Python work per row), then the same SQL as DuckDB's applies them;
+``INSERT … ON CONFLICT`` replaces current rows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 
-from govdata.store.base import BATCH, KEY, META_TABLE, STORE_SCHEMA_VERSION, WRITTEN, Column
+from govdata.store.base import BATCH, KEY, META_TABLE, STORE_SCHEMA_VERSION, WRITTEN, Column, Staged
 from govdata.store.sql import SqlStore, q
 
 SCHEMA = "govdata_data"
@@ -52,16 +54,30 @@ class PostgresStore(SqlStore):
         with conn.transaction():
             yield
 
-    def load_incoming(self, data: Any, spec, columns: list[str]) -> None:
-        table = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+    def load_incoming(self, data: Any, spec, columns: list[str]) -> str:
         names = [KEY, *columns]
-        table = table.select(names)
         types = {c.code: self.column_type(c) for c in spec.columns}
         self.execute(
             "CREATE TEMP TABLE incoming ("
             + ", ".join(f"{q(n)} {types.get(n, 'TEXT')}" for n in names)
             + ") ON COMMIT DROP"
         )
+        if isinstance(data, Staged):
+            spill = data.work / "incoming.csv"
+            data.connection.execute(
+                f"COPY (SELECT {', '.join(q(n) for n in names)} FROM ({data.sql})) "
+                f"TO '{str(spill).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER false)"
+            )
+            try:
+                sql = f"COPY incoming ({', '.join(q(n) for n in names)}) FROM STDIN (FORMAT csv)"
+                with self._conn().cursor().copy(sql) as copy, spill.open("rb") as rows:
+                    while chunk := rows.read(1024 * 1024):
+                        copy.write(chunk)
+            finally:
+                spill.unlink(missing_ok=True)
+            return "incoming"
+        table = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+        table = table.select(names)
         with (
             self._conn().cursor().copy(f"COPY incoming ({', '.join(q(n) for n in names)}) FROM STDIN") as copy
         ):
@@ -69,6 +85,7 @@ class PostgresStore(SqlStore):
                 columns_py = [col.to_pylist() for col in batch.columns]
                 for row in zip(*columns_py, strict=True):
                     copy.write_row([None if v is None else _text(v) for v in row])
+        return "incoming"
 
     def drop_incoming(self) -> None:
         self.execute("DROP TABLE IF EXISTS incoming")

@@ -8,15 +8,35 @@ batch is applied wholly or not at all, also when the process dies (the database'
 the open transaction back). Rolling back batch N removes its history rows and rebuilds the current
 rows of the keys it touched from what remains; "as of batch N / time T" reads the newest history row
 per key up to N or T.
+
+A batch arrives as ``Staged`` rows: a query on the DuckDB connection of the store's ``workspace``,
+where the batch was read and validated. The DuckDB store validates inside its own database, so
+applying is SQL from its temp tables into the resource tables with no copy in between; PostgreSQL
+takes the rows through ``COPY``. Applying reads the incoming rows once (into the history); what
+follows works from the history rows of the batch.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
-from govdata.store.base import BATCH, KEY, OP, WRITTEN, ApplyResult, Column, QueryResult, TableSpec
+import duckdb
+
+from govdata.store.base import (
+    BATCH,
+    KEY,
+    OP,
+    WRITTEN,
+    ApplyResult,
+    Column,
+    QueryResult,
+    TableSpec,
+    default_memory_limit,
+)
 
 
 def q(identifier: str) -> str:
@@ -28,6 +48,8 @@ class SqlStore:
     ``column_type``, ``existing_columns`` and ``upsert_current``."""
 
     dialect: str
+    # how the current table keeps one row per key (DuckDB: by construction, see store/duckdb.py)
+    key_constraint = "PRIMARY KEY"
 
     # --- hooks -------------------------------------------------------------------------------------
     def execute(self, sql: str, params: list | None = None) -> None:
@@ -39,8 +61,9 @@ class SqlStore:
     def transaction(self) -> AbstractContextManager:
         raise NotImplementedError
 
-    def load_incoming(self, data: Any, spec: TableSpec, columns: list[str]) -> None:
-        """Make ``data`` (Arrow table or reader, columns ``_key`` + ``columns``) readable as ``incoming``."""
+    def load_incoming(self, data: Any, spec: TableSpec, columns: list[str]) -> str:
+        """Make ``data`` (``Staged`` rows, or an Arrow table or reader; columns ``_key`` + ``columns``)
+        readable inside the apply transaction; returns the SQL relation to read it from (read once)."""
         raise NotImplementedError
 
     def drop_incoming(self) -> None:
@@ -58,6 +81,21 @@ class SqlStore:
     def table_name(self, table: str) -> str:
         return q(table)
 
+    @contextmanager
+    def workspace(self, work: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection to read and validate a batch on (temp tables and views only), whose
+        ``Staged`` rows ``apply`` takes. Here: an in-memory DuckDB of the batch's own, spilling to
+        ``work`` beyond its memory limit, so a batch of any size streams through."""
+        spill = work / "spill"
+        spill.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(
+            ":memory:", config={"memory_limit": default_memory_limit(), "temp_directory": str(spill)}
+        )
+        try:
+            yield con
+        finally:
+            con.close()
+
     # --- schema (AGG-1) ----------------------------------------------------------------------------
     def ensure_table(self, spec: TableSpec) -> list[str]:
         """Create the tables or migrate them to the spec: add columns, widen types. Never drops a
@@ -69,7 +107,7 @@ class SqlStore:
             columns = (columns + ", ") if columns else ""
             with self.transaction():
                 self.execute(
-                    f"CREATE TABLE {self.table_name(spec.name)} ({KEY} VARCHAR PRIMARY KEY, {columns}"
+                    f"CREATE TABLE {self.table_name(spec.name)} ({KEY} VARCHAR {self.key_constraint}, {columns}"
                     f"{BATCH} BIGINT NOT NULL, {WRITTEN} TIMESTAMP NOT NULL)"
                 )
                 self.execute(
@@ -125,53 +163,64 @@ class SqlStore:
         codes = spec.codes
         try:
             with self.transaction():
-                self.load_incoming(data, spec, codes if mode != "delete" else list(spec.key_columns))
-                return self._apply_loaded(spec, batch_id, mode, written_at)
+                source = self.load_incoming(data, spec, codes if mode != "delete" else list(spec.key_columns))
+                return self._apply_loaded(spec, batch_id, mode, written_at, source)
         finally:
             self.drop_incoming()
 
-    def _apply_loaded(self, spec: TableSpec, batch_id: int, mode: str, written_at: datetime) -> ApplyResult:
+    def _count(self, table: str) -> int:
+        return self.fetchall(f"SELECT count(*) FROM {table}")[0][0]
+
+    def _apply_loaded(
+        self, spec: TableSpec, batch_id: int, mode: str, written_at: datetime, source: str
+    ) -> ApplyResult:
         cur, hist = self.table_name(spec.name), self.table_name(spec.history)
         codes = spec.codes
         cols = ", ".join(q(c) for c in codes)
         sel = ", ".join(f"i.{q(c)}" for c in codes)
         comma = ", " if codes else ""
-        before = self.fetchall(f"SELECT count(*) FROM {cur}")[0][0]
+        before = self._count(cur)
         if mode == "delete":
             keys = ", ".join(q(c) for c in spec.key_columns)
             key_sel = ", ".join(f"c.{q(c)}" for c in spec.key_columns)
             self.execute(
                 f"INSERT INTO {hist} ({KEY}{', ' if keys else ''}{keys}, {BATCH}, {OP}, {WRITTEN}) "
                 f"SELECT c.{KEY}{', ' if keys else ''}{key_sel}, ?, 'D', ? FROM {cur} c "
-                f"WHERE c.{KEY} IN (SELECT {KEY} FROM incoming)",
+                f"WHERE c.{KEY} IN (SELECT {KEY} FROM {source} i)",
                 [batch_id, written_at],
             )
             self.execute(
                 f"DELETE FROM {cur} WHERE {KEY} IN (SELECT {KEY} FROM {hist} WHERE {BATCH} = ?)", [batch_id]
             )
-            after = self.fetchall(f"SELECT count(*) FROM {cur}")[0][0]
-            return ApplyResult(inserted=0, updated=0, deleted=before - after)
-        existing = self.fetchall(
-            f"SELECT count(*) FROM incoming i WHERE i.{KEY} IN (SELECT {KEY} FROM {cur})"
-        )[0][0]
+            return ApplyResult(inserted=0, updated=0, deleted=before - self._count(cur))
+        # the only read of the incoming rows: everything below works from the batch's history rows
         self.execute(
             f"INSERT INTO {hist} ({KEY}{comma}{cols}, {BATCH}, {OP}, {WRITTEN}) "
-            f"SELECT i.{KEY}{comma}{sel}, ?, 'U', ? FROM incoming i",
+            f"SELECT i.{KEY}{comma}{sel}, ?, 'U', ? FROM {source} i",
             [batch_id, written_at],
         )
-        deleted = 0
+        written = f"(SELECT * FROM {hist} WHERE {BATCH} = {int(batch_id)} AND {OP} = 'U')"
+        total = self.fetchall(f"SELECT count(*) FROM {written} w")[0][0]
+        remaining, deleted = before, 0
         if mode == "replace":
             self.execute(
                 f"INSERT INTO {hist} ({KEY}{comma}{cols}, {BATCH}, {OP}, {WRITTEN}) "
                 f"SELECT c.{KEY}{comma}{', '.join(f'c.{q(x)}' for x in codes)}, ?, 'D', ? FROM {cur} c "
-                f"WHERE c.{KEY} NOT IN (SELECT {KEY} FROM incoming)",
+                f"WHERE c.{KEY} NOT IN (SELECT {KEY} FROM {written} w)",
                 [batch_id, written_at],
             )
-            self.execute(f"DELETE FROM {cur} WHERE {KEY} NOT IN (SELECT {KEY} FROM incoming)")
-            deleted = before - existing
-        self.upsert_current(spec, f"(SELECT * FROM {hist} WHERE {BATCH} = {int(batch_id)} AND {OP} = 'U')")
-        total = self.fetchall("SELECT count(*) FROM incoming")[0][0]
-        return ApplyResult(inserted=total - existing, updated=existing, deleted=deleted)
+            self.execute(f"DELETE FROM {cur} WHERE {KEY} NOT IN (SELECT {KEY} FROM {written} w)")
+            remaining = self._count(cur)
+            deleted = before - remaining
+        # the current rows come from the incoming rows again (cheaper to read than the history rows just
+        # compressed), with the very batch id and time the history has
+        stamp = written_at.isoformat(sep=" ")
+        self.upsert_current(
+            spec,
+            f"(SELECT i.*, {int(batch_id)} AS {BATCH}, TIMESTAMP '{stamp}' AS {WRITTEN} FROM {source} i)",
+        )
+        inserted = self._count(cur) - remaining  # the batch's keys are unique (duplicates are rejected)
+        return ApplyResult(inserted=inserted, updated=total - inserted, deleted=deleted)
 
     def rollback(self, spec: TableSpec, batch_id: int) -> int:
         """Undo one batch; returns how many keys it had touched."""
