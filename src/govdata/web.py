@@ -6,19 +6,26 @@ each tied to a permission, so a user sees only what they may open.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import Response
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
 
 from govdata.core.auth import ROLE_LABELS, Actor, Permission, Role
-from govdata.core.errors import PermissionDenied, Problem
+from govdata.core.errors import NotFound, PayloadTooLarge, PermissionDenied, Problem, validation_problem
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+CHINA = ZoneInfo("Asia/Shanghai")
+Model = TypeVar("Model", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -113,3 +120,106 @@ def check_same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin and origin.rstrip("/") != str(request.base_url).rstrip("/"):
         raise PermissionDenied("请求来源不是本站页面。", slug="cross-origin")
+
+
+# --- helpers of the pages ---------------------------------------------------------------------------
+
+
+def local_time(moment: dt.datetime | str | None, *, seconds: bool = False) -> str:
+    """A timestamp (or its ISO text) as Beijing time, to the minute or the second; naive means UTC.
+    Text that is not a timestamp is shown as it is."""
+    if moment is None:
+        return "—"
+    if isinstance(moment, str):
+        try:
+            moment = dt.datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def upload_limit(request: Request) -> int:
+    """The largest file one may upload, in bytes (``max_upload_mb``). A request declaring a body larger
+    than that plus 1 MiB for the form's other parts is refused before anything is read; the file itself
+    is measured as it is saved (``aggregation.sources.save_upload``)."""
+    settings = request.app.state.settings
+    limit = settings.max_upload_mb * 1024 * 1024
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:
+        raise PayloadTooLarge(f"文件超过上限 {settings.max_upload_mb} MiB。")
+    return limit
+
+
+def offset_links(
+    link: Callable[[int], str], offset: int, page_size: int, total: int
+) -> tuple[str | None, str | None]:
+    """The previous and next page of an offset-paged list (``link(offset)`` is a page's address)."""
+    previous = link(max(offset - page_size, 0)) if offset > 0 else None
+    following = link(offset + page_size) if offset + page_size < total else None
+    return previous, following
+
+
+def parse_input(model: type[Model], data: dict[str, Any], *, prefix: str = "输入有误") -> Model:
+    """A form's values as ``model``; invalid values become the 422 the page shows, fields in Chinese."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc.errors(), prefix=prefix) from None
+
+
+def problem_errors(problem: Problem) -> list[dict[str, str]]:
+    """The field errors of a problem (``field``, ``label``, ``message``), or the problem itself."""
+    errors = problem.extra.get("errors")
+    errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+    if not errors:
+        return [{"field": "", "label": "", "message": problem.detail}]
+    return [
+        {
+            "field": str(e.get("field") or ""),
+            "label": str(e.get("label") or ""),
+            "message": str(e.get("message") or ""),
+        }
+        for e in errors
+    ]
+
+
+def error_messages(problem: Problem) -> list[str]:
+    """A problem as lines for a page: each field error as ``label：message``, or the problem's detail."""
+    return [f"{e['label']}：{e['message']}" if e["label"] else e["message"] for e in problem_errors(problem)]
+
+
+def field_messages(problem: Problem) -> dict[str, str]:
+    """The message of each field a problem names (none for a problem without field errors)."""
+    return {e["field"]: e["message"] for e in problem_errors(problem) if e["field"]}
+
+
+def _not_found(problem: Problem) -> bool:
+    return isinstance(problem, NotFound)
+
+
+def form_action(
+    request: Request,
+    session: Session,
+    action: Callable[[], str],
+    show_error: Callable[[Problem], Response],
+    *,
+    gone: Callable[[Problem], bool] = _not_found,
+) -> Response:
+    """Run a form's action and redirect (303) to the address it returns.
+
+    If it fails, roll back and show ``show_error(problem)``, the page again with the error; or the error
+    page when the page's object is gone (``gone``, a NotFound by default) or cannot be shown any more.
+    """
+    try:
+        target = action()
+    except Problem as exc:
+        session.rollback()
+        if gone(exc):
+            return render_error(request, exc)
+        try:
+            return show_error(exc)
+        except Problem as again:
+            return render_error(request, again)
+    return RedirectResponse(target, status_code=303)

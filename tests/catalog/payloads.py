@@ -1,4 +1,5 @@
-"""Realistic catalog payloads for tests (JOURNEYS 1: 市公安局's 人口基础信息)."""
+"""Realistic catalog payloads for tests (JOURNEYS 1: 市公安局's 人口基础信息), and ``publish`` to put one
+into the catalog through the API."""
 
 from __future__ import annotations
 
@@ -100,3 +101,15 @@ def enterprises(**overrides) -> dict:
     }
     body.update(copy.deepcopy(overrides))
     return body
+
+
+def publish(client, as_user, officer: str, body: dict) -> str:
+    """Create ``body`` as ``officer``'s draft, submit it and have 市大数据局 publish it; its code."""
+    headers = as_user(officer)
+    response = client.post("/api/v1/resources", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+    assert client.post(f"/api/v1/resources/{code}/submit", headers=headers).status_code == 200
+    published = client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
+    assert published.status_code == 200, published.text
+    return code

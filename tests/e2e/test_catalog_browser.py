@@ -5,135 +5,29 @@ against uvicorn on a fresh demo store; screenshots go to ``test-artifacts/``."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
 
-from govdata.app import create_app
-from govdata.bootstrap import initialise
-from govdata.core.config import Settings
-from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
-from govdata.demo import DEMO_PASSWORD, REGION, create_demo
+from tests.e2e.support import ARTIFACTS, log_in, log_out, shot
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory) -> Iterator[str]:
-    """uvicorn on a free local port, serving a fresh SQLite + DuckDB store with the demo region."""
-    data_dir = tmp_path_factory.mktemp("e2e-catalog")
-    settings = Settings(
-        data_dir=data_dir,
-        admin_password="Admin@E2e-Catalog-2026",
-        secret_key="e2e-catalog",
-        log_json=False,
-        log_level="WARNING",
-    )
-    initialise(settings, node_region=REGION)
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        with unit_of_work(make_sessionmaker(engine)) as session:
-            create_demo(session)
-    finally:
-        engine.dispose()
-    app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-e2e-catalog", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=15)
-    app.state.engine.dispose()
+def viewport() -> dict[str, int]:
+    return {"width": 1366, "height": 900}
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists():
-        message = f"{CHROMIUM} is missing: `make browser` installs Debian's chromium and a CJK font"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(locale="zh-CN", viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-def shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def log_in(page, base_url: str, username: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto(base_url + "/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(base_url + "/home")
-
-
-def log_out(page) -> None:
-    from playwright.sync_api import expect
-
-    page.get_by_role("button", name="退出").click()
-    expect(page).to_have_url(re.compile(r"/login"))
-
-
-def test_population_resource_is_compiled_published_and_found(page, server_url):
+def test_population_resource_is_compiled_published_and_found(page, base_url):
     from playwright.sync_api import expect
 
     # 1. 市公安局's catalog officer opens 目录编制 and compiles 人口基础信息.
-    log_in(page, server_url, "ga_officer")
+    log_in(page, base_url, "ga_officer")
     nav = page.get_by_role("navigation", name="主导航")
     expect(nav.get_by_role("link", name="审核队列")).to_have_count(0)
     nav.get_by_role("link", name="目录编制").click()
-    expect(page).to_have_url(server_url + "/catalog/new")
+    expect(page).to_have_url(base_url + "/catalog/new")
     expect(page.get_by_role("heading", level=1)).to_have_text("目录编制 · 新建资源")
 
     page.get_by_label("资源名称").fill("人口基础信息")
@@ -221,9 +115,9 @@ def test_population_resource_is_compiled_published_and_found(page, server_url):
     log_out(page)
 
     # 2. 市大数据局 opens the review queue and publishes it.
-    log_in(page, server_url, "dsj_officer")
+    log_in(page, base_url, "dsj_officer")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="审核队列").click()
-    expect(page).to_have_url(server_url + "/catalog/review")
+    expect(page).to_have_url(base_url + "/catalog/review")
     # the demo catalog has other submissions waiting; ours is the newest, so it comes last
     queue = page.locator("table.list tbody tr")
     expect(queue.last).to_contain_text(code)
@@ -233,7 +127,7 @@ def test_population_resource_is_compiled_published_and_found(page, server_url):
     expect(row).to_contain_text("新资源")
     shot(page, "catalog-03-review-queue")
     row.get_by_role("link", name="人口基础信息").click()
-    expect(page).to_have_url(f"{server_url}/catalog/r/{code}")
+    expect(page).to_have_url(f"{base_url}/catalog/r/{code}")
     expect(page.get_by_role("heading", name="审核", exact=True)).to_be_visible()
     page.get_by_role("button", name="发布", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("已发布")
@@ -243,7 +137,7 @@ def test_population_resource_is_compiled_published_and_found(page, server_url):
     log_out(page)
 
     # 3. 市人社局's data user searches 人口 and finds it.
-    log_in(page, server_url, "rs_user")
+    log_in(page, base_url, "rs_user")
     nav = page.get_by_role("navigation", name="主导航")
     expect(nav.get_by_role("link", name="目录编制")).to_have_count(0)
     nav.get_by_role("link", name="目录检索").click()
@@ -273,6 +167,6 @@ def test_population_resource_is_compiled_published_and_found(page, server_url):
     expect(page.locator(".chips")).not_to_contain_text("共享类型")
 
     hit.get_by_role("link", name="人口基础信息").click()
-    expect(page).to_have_url(f"{server_url}/catalog/r/{code}")
+    expect(page).to_have_url(f"{base_url}/catalog/r/{code}")
     expect(page.locator("main")).to_contain_text("共享申请函（加盖公章）")
     expect(page.get_by_role("button", name="发布")).to_have_count(0)

@@ -9,27 +9,14 @@ import csv
 import io
 import re
 import threading
-import time
-from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
-from govdata.app import create_app
-from govdata.bootstrap import initialise
-from govdata.core.config import Settings
-from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
-from govdata.demo import REGION, create_demo
 from tests.aggregation.conftest import ric
 from tests.aggregation.test_batches import HEADER, good_rows
-from tests.e2e import test_browser_login as browser_login
-from tests.e2e.test_browser_login import ADMIN_PASSWORD, ARTIFACTS, _free_port, log_in, shot
+from tests.e2e.support import ARTIFACTS, log_in, shot
 
 pytestmark = pytest.mark.e2e
-
-# the browser and a fresh page per test, as in the login journey
-browser = browser_login.browser
-page = browser_login.page
 
 ROWS = 2000
 # (1-based data row, item code, rule) of the defects planted in the export
@@ -63,45 +50,10 @@ def register_export() -> bytes:
     return out.getvalue().encode("gbk")
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory) -> Iterator[tuple[str, object]]:
-    """The platform served by uvicorn on a free local port with the demo region and catalog; also the
-    app, so that a test can hold the batch runner's one worker and see a batch wait in the queue."""
-    data_dir = tmp_path_factory.mktemp("e2e-upload-store")
-    settings = Settings(
-        data_dir=data_dir,
-        admin_password=ADMIN_PASSWORD,
-        secret_key="e2e",
-        log_json=False,
-        log_level="WARNING",
-    )
-    initialise(settings, node_region=REGION)
-    engine = make_engine(settings.resolved_database_url())
-    try:
-        with unit_of_work(make_sessionmaker(engine)) as session:
-            create_demo(session)
-    finally:
-        engine.dispose()
-    app = create_app(settings)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="uvicorn-e2e-upload", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=15)
-    app.state.engine.dispose()
-
-
-def test_officer_uploads_a_gbk_export_and_reads_the_report(page, live, tmp_path):
+def test_officer_uploads_a_gbk_export_and_reads_the_report(page, live_server, tmp_path):
     from playwright.sync_api import expect
 
-    base_url, app = live
+    base_url, app = live_server.url, live_server.app
     export = tmp_path / "户籍人口导出-20261123.csv"
     export.write_bytes(register_export())
 

@@ -13,7 +13,7 @@ from govdata.core import calendar
 from govdata.core.audit import AuditEvent
 from govdata.libraries.models import LibraryConflict
 from tests.aggregation.conftest import ric
-from tests.catalog.payloads import enterprises, population
+from tests.catalog.payloads import enterprises, population, publish
 from tests.orgs.test_identity import assert_problem
 
 GA = "焦作市公安局"
@@ -57,17 +57,6 @@ def social_security(**overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-def publish(client, as_user, officer: str, body: dict) -> str:
-    headers = as_user(officer)
-    response = client.post("/api/v1/resources", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    code = response.json()["code"]
-    assert client.post(f"/api/v1/resources/{code}/submit", headers=headers).status_code == 200
-    published = client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
-    assert published.status_code == 200, published.text
-    return code
 
 
 def load(client, headers, code: str, records: list[dict]) -> int:

@@ -7,7 +7,7 @@ import pytest
 from govdata.quality.service import record_after_batch
 from tests.aggregation.conftest import population_code, ric  # noqa: F401  (fixture reused)
 from tests.aggregation.test_batches import csv_bytes, good_rows, upload  # noqa: F401
-from tests.catalog.payloads import population
+from tests.catalog.payloads import population, publish
 
 
 def load(client, headers, code: str, rows, **form) -> dict:
@@ -26,17 +26,6 @@ def quality(client, headers, code: str) -> dict:
     response = client.get(f"/api/v1/resources/{code}/quality", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def publish(client, as_user, officer: str, body: dict) -> str:
-    headers = as_user(officer)
-    response = client.post("/api/v1/resources", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    code = response.json()["code"]
-    assert client.post(f"/api/v1/resources/{code}/submit", headers=headers).status_code == 200
-    published = client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
-    assert published.status_code == 200, published.text
-    return code
 
 
 @pytest.fixture

@@ -15,8 +15,9 @@ from govdata.aggregation import service, sources
 from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker, DataReader
 from govdata.aggregation.schemas import BatchError, BatchOut, RecordsOut
 from govdata.core.auth import DbSession
-from govdata.core.errors import InvalidInput, PayloadTooLarge, field_error
+from govdata.core.errors import InvalidInput, field_error
 from govdata.core.schemas import Page, PagingParams
+from govdata.web import upload_limit
 
 router = APIRouter(prefix="/api/v1", tags=["数据归集"])
 
@@ -41,10 +42,7 @@ def _int(value: str | None, field: str) -> int | None:
 )
 async def create_batch(request: Request, session: DbSession, actor: BatchLoader, code: str) -> Response:
     settings = request.app.state.settings
-    limit = settings.max_upload_mb * 1024 * 1024
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:
-        raise PayloadTooLarge(f"文件超过上限 {settings.max_upload_mb} MiB。")
+    limit = upload_limit(request)
     content_type = request.headers.get("content-type", "")
     spools: list[Path] = []  # removed whatever happens: a refused upload must not stay on disk
     try:

@@ -1157,6 +1157,22 @@ def start_run(
             return None
         by = actor.name if actor else f"pull:{pull_id}"
         now = env.clock()
+
+        def ended(outcome: RunOutcome, message: str) -> Started:
+            """A run that ends as it starts: skipped, or failed before reading anything."""
+            run = PullRun(
+                pull_id=pull_id,
+                trigger=trigger,
+                started_by=by,
+                started_at=now,
+                finished_at=now,
+                outcome=outcome,
+                message=message,
+            )
+            session.add(run)
+            session.flush()
+            return Started(run.id, None)
+
         reason = None
         if not in_window(pull.window_start, pull.window_end, now):
             reason = f"当前不在允许拉取的时间窗口（{pull.window_start}–{pull.window_end}）内，未拉取。"
@@ -1175,34 +1191,12 @@ def start_run(
         if reason:
             if manual:
                 raise Conflict(reason, slug="pull-not-now")
-            run = PullRun(
-                pull_id=pull_id,
-                trigger=trigger,
-                started_by=by,
-                started_at=now,
-                finished_at=now,
-                outcome=RunOutcome.skipped,
-                message=reason,
-            )
-            session.add(run)
-            session.flush()
-            return Started(run.id, None)
+            return ended(RunOutcome.skipped, reason)
         try:
             plan = _plan(pull, env)
         except Problem as exc:
             pull.lease_until = None
-            run = PullRun(
-                pull_id=pull_id,
-                trigger=trigger,
-                started_by=by,
-                started_at=now,
-                finished_at=now,
-                outcome=RunOutcome.failed,
-                message=exc.detail,
-            )
-            session.add(run)
-            session.flush()
-            return Started(run.id, None)
+            return ended(RunOutcome.failed, exc.detail)
         run = PullRun(
             pull_id=pull_id,
             trigger=trigger,

@@ -39,18 +39,25 @@ from govdata.aggregation.models import MODE_LABELS, STATUS_LABELS, Batch, BatchS
 from govdata.aggregation.validation import TYPE_LABELS
 from govdata.catalog import service as catalog
 from govdata.catalog.models import Resource
-from govdata.catalog.web import enum_label, local_time
+from govdata.catalog.web import enum_label
 from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import (
     Conflict,
     NotFound,
-    PayloadTooLarge,
     PermissionDenied,
     Problem,
     field_error,
 )
 from govdata.orgs.models import Department, User
-from govdata.web import check_same_origin, nav_item, render, render_error
+from govdata.web import (
+    check_same_origin,
+    form_action,
+    local_time,
+    nav_item,
+    render,
+    render_error,
+    upload_limit,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -289,21 +296,17 @@ def rollback_batch(
     back: Annotated[str, Form(max_length=20)] = "batch",
 ) -> Response:
     check_same_origin(request)
-    try:
+
+    def run() -> str:
         batch = service.rollback_batch(session, actor, _store(request), batch_id)
-    except Problem as exc:
-        session.rollback()
-        if isinstance(exc, NotFound):
-            return render_error(request, exc)
-        try:
-            return _batch_page(
-                request, session, actor, batch_id, action_error=exc.detail, status_code=exc.status
-            )
-        except Problem as again:
-            return render_error(request, again)
-    if back == "resource":
-        return RedirectResponse(data_href(batch.resource_code, "?done=rolled_back#batches"), status_code=303)
-    return RedirectResponse(f"/data/batches/{batch.id}?done=rolled_back", status_code=303)
+        if back == "resource":
+            return data_href(batch.resource_code, "?done=rolled_back#batches")
+        return f"/data/batches/{batch.id}?done=rolled_back"
+
+    def show_error(exc: Problem) -> Response:
+        return _batch_page(request, session, actor, batch_id, action_error=exc.detail, status_code=exc.status)
+
+    return form_action(request, session, run, show_error)
 
 
 # --- one resource: upload, history, preview (AGG-2, AGG-3, AGG-6) -----------------------------------------
@@ -470,15 +473,12 @@ def _check_loader(session: Session, actor: Actor, code: str) -> None:
 async def upload_batch(request: Request, session: DbSession, actor: BatchLoader, code: str) -> Response:
     check_same_origin(request)
     settings = request.app.state.settings
-    limit = settings.max_upload_mb * 1024 * 1024
     values: dict[str, str] = {}
     spool_dir: Path | None = None
     form = None
     try:
         await run_in_threadpool(_check_loader, session, actor, code)
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit + 1024 * 1024:
-            raise PayloadTooLarge(f"文件超过上限 {settings.max_upload_mb} MiB。")
+        limit = upload_limit(request)
         form = await request.form(max_files=1, max_fields=20)
         values = _form_values(form)
         upload = form.get("file")

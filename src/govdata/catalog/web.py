@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
@@ -35,6 +34,7 @@ from govdata.catalog.auth import (
     CatalogSupervisor,
 )
 from govdata.catalog.enums import (
+    LABELS,
     DataType,
     Grade,
     KeyKind,
@@ -47,13 +47,24 @@ from govdata.catalog.enums import (
     ShareType,
     UpdateCycle,
 )
-from govdata.catalog.schemas import ResourceIn, ResourcePatch, ReturnIn
+from govdata.catalog.schemas import CATALOG_FIELD_LABELS, ResourceIn, ResourcePatch, ReturnIn
 from govdata.core import policy
 from govdata.core.auth import INTERNAL_ROLES, Actor, DbSession, Role, permission
-from govdata.core.errors import NotFound, PermissionDenied, Problem, field_error, validation_problem
+from govdata.core.errors import PermissionDenied, Problem, field_error
 from govdata.orgs import service as orgs
 from govdata.orgs.auth import DEPARTMENT_READ
-from govdata.web import check_same_origin, home_card, nav_item, render, render_error
+from govdata.web import (
+    check_same_origin,
+    field_messages,
+    form_action,
+    home_card,
+    local_time,
+    nav_item,
+    parse_input,
+    problem_errors,
+    render,
+    render_error,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -95,48 +106,29 @@ nav_item("重复采集", "/catalog/duplicates", CATALOG_SUPERVISE, order=50)
 PAGE_SIZE = 20
 MAX_ITEMS = 1000
 MAX_FORM_FIELDS = 40 * MAX_ITEMS
-CHINA = ZoneInfo("Asia/Shanghai")
 
 # --- labels ---------------------------------------------------------------------------------------
 
-RESOURCE_FIELDS = {
-    "name": "资源名称",
-    "summary": "资源摘要",
-    "classification": "资源分类",
-    "format": "资源格式",
-    "share_type": "共享类型",
-    "share_conditions": "共享条件",
-    "legal_basis": "共享依据",
-    "legal_basis_kind": "依据类别",
-    "usage_requirements": "使用要求",
-    "share_modes": "服务方式",
-    "share_methods": "共享方式",
-    "open_type": "开放类型",
-    "open_conditions": "开放条件",
-    "update_cycle": "更新周期",
-    "grade": "数据分级",
-    "materials": "申请材料",
-    "related_codes": "关联资源代码",
-    "items": "信息项",
-}
-ITEM_FIELDS = {
-    "code": "代码",
-    "name": "名称",
-    "data_type": "数据类型",
-    "length": "长度",
-    "precision": "精度",
-    "required": "必填",
-    "key": "关键标识",
-    "key_kind": "关键标识类型",
-    "level": "敏感级别",
-    "code_list": "代码表",
-    "pattern": "格式",
-    "minimum": "最小值",
-    "maximum": "最大值",
-    "element": "数据元",
-    "share_type": "共享类型",
-    "description": "说明",
-}
+
+def _field_labels(fields: str, **own: str) -> dict[str, str]:
+    """The pages' names of ``fields``: the schema's (those of the error messages), or ``own``."""
+    return {field: own.get(field) or CATALOG_FIELD_LABELS[field] for field in fields.split()}
+
+
+RESOURCE_FIELDS = _field_labels(
+    "name summary classification format share_type share_conditions legal_basis legal_basis_kind"
+    " usage_requirements share_modes share_methods open_type open_conditions update_cycle grade"
+    " materials related_codes items",
+    name="资源名称",
+    summary="资源摘要",
+    related_codes="关联资源代码",
+)
+ITEM_FIELDS = _field_labels(
+    "code name data_type length precision required key key_kind level code_list pattern minimum"
+    " maximum element share_type description",
+    name="名称",
+    description="说明",
+)
 ENUMS = {
     "share_type": ShareType,
     "open_type": OpenType,
@@ -150,14 +142,7 @@ ENUMS = {
     "key_kind": KeyKind,
     "status": ResourceStatus,
 }
-VERSION_STATUS = {
-    "draft": "草稿",
-    "submitted": "待审核",
-    "returned": "已退回",
-    "published": "已发布",
-    "superseded": "已被新版本替代",
-    "retired": "已停用",
-}
+VERSION_STATUS = {**LABELS["ResourceStatus"], "superseded": "已被新版本替代"}
 LOG_ACTIONS = {
     "created": "创建草稿",
     "edited": "修改",
@@ -177,12 +162,10 @@ SORTS = {
 }
 FACET_TITLES = {
     "provider_id": "提供部门",
-    "classification": "资源分类",
-    "share_type": "共享类型",
-    "open_type": "开放类型",
-    "format": "资源格式",
-    "update_cycle": "更新周期",
-    "grade": "数据分级",
+    **{
+        field: RESOURCE_FIELDS[field]
+        for field in ("classification", "share_type", "open_type", "format", "update_cycle", "grade")
+    },
     "status": "状态",
 }
 DONE_MESSAGES = {
@@ -213,19 +196,6 @@ def enum_label(field: str, value: Any) -> str:
         return enum(value).label
     except ValueError:
         return str(value)
-
-
-def local_time(moment: dt.datetime | str | None, *, seconds: bool = False) -> str:
-    if moment is None:
-        return "—"
-    if isinstance(moment, str):
-        try:
-            moment = dt.datetime.fromisoformat(moment)
-        except ValueError:
-            return moment
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
 
 
 def show_value(field: str, value: Any, classifications: dict[str, str] | None = None) -> str:
@@ -329,19 +299,10 @@ def _department_names(session: Session, actor: Actor) -> dict[int, str]:
     return {d.id: d.name for d in items}
 
 
-def _problem_errors(problem: Problem) -> list[dict[str, str]]:
-    """The field errors of a 422 (``field``, ``label``, ``message``), or the problem itself."""
-    errors = [e for e in problem.extra.get("errors", []) if isinstance(e, dict)]
-    if not errors:
-        return [{"field": "", "label": "", "message": problem.detail}]
-    return [
-        {
-            "field": str(e.get("field", "")),
-            "label": str(e.get("label", "")),
-            "message": str(e.get("message", "")),
-        }
-        for e in errors
-    ]
+def _page_links(link: Callable[[int], str], page: int, total: int) -> tuple[int, str | None, str | None]:
+    """The number of pages, and the previous and next page's address (``link(page)``)."""
+    pages = max(1, -(-total // PAGE_SIZE))
+    return pages, link(page - 1) if page > 1 else None, link(page + 1) if page < pages else None
 
 
 # --- search (CAT-11) --------------------------------------------------------------------------------
@@ -457,7 +418,7 @@ def catalog_search(
     ]
     if q:
         chips.insert(0, {"title": "关键词", "label": q, "href": link(q="", page=1)})
-    pages = max(1, -(-result.total // PAGE_SIZE))
+    pages, prev_href, next_href = _page_links(lambda p: link(page=p), page, result.total)
     return _page(
         request,
         "catalog/search.html",
@@ -473,8 +434,8 @@ def catalog_search(
         clear_href="/catalog",
         page=page,
         pages=pages,
-        prev_href=link(page=page - 1) if page > 1 else None,
-        next_href=link(page=page + 1) if page < pages else None,
+        prev_href=prev_href,
+        next_href=next_href,
         classifications=classifications,
         is_public=not (actor.roles & (INTERNAL_ROLES | {Role.admin, Role.app})),
     )
@@ -533,12 +494,13 @@ def catalog_mine(
         }
     ]
     tabs += [{"value": s.value, "label": s.label, "count": counts.get(s.value, 0)} for s in ResourceStatus]
-    pages = max(1, -(-result.total // PAGE_SIZE))
 
     def link(new_page: int) -> str:
         return "/catalog/mine?" + urlencode(
             {k: v for k, v in {"status": status, "page": new_page}.items() if v}
         )
+
+    pages, prev_href, next_href = _page_links(link, page, result.total)
 
     return _page(
         request,
@@ -552,8 +514,8 @@ def catalog_mine(
         can_compile=actor.has(CATALOG_COMPILE),
         page=page,
         pages=pages,
-        prev_href=link(page - 1) if page > 1 else None,
-        next_href=link(page + 1) if page < pages else None,
+        prev_href=prev_href,
+        next_href=next_href,
     )
 
 
@@ -786,6 +748,12 @@ def _form_page(
     )
 
 
+def _form_failed(request: Request, session: Session, actor: Actor, exc: Problem, **form: Any) -> Response:
+    """The form again, after a refused save: the entered ``values`` and ``rows``, and the errors."""
+    session.rollback()
+    return _form_page(request, session, actor, errors=problem_errors(exc), status_code=exc.status, **form)
+
+
 NEW_DEFAULTS = {
     "format": "database",
     "share_type": "unconditional",
@@ -808,22 +776,11 @@ def create_resource(request: Request, session: DbSession, actor: CatalogCompiler
     if form.get("_action") == "add_row":
         return _form_page(request, session, actor, values=values, rows=[*rows, blank_row()])
     try:
-        try:
-            data = ResourceIn.model_validate(_payload(values, rows, with_classification=True))
-        except ValidationError as exc:
-            raise validation_problem(exc.errors(), prefix="资源元数据有误") from None
+        payload = _payload(values, rows, with_classification=True)
+        data = parse_input(ResourceIn, payload, prefix="资源元数据有误")
         resource, _ = service.create_resource(session, actor, data)
     except Problem as exc:
-        session.rollback()
-        return _form_page(
-            request,
-            session,
-            actor,
-            values=values,
-            rows=rows,
-            errors=_problem_errors(exc),
-            status_code=exc.status,
-        )
+        return _form_failed(request, session, actor, exc, values=values, rows=rows)
     return RedirectResponse(resource_href(resource.code, "?done=created"), status_code=303)
 
 
@@ -891,23 +848,10 @@ def update_resource(
     try:
         payload = _payload(values, rows, with_classification=False)
         payload["reason"] = values["reason"].strip() or None
-        try:
-            patch = ResourcePatch.model_validate(payload)
-        except ValidationError as exc:
-            raise validation_problem(exc.errors(), prefix="资源元数据有误") from None
+        patch = parse_input(ResourcePatch, payload, prefix="资源元数据有误")
         resource, _ = service.update_resource(session, actor, code, patch)
     except Problem as exc:
-        session.rollback()
-        return _form_page(
-            request,
-            session,
-            actor,
-            values=values,
-            rows=rows,
-            errors=_problem_errors(exc),
-            status_code=exc.status,
-            **context,
-        )
+        return _form_failed(request, session, actor, exc, values=values, rows=rows, **context)
     done = "saved"
     if opens_revision:
         # The service opens no revision when nothing really changes.
@@ -1055,22 +999,15 @@ def resource_page(
         return render_error(request, exc)
 
 
-def _lifecycle(
-    request: Request, session: Session, actor: Actor, code: str, run, done: str, **kwargs
-) -> Response:
-    try:
+def _lifecycle(request: Request, session: Session, actor: Actor, code: str, run, done: str) -> Response:
+    def action() -> str:
         run()
-    except Problem as exc:
-        session.rollback()
-        if isinstance(exc, NotFound):
-            return render_error(request, exc)
-        try:
-            return _detail_page(
-                request, session, actor, code, action_error=exc.detail, status_code=exc.status, **kwargs
-            )
-        except Problem as again:
-            return render_error(request, again)
-    return RedirectResponse(resource_href(code, f"?done={done}"), status_code=303)
+        return resource_href(code, f"?done={done}")
+
+    def show_error(exc: Problem) -> Response:
+        return _detail_page(request, session, actor, code, action_error=exc.detail, status_code=exc.status)
+
+    return form_action(request, session, action, show_error)
 
 
 @router.post("/catalog/r/{code:path}/submit")
@@ -1088,38 +1025,27 @@ def return_resource(
     check_same_origin(request)
     comment = str(form.get("comment", ""))[:5000]
 
-    def run() -> None:
+    def run() -> str:
         if not comment.strip():
             raise field_error("comment", "必填，请写明需要提供部门修改的内容")
-        try:
-            data = ReturnIn(comment=comment.strip())
-        except ValidationError as exc:
-            raise validation_problem(exc.errors(), prefix="退回失败") from None
+        data = parse_input(ReturnIn, {"comment": comment.strip()}, prefix="退回失败")
         service.return_resource(session, actor, code, data.comment)
+        return resource_href(code, "?done=returned")
 
-    try:
-        run()
-    except Problem as exc:
-        session.rollback()
-        if isinstance(exc, NotFound):
-            return render_error(request, exc)
-        messages = {e["field"]: e["message"] for e in _problem_errors(exc) if e["field"]}
-        try:
-            return _detail_page(
-                request,
-                session,
-                actor,
-                code,
-                action_error=None if messages else exc.detail,
-                action_errors={"comment": f"退回意见：{messages['comment']}"}
-                if "comment" in messages
-                else {},
-                comment=comment,
-                status_code=exc.status,
-            )
-        except Problem as again:
-            return render_error(request, again)
-    return RedirectResponse(resource_href(code, "?done=returned"), status_code=303)
+    def show_error(exc: Problem) -> Response:
+        messages = field_messages(exc)
+        return _detail_page(
+            request,
+            session,
+            actor,
+            code,
+            action_error=None if messages else exc.detail,
+            action_errors={"comment": f"退回意见：{messages['comment']}"} if "comment" in messages else {},
+            comment=comment,
+            status_code=exc.status,
+        )
+
+    return form_action(request, session, run, show_error)
 
 
 @router.post("/catalog/r/{code:path}/publish")

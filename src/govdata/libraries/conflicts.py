@@ -303,6 +303,15 @@ def _settled(conflict: LibraryConflict) -> Conflict:
     )
 
 
+def _check_negotiable(conflict: LibraryConflict, when_escalated: str) -> None:
+    """Only a conflict still being negotiated can be resolved or escalated."""
+    if conflict.status in NEGOTIABLE:
+        return
+    if conflict.status not in UNSETTLED:
+        raise _settled(conflict)
+    raise Conflict(when_escalated, slug="invalid-state", status_now=conflict.status)
+
+
 def comment(session: Session, actor: Actor, conflict_id: int, data: CommentIn) -> LibraryConflict:
     require(actor, CONFLICT_COMMENT)
     conflict = _visible(session, actor, conflict_id)
@@ -337,14 +346,7 @@ def resolve(session: Session, actor: Actor, conflict_id: int, data: ResolveIn) -
     require(actor, CONFLICT_RESOLVE)
     conflict = _visible(session, actor, conflict_id)
     _party(actor, conflict)
-    if conflict.status not in NEGOTIABLE:
-        raise (
-            _settled(conflict)
-            if conflict.status not in UNSETTLED
-            else Conflict(
-                "该冲突已提交主管部门裁决，等待裁决。", slug="invalid-state", status_now=conflict.status
-            )
-        )
+    _check_negotiable(conflict, "该冲突已提交主管部门裁决，等待裁决。")
     conflict.status = ConflictStatus.resolved
     conflict.decided_value = data.value
     conflict.resolution = data.note or "相关部门协商一致。"
@@ -368,12 +370,7 @@ def escalate(session: Session, actor: Actor, conflict_id: int, data: EscalateIn)
     conflict = _visible(session, actor, conflict_id)
     if Role.authority not in actor.roles:
         _party(actor, conflict)
-    if conflict.status not in NEGOTIABLE:
-        raise (
-            _settled(conflict)
-            if conflict.status not in UNSETTLED
-            else Conflict("该冲突已提交主管部门裁决。", slug="invalid-state", status_now=conflict.status)
-        )
+    _check_negotiable(conflict, "该冲突已提交主管部门裁决。")
     conflict.status = ConflictStatus.escalated
     conflict.escalated_by = actor.name
     conflict.escalated_at = utcnow()

@@ -6,18 +6,17 @@ right and scope again; a refused or invalid action is shown on the page in Chine
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from govdata.aggregation.models import STATUS_LABELS as BATCH_STATUS
+from govdata.catalog.enums import LABELS
 from govdata.core.auth import Actor, DbSession, Role
-from govdata.core.errors import NotFound, Problem, validation_problem
+from govdata.core.errors import NotFound, Problem
 from govdata.libraries import conflicts, service
 from govdata.libraries.auth import (
     CONFLICT_COMMENT,
@@ -47,7 +46,16 @@ from govdata.libraries.models import (
 )
 from govdata.libraries.schemas import CommentIn, DecideIn, EscalateIn, LibraryPatch, ResolveIn
 from govdata.orgs import service as orgs
-from govdata.web import check_same_origin, nav_item, render, render_error
+from govdata.web import (
+    check_same_origin,
+    error_messages,
+    form_action,
+    local_time,
+    nav_item,
+    offset_links,
+    parse_input,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,26 +63,8 @@ nav_item("基础库", "/libraries", LIBRARY_READ, order=60)
 nav_item("数据冲突", "/conflicts", CONFLICT_READ, order=62)
 nav_item("部门资源池", "/pool", POOL_READ, order=64)
 
-CHINA = ZoneInfo("Asia/Shanghai")
 PAGE_SIZE = 50
-CYCLES = {
-    "realtime": "实时",
-    "daily": "每日",
-    "weekly": "每周",
-    "monthly": "每月",
-    "quarterly": "每季度",
-    "half_yearly": "每半年",
-    "yearly": "每年",
-    "irregular": "不定期",
-}
-BATCH_STATUS = {
-    "queued": "排队中",
-    "running": "处理中",
-    "applied": "已入库",
-    "rejected": "已拒绝",
-    "failed": "失败",
-    "rolled_back": "已回滚",
-}
+CYCLES = LABELS["UpdateCycle"]
 DONE = {
     "built": "已构建融合表。",
     "source": "已更新权威来源。",
@@ -86,31 +76,9 @@ DONE = {
 }
 
 
-def local_time(moment: dt.datetime | None) -> str:
-    if moment is None:
-        return "—"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
-
-
 def _page(request: Request, template: str, actor: Actor, status_code: int = 200, **context: Any) -> Response:
     helpers = {"local_time": local_time, "status_labels": CONFLICT_STATUS_LABELS, "cycles": CYCLES}
     return render(request, template, actor, status_code=status_code, **helpers, **context)
-
-
-def _messages(problem: Problem) -> list[str]:
-    errors = problem.extra.get("errors")
-    if errors:
-        return [f"{e['label']}：{e['message']}" if e.get("label") else e["message"] for e in errors]
-    return [problem.detail]
-
-
-def _validated(model, **data: Any):
-    try:
-        return model(**data)
-    except ValidationError as exc:
-        raise validation_problem(exc.errors(), prefix="输入有误") from None
 
 
 # --- base libraries ---------------------------------------------------------------------------------
@@ -182,16 +150,17 @@ def library_page(
 
 
 def _library_action(request: Request, session: Session, actor: Actor, library_id: int, run) -> Response:
-    try:
-        target = run()
-    except Problem as exc:
-        session.rollback()
-        if isinstance(exc, NotFound) and exc.detail.startswith("基础库"):
-            return render_error(request, exc)
-        return _detail(
-            request, session, actor, library_id, status_code=exc.status, error="；".join(_messages(exc))
-        )
-    return RedirectResponse(f"/libraries/{library_id}?{target}", status_code=303)
+    def show_error(exc: Problem) -> Response:
+        error = "；".join(error_messages(exc))
+        return _detail(request, session, actor, library_id, status_code=exc.status, error=error)
+
+    return form_action(
+        request,
+        session,
+        lambda: f"/libraries/{library_id}?{run()}",
+        show_error,
+        gone=lambda exc: isinstance(exc, NotFound) and exc.detail.startswith("基础库"),
+    )
 
 
 @router.post("/libraries/{library_id}/build")
@@ -290,6 +259,7 @@ def conflicts_page(
             query["offset"] = str(new_offset)
         return "/conflicts" + (f"?{urlencode(query)}" if query else "")
 
+    previous, following = offset_links(link, offset, PAGE_SIZE, total)
     return _page(
         request,
         "libraries/conflicts.html",
@@ -300,8 +270,8 @@ def conflicts_page(
         library_id=library,
         libraries=libraries,
         is_authority=Role.authority in actor.roles,
-        previous=link(max(offset - PAGE_SIZE, 0)) if offset else None,
-        next=link(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
+        previous=previous,
+        next=following,
     )
 
 
@@ -339,25 +309,17 @@ def conflict_page(request: Request, session: DbSession, actor: ConflictReader, c
 def _conflict_action(
     request: Request, session: Session, actor: Actor, conflict_id: int, run, done: str, form: dict[str, str]
 ) -> Response:
-    try:
+    def action() -> str:
         run()
-    except Problem as exc:
-        session.rollback()
-        if isinstance(exc, NotFound):
-            return render_error(request, exc)
-        try:
-            return _conflict_page(
-                request,
-                session,
-                actor,
-                conflict_id,
-                status_code=exc.status,
-                error="；".join(_messages(exc)),
-                form=form,
-            )
-        except Problem as again:
-            return render_error(request, again)
-    return RedirectResponse(f"/conflicts/{conflict_id}?done={done}", status_code=303)
+        return f"/conflicts/{conflict_id}?done={done}"
+
+    def show_error(exc: Problem) -> Response:
+        error = "；".join(error_messages(exc))
+        return _conflict_page(
+            request, session, actor, conflict_id, status_code=exc.status, error=error, form=form
+        )
+
+    return form_action(request, session, action, show_error)
 
 
 @router.post("/conflicts/{conflict_id}/comment")
@@ -372,7 +334,7 @@ def comment_conflict(
     check_same_origin(request)
 
     def run() -> None:
-        data = _validated(CommentIn, comment=comment, proposed_value=proposed_value.strip() or None)
+        data = parse_input(CommentIn, {"comment": comment, "proposed_value": proposed_value.strip() or None})
         conflicts.comment(session, actor, conflict_id, data)
 
     form = {"comment": comment, "proposed_value": proposed_value}
@@ -391,7 +353,7 @@ def resolve_conflict(
     check_same_origin(request)
 
     def run() -> None:
-        conflicts.resolve(session, actor, conflict_id, _validated(ResolveIn, value=value, note=note))
+        conflicts.resolve(session, actor, conflict_id, parse_input(ResolveIn, {"value": value, "note": note}))
 
     return _conflict_action(
         request, session, actor, conflict_id, run, "resolved", {"resolve_value": value, "note": note}
@@ -409,7 +371,7 @@ def escalate_conflict(
     check_same_origin(request)
 
     def run() -> None:
-        conflicts.escalate(session, actor, conflict_id, _validated(EscalateIn, reason=reason))
+        conflicts.escalate(session, actor, conflict_id, parse_input(EscalateIn, {"reason": reason}))
 
     return _conflict_action(request, session, actor, conflict_id, run, "escalated", {"reason": reason})
 
@@ -426,7 +388,9 @@ def decide_conflict(
     check_same_origin(request)
 
     def run() -> None:
-        conflicts.decide(session, actor, conflict_id, _validated(DecideIn, value=value, reason=reason))
+        conflicts.decide(
+            session, actor, conflict_id, parse_input(DecideIn, {"value": value, "reason": reason})
+        )
 
     return _conflict_action(
         request, session, actor, conflict_id, run, "decided", {"decide_value": value, "decide_reason": reason}

@@ -10,7 +10,6 @@ import datetime as dt
 import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -33,7 +32,7 @@ from govdata.platform.auth import (
     PolicyManager,
     PolicyReader,
 )
-from govdata.web import check_same_origin, nav_item, render
+from govdata.web import check_same_origin, local_time, nav_item, offset_links, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,7 +41,6 @@ nav_item("工作日历", "/calendar", CALENDAR_READ, order=110)
 nav_item("政策配置", "/policy", POLICY_READ, order=120)
 
 PAGE_SIZE = 50
-CHINA = ZoneInfo("Asia/Shanghai")
 WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -86,20 +84,6 @@ ACTION_PREFIXES = {
 }
 
 
-def local_time(moment: dt.datetime | str | None) -> str:
-    """A timestamp as Beijing time, to the second."""
-    if moment is None:
-        return "—"
-    if isinstance(moment, str):
-        try:
-            moment = dt.datetime.fromisoformat(moment)
-        except ValueError:
-            return moment
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def _role_names(roles: str) -> str:
     names = []
     for role in filter(None, roles.split(",")):
@@ -141,7 +125,7 @@ def audit_page(
     rows = [
         {
             "seq": e.seq,
-            "at": local_time(e.occurred_at),
+            "at": local_time(e.occurred_at, seconds=True),
             "actor": e.actor,
             "roles": _role_names(e.roles),
             "department": departments.get(e.department_id, e.department_id or "—"),
@@ -160,6 +144,7 @@ def audit_page(
         params = {"action": action, "actor": actor_name, "offset": new_offset}
         return "?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
+    prev_link, next_link = offset_links(page_link, offset, PAGE_SIZE, total)
     return render(
         request,
         "platform/audit.html",
@@ -172,11 +157,11 @@ def audit_page(
         actor_name=actor_name,
         prefixes=ACTION_PREFIXES,
         verification=verification,
-        broken_at=local_time(verification.first_broken.get("at"))
+        broken_at=local_time(verification.first_broken.get("at"), seconds=True)
         if verification and verification.first_broken and verification.first_broken.get("at")
         else "时间未知",
-        prev_link=page_link(max(offset - PAGE_SIZE, 0)) if offset > 0 else None,
-        next_link=page_link(offset + PAGE_SIZE) if offset + PAGE_SIZE < total else None,
+        prev_link=prev_link,
+        next_link=next_link,
     )
 
 
@@ -191,7 +176,7 @@ def _calendar_context(session: Session, actor: Actor) -> dict[str, Any]:
             "holidays": len(y.holidays or ()),
             "workdays": len(y.workdays or ()),
             "note": y.note or "—",
-            "imported_at": local_time(y.imported_at),
+            "imported_at": local_time(y.imported_at, seconds=True),
             "imported_by": y.imported_by,
         }
         for y in service.list_calendar_years(session, actor)

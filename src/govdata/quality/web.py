@@ -14,13 +14,11 @@ The catalog's resource page can show the scores with the partial ``quality/_pane
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from govdata.core.auth import Actor, DbSession, Role
@@ -36,13 +34,12 @@ from govdata.quality.auth import (
 )
 from govdata.quality.models import PROBLEM_STATUS_LABELS
 from govdata.quality.schemas import AnswerAction, AnswerIn, ProblemIn
-from govdata.web import check_same_origin, nav_item, render, render_error
+from govdata.web import check_same_origin, field_messages, form_action, local_time, nav_item, render
 
 router = APIRouter(include_in_schema=False)
 
 nav_item("数据质量", "/quality", PROBLEM_READ, order=60)
 
-CHINA = ZoneInfo("Asia/Shanghai")
 DONE_MESSAGES = {
     "reported": "已提交质量问题，提供部门将在答复期限内答复。",
     "confirm": "已确认该问题，请整改后标记为已整改。",
@@ -55,16 +52,6 @@ STATUS_BADGES = {"open": "warn", "confirmed": "info", "fixed": "ok", "rejected":
 
 def quality_href(code: str, suffix: str = "") -> str:
     return "/quality/" + quote(code, safe="/") + suffix
-
-
-def local_time(moment: dt.datetime | str | None) -> str:
-    if moment is None:
-        return "—"
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def score_text(score: float | None) -> str:
@@ -146,21 +133,23 @@ def quality_page(request: Request, session: DbSession, actor: QualityReader, cod
     return _page(request, session, actor, code)
 
 
-def _failed(request: Request, session: Session, actor: Actor, code: str, exc: Problem, **context) -> Response:
-    session.rollback()
-    if isinstance(exc, NotFound):
-        return render_error(request, exc)
-    errors = exc.extra.get("errors") if isinstance(exc.extra.get("errors"), list) else []
-    return _page(
-        request,
-        session,
-        actor,
-        code,
-        status_code=exc.status,
-        error=exc.detail,
-        error_fields={e.get("field"): e.get("message") for e in errors if isinstance(e, dict)},
-        **context,
-    )
+def _action(request: Request, session: Session, actor: Actor, code: str, run, **context) -> Response:
+    """Run a form's action (``run`` returns where to go next); a refusal shows the resource's quality
+    page again with the error and ``context`` (the entered values)."""
+
+    def show_error(exc: Problem) -> Response:
+        return _page(
+            request,
+            session,
+            actor,
+            code,
+            status_code=exc.status,
+            error=exc.detail,
+            error_fields=field_messages(exc),
+            **context,
+        )
+
+    return form_action(request, session, run, show_error)
 
 
 @router.post("/quality/{code:rcode}/problems")
@@ -175,12 +164,13 @@ def report_problem(
 ) -> Response:
     check_same_origin(request)
     form = {"description": description, "record_key": record_key, "item": item}
-    try:
+
+    def run() -> str:
         data = ProblemIn(description=description, record_key=record_key or None, item=item or None)
         service.report_problem(session, actor, code, data)
-    except Problem as exc:
-        return _failed(request, session, actor, code, exc, form=form, form_target="report")
-    return RedirectResponse(quality_href(code, "?done=reported#problems"), status_code=303)
+        return quality_href(code, "?done=reported#problems")
+
+    return _action(request, session, actor, code, run, form=form, form_target="report")
 
 
 @router.post("/quality/{code:rcode}/problems/{problem_id}/answer")
@@ -194,33 +184,29 @@ def answer_problem(
     reason: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     check_same_origin(request)
-    try:
+
+    def run() -> str:
         if action not in AnswerAction.__members__:
             raise service._invalid("action", "处理方式", "请选择确认、已整改或驳回")
         problem = service.get_problem(session, actor, problem_id)
         if problem.resource_code != code:
             raise NotFound(f"质量问题 {problem_id} 不存在。")
         service.answer_problem(session, actor, problem_id, AnswerIn(action=action, reason=reason or None))
-    except Problem as exc:
-        return _failed(
-            request,
-            session,
-            actor,
-            code,
-            exc,
-            answer_form={"id": problem_id, "action": action, "reason": reason},
-        )
-    return RedirectResponse(quality_href(code, f"?done={action}#problems"), status_code=303)
+        return quality_href(code, f"?done={action}#problems")
+
+    answer_form = {"id": problem_id, "action": action, "reason": reason}
+    return _action(request, session, actor, code, run, answer_form=answer_form)
 
 
 @router.post("/quality/{code:rcode}/compute")
 def recompute(request: Request, session: DbSession, actor: QualityComputer, code: str) -> Response:
     check_same_origin(request)
-    try:
+
+    def run() -> str:
         service.recompute(session, actor, request.app.state.store, code, data_dir=_data_dir(request))
-    except Problem as exc:
-        return _failed(request, session, actor, code, exc)
-    return RedirectResponse(quality_href(code, "?done=computed"), status_code=303)
+        return quality_href(code, "?done=computed")
+
+    return _action(request, session, actor, code, run)
 
 
 @router.get("/quality")

@@ -1,0 +1,117 @@
+"""Helpers of the browser journeys: the live server, screenshots, logging in and out.
+
+The fixtures built on them (``live_server``, ``base_url``, ``browser``, ``page``) are in
+``conftest.py``; a journey imports the plain helpers from here.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from govdata.app import create_app
+from govdata.bootstrap import initialise
+from govdata.core.config import Settings
+from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
+from govdata.demo import DEMO_PASSWORD, REGION, create_demo
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ADMIN_PASSWORD = "Admin@E2e-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """The platform served by uvicorn: its address, and the app (e.g. to hold the batch runner)."""
+
+    url: str
+    app: FastAPI
+
+
+@contextmanager
+def serve(data_dir: Path) -> Iterator[LiveServer]:
+    """uvicorn on a free local port, serving a fresh SQLite + DuckDB store with the demo region and
+    its catalog; stopped (and the store's engine disposed) on leaving."""
+    settings = Settings(
+        data_dir=data_dir,
+        admin_password=ADMIN_PASSWORD,
+        secret_key="e2e",
+        log_json=False,
+        log_level="WARNING",
+    )
+    initialise(settings, node_region=REGION)
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        with unit_of_work(make_sessionmaker(engine)) as session:
+            create_demo(session)
+    finally:
+        engine.dispose()
+    app = create_app(settings)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail("the server did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(f"http://127.0.0.1:{port}", app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        app.state.engine.dispose()
+
+
+def shot(page, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot in ``test-artifacts/``."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def log_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Open the site logged out (it sends one to the login page), log in, land on the home page."""
+    from playwright.sync_api import expect
+
+    page.goto(base_url + "/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    expect(page).to_have_title(re.compile(r"^登录"))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(base_url + "/home")
+
+
+def log_out(page) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(re.compile(r"/login"))
