@@ -134,7 +134,9 @@ def check_sql(rule: ItemRule, v: str, typed: str | None = None, identifier_ok: s
     if own_cast != v:
         cases.append(f"WHEN {typed} IS NULL THEN 'type'")
     if rule.length and rule.data_type in ("C", "M"):
-        cases.append(f"WHEN length({v}) > {int(rule.length)} THEN 'length'")
+        # a value of at most n bytes has at most n characters: count characters only when it may matter
+        n = int(rule.length)
+        cases.append(f"WHEN strlen({v}) > {n} AND length({v}) > {n} THEN 'length'")
     if rule.code_list:
         cases.append(f"WHEN {v} NOT IN ({', '.join(literal(c) for c in rule.code_list)}) THEN 'code_list'")
     if rule.pattern:
@@ -169,27 +171,34 @@ class Checked:
 VALID = "valid"  # the temp view of the rows to apply: ``_key`` and the typed items, in file order
 
 
+TEXT_TYPES = ("C", "M", "G")
+
+
 def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: bool = False) -> Checked:
-    """Check ``src`` once, as a stream, into the temp table ``staged`` (``_key``, each
-    item typed as ``t_<code>``, the rule it breaks as ``e_<code>`` and, only then, its text as
-    ``v_<code>``); collect ``errors`` (row, item, value, rule) and define the view ``valid``.
+    """Check ``src`` once, as a stream, into the temp table ``staged`` (``_key``, each item typed
+    as ``t_<code>``, and ``_errors``: NULL, or the list of (item, value, rule) the row breaks);
+    collect ``errors`` (row, item, value, rule) and define the view ``valid``.
 
     The file is parsed once and never held as text: ``staged`` keeps typed values, and the text of a
-    value only where it broke a rule (about 1% of the cells). ``present`` maps an item code to its
+    value only where it broke a rule (about 1% of the rows). ``present`` maps an item code to its
     column in ``src``. A read error of the source (a broken file) surfaces here, as ``duckdb.Error``.
     """
     checked_rules = [r for r in rules if (r.key if delete else True)]
     key_rules = [r for r in checked_rules if r.key]
     dup_target = key_rules[0] if key_rules else None
+    # the text of a repeated key, for its error: the typed value itself when the key is text
+    dup_text = None
+    if dup_target is not None:
+        dup_text = q(("t_" if dup_target.data_type in TEXT_TYPES else "v_") + dup_target.code)
     # level 1: the trimmed text of each item; 2: its typed value and identifier check, each computed
-    # once; 3: the first rule it breaks; 4: its text only where it broke one (or where a repeated
-    # key has to be reported)
+    # once; 3: the first rule it breaks; 4: the row's errors, built only for rows that have any
     text = {r.code: f"NULLIF(trim({q(present[r.code])}), '')" if r.code in present else "NULL" for r in rules}
     level1 = [f"{text[r.code]} AS {q('v_' + r.code)}" for r in rules]
     names = {r.code: q("v_" + r.code) for r in rules}
     level2 = [f"{key_sql(checked_rules, names)} AS _key"]
     level3 = ["_key"]
     level4 = ["_key"]
+    failures, problems = [], []
     for r in checked_rules:
         v, t, k, e = (q(prefix + r.code) for prefix in ("v_", "t_", "k_", "e_"))
         level2 += [v, f"{'NULL' if (delete and not r.key) else cast_sql(r, v)} AS {t}"]
@@ -197,34 +206,35 @@ def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: boo
         if identifier:
             level2.append(f"{identifier} AS {k}")
         level3 += [v, t, f"{check_sql(r, v, typed=t, identifier_ok=k if identifier else None)} AS {e}"]
-        keep_text = dup_target is not None and r.code == dup_target.code
-        level4 += [t, e, f"{v if keep_text else f'CASE WHEN {e} IS NOT NULL THEN {v} END'} AS {v}"]
+        level4.append(t)
+        failures.append(f"{e} IS NOT NULL")
+        problems.append(f"{{'item': {literal(r.code)}, 'value': {v}, 'rule': {e}}}")
+    if dup_text is not None and dup_text.startswith('"v_'):
+        level4.append(dup_text)
+    if problems:
+        level4.append(
+            f"CASE WHEN {' OR '.join(failures)} THEN list_filter([{', '.join(problems)}], lambda p: p.rule IS NOT NULL) "
+            "END AS _errors"
+        )
+    else:
+        level4.append("NULL AS _errors")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {', '.join(level4)} FROM ("
         f"SELECT {', '.join(level3)} FROM (SELECT {', '.join(level2)} FROM ("
         f"SELECT {', '.join(level1)} FROM src)))"
     )
-    unions = [
-        f"SELECT rowid + 1 AS row, {literal(r.code)} AS item, {q('v_' + r.code)} AS value, "
-        f"{q('e_' + r.code)} AS rule FROM staged WHERE {q('e_' + r.code)} IS NOT NULL"
-        for r in checked_rules
-    ]
+    found = (
+        "SELECT row, e.item, e.value, e.rule FROM (SELECT rowid + 1 AS row, unnest(_errors) AS e "
+        "FROM staged WHERE _errors IS NOT NULL)"
+    )
     if dup_target is not None:
         # every row of a key that occurs more than once is rejected: the platform cannot tell which is right
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE dup_keys AS "
-            "SELECT _key FROM staged WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1"
+        found += (
+            f" UNION ALL SELECT rowid + 1, {literal(dup_target.code)}, {dup_text}, 'duplicate_key' FROM staged "
+            "WHERE _key IN (SELECT _key FROM staged WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1)"
         )
-        unions.append(
-            f"SELECT rowid + 1 AS row, {literal(dup_target.code)} AS item, {q('v_' + dup_target.code)} AS value, "
-            "'duplicate_key' AS rule FROM staged WHERE _key IN (SELECT _key FROM dup_keys)"
-        )
-    if unions:
-        con.execute("CREATE OR REPLACE TEMP TABLE errors AS " + " UNION ALL ".join(unions))
-    else:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE errors (row BIGINT, item VARCHAR, value VARCHAR, rule VARCHAR)"
-        )
+    con.execute("CREATE OR REPLACE TEMP TABLE errors (row BIGINT, item VARCHAR, value VARCHAR, rule VARCHAR)")
+    con.execute(f"INSERT INTO errors {found}")
     typed = [f"{q('t_' + r.code)} AS {q(r.code)}" for r in checked_rules]
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {VALID} AS SELECT _key"

@@ -99,11 +99,11 @@ class Staged:
 
 
 def default_memory_limit() -> str:
-    """DuckDB's memory limit unless the store URL names one: a quarter of the machine's memory,
-    between 1 and 8 GiB. Beyond it DuckDB spills to disk, so a batch of any size streams through
+    """DuckDB's memory limit unless the store URL names one: an eighth of the machine's memory,
+    between 1 and 4 GiB. Beyond it DuckDB spills to disk, so a batch of any size streams through
     in bounded memory (DuckDB's own default, 80% of the machine, would let one batch take it all)."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         total = 8 * 2**30
-    return f"{max(1, min(8, total // 4 // 2**30))}GiB"
+    return f"{max(1, min(4, total // 8 // 2**30))}GiB"

@@ -8,13 +8,15 @@ temporary table (no Python work per row), then the same SQL as DuckDB's applies 
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import psycopg
-import pyarrow as pa
 
 from govdata.store.base import BATCH, KEY, META_TABLE, STORE_SCHEMA_VERSION, WRITTEN, Column, Staged
 from govdata.store.sql import SqlStore, q
@@ -63,29 +65,34 @@ class PostgresStore(SqlStore):
             + ") ON COMMIT DROP"
         )
         if isinstance(data, Staged):
-            spill = data.work / "incoming.csv"
-            data.connection.execute(
-                f"COPY (SELECT {', '.join(q(n) for n in names)} FROM ({data.sql})) "
-                f"TO '{str(spill).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER false)"
+            self._copy_csv(
+                data.connection,
+                f"SELECT {', '.join(q(n) for n in names)} FROM ({data.sql})",
+                names,
+                data.work,
             )
-            try:
-                sql = f"COPY incoming ({', '.join(q(n) for n in names)}) FROM STDIN (FORMAT csv)"
-                with self._conn().cursor().copy(sql) as copy, spill.open("rb") as rows:
-                    while chunk := rows.read(1024 * 1024):
-                        copy.write(chunk)
-            finally:
-                spill.unlink(missing_ok=True)
             return "incoming"
-        table = data.read_all() if isinstance(data, pa.RecordBatchReader) else data
-        table = table.select(names)
-        with (
-            self._conn().cursor().copy(f"COPY incoming ({', '.join(q(n) for n in names)}) FROM STDIN") as copy
-        ):
-            for batch in table.to_batches(max_chunksize=50_000):
-                columns_py = [col.to_pylist() for col in batch.columns]
-                for row in zip(*columns_py, strict=True):
-                    copy.write_row([None if v is None else _text(v) for v in row])
+        # Arrow rows (a table or a reader) take the same way, through a DuckDB of their own
+        with tempfile.TemporaryDirectory(prefix="govdata-incoming-") as work, duckdb.connect() as con:
+            con.register("incoming_arrow", data)
+            self._copy_csv(
+                con, f"SELECT {', '.join(q(n) for n in names)} FROM incoming_arrow", names, Path(work)
+            )
         return "incoming"
+
+    def _copy_csv(self, con: duckdb.DuckDBPyConnection, sql: str, names: list[str], work: Path) -> None:
+        """DuckDB writes the rows as CSV (in parallel, no Python per row); COPY streams it in 1 MiB chunks."""
+        spill = work / "incoming.csv"
+        con.execute(
+            f"COPY ({sql}) TO '{str(spill).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER false)"
+        )
+        try:
+            copy_sql = f"COPY incoming ({', '.join(q(n) for n in names)}) FROM STDIN (FORMAT csv)"
+            with self._conn().cursor().copy(copy_sql) as copy, spill.open("rb") as rows:
+                while chunk := rows.read(1024 * 1024):
+                    copy.write(chunk)
+        finally:
+            spill.unlink(missing_ok=True)
 
     def drop_incoming(self) -> None:
         self.execute("DROP TABLE IF EXISTS incoming")
@@ -138,9 +145,3 @@ class PostgresStore(SqlStore):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
