@@ -207,8 +207,6 @@ def test_codes_are_unique_and_never_reused(client, as_user):
 
 
 def test_the_public_sees_only_open_published_resources(client, as_user, session):
-    from govdata.bootstrap import generated_password  # noqa: F401 - imported for side effects only
-
     closed = create(client, as_user("ga_officer"), population())["code"]
     publish(client, as_user, closed)
     scjg = as_user("scjg_officer")

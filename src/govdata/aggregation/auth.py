@@ -23,6 +23,11 @@ DATA_READ = permission(
     writes=False,
 )
 
+PULL_MANAGE = permission("aggregation.pull.manage", {Role.dept_officer}, "管理并运行本部门的数据库定时归集")
+PULL_READ = permission(
+    "aggregation.pull.read", {Role.dept_officer, Role.authority}, "查看数据库定时归集", writes=False
+)
+
 BatchLoader = Annotated[Actor, Depends(Authenticator(BATCH_LOAD))]
 BatchRollbacker = Annotated[Actor, Depends(Authenticator(BATCH_ROLLBACK))]
 BatchReader = Annotated[Actor, Depends(Authenticator(BATCH_READ))]

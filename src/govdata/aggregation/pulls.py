@@ -72,11 +72,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from govdata.aggregation import service
+from govdata.aggregation.auth import PULL_MANAGE, PULL_READ
 from govdata.aggregation.models import Batch, BatchStatus
 from govdata.aggregation.pull_models import Pull, PullMode, PullRun, RunOutcome
 from govdata.catalog import service as catalog
 from govdata.core import audit
-from govdata.core.auth import Actor, Role, permission, require
+from govdata.core.auth import Actor, Role, require
 from govdata.core.db import unit_of_work, utcnow
 from govdata.core.errors import (
     Conflict,
@@ -95,12 +96,6 @@ CHUNK_ROWS = 5000
 ROW_GROUP_ROWS = 100_000
 PROBE_SECONDS = 30
 LEASE_GRACE = timedelta(hours=1)  # beyond the pull's own timeout, for the batch to be created
-
-# Permissions (kept beside the service of pulls; aggregation/auth.py holds those of batches).
-PULL_MANAGE = permission("aggregation.pull.manage", {Role.dept_officer}, "管理并运行本部门的数据库定时归集")
-PULL_READ = permission(
-    "aggregation.pull.read", {Role.dept_officer, Role.authority}, "查看数据库定时归集", writes=False
-)
 
 
 # --- input and output ----------------------------------------------------------------------------

@@ -438,7 +438,7 @@ def batch_errors(
     if not path.exists():
         return []
     resource = session.get(Resource, batch.resource_id)
-    body = catalog._version(session, resource, batch.catalog_version).body
+    body = catalog.version_of(session, resource, batch.catalog_version).body
     elements = {e.name: e.key_kind for e in catalog.list_elements(session, SYSTEM_ACTOR)}
     rules = {r.code: r for r in rules_for(body, elements)}
     sql = f"SELECT row, item, value, rule FROM read_parquet({sources.literal(str(path))}) ORDER BY row, item"
@@ -646,6 +646,6 @@ def batch_item_names(session: Session, actor: Actor, batch_id: int) -> dict[str,
     """Item code → item name in the catalog version the batch was loaded against."""
     batch = get_batch(session, actor, batch_id)
     resource = session.get(Resource, batch.resource_id)
-    version = catalog._version(session, resource, batch.catalog_version)
+    version = catalog.version_of(session, resource, batch.catalog_version)
     body = version.body if version is not None else catalog.shown_version(session, resource).body
     return {item["code"].lower(): item["name"] for item in body.get("items", [])}

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from govdata.core.auth import Actor, Authenticator, Role, permission
+from govdata.core.auth import INTERNAL_ROLES, Actor, Authenticator, Role, permission
 
 CATALOG_READ = permission(
     "catalog.read",
@@ -20,6 +20,11 @@ CATALOG_PUBLISH_OWN = permission(
 CATALOG_MANAGE = permission("catalog.manage", {Role.authority}, "维护分类、数据元，登记目录更新事件")
 CATALOG_SUPERVISE = permission(
     "catalog.supervise", {Role.authority}, "查看重复采集与采集责任清单", writes=False
+)
+# Only department staff and the authority have a "department catalog"; the page itself needs
+# catalog.read (it shows what the service lets the caller see), this right only decides the menu.
+CATALOG_DEPARTMENT_READ = permission(
+    "catalog.department.read", INTERNAL_ROLES, "查看本部门目录", writes=False
 )
 TASK_COMPLETE = permission("catalog.task.complete", {Role.dept_officer, Role.dept_head}, "完成目录更新任务")
 

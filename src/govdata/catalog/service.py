@@ -96,7 +96,7 @@ def _own(actor: Actor, resource: Resource) -> None:
         raise PermissionDenied("只能编制本部门的目录。")
 
 
-def _version(session: Session, resource: Resource, number: int) -> ResourceVersion | None:
+def version_of(session: Session, resource: Resource, number: int) -> ResourceVersion | None:
     return session.scalar(
         select(ResourceVersion).where(
             ResourceVersion.resource_id == resource.id, ResourceVersion.version == number
@@ -117,7 +117,7 @@ def working_version(session: Session, resource: Resource) -> ResourceVersion | N
 
 
 def shown_version(session: Session, resource: Resource) -> ResourceVersion:
-    version = _version(session, resource, resource.version)
+    version = version_of(session, resource, resource.version)
     assert version is not None
     return version
 
@@ -473,7 +473,9 @@ def publish_resource(session: Session, actor: Actor, code: str) -> Resource:
     working = _working_or_conflict(
         session, resource, (VersionStatus.submitted,), "只有待审核的版本可以发布。"
     )
-    previous = _version(session, resource, resource.published_version) if resource.published_version else None
+    previous = (
+        version_of(session, resource, resource.published_version) if resource.published_version else None
+    )
     now = utcnow()
     if previous is not None:
         previous.status = VersionStatus.superseded

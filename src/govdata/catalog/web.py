@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from govdata.catalog import events, search, service
 from govdata.catalog.auth import (
     CATALOG_COMPILE,
+    CATALOG_DEPARTMENT_READ,
     CATALOG_PUBLISH_OWN,
     CATALOG_READ,
     CATALOG_REVIEW,
@@ -49,7 +50,7 @@ from govdata.catalog.enums import (
 )
 from govdata.catalog.schemas import CATALOG_FIELD_LABELS, ResourceIn, ResourcePatch, ReturnIn
 from govdata.core import policy
-from govdata.core.auth import INTERNAL_ROLES, Actor, DbSession, Role, permission
+from govdata.core.auth import INTERNAL_ROLES, Actor, DbSession, Role
 from govdata.core.errors import PermissionDenied, Problem, field_error
 from govdata.orgs import service as orgs
 from govdata.orgs.auth import DEPARTMENT_READ
@@ -67,12 +68,6 @@ from govdata.web import (
 )
 
 router = APIRouter(include_in_schema=False)
-
-# Only department staff and the authority have a "department catalog"; the page itself needs
-# catalog.read (it shows what the service lets the caller see), this right only decides the menu.
-CATALOG_DEPARTMENT_READ = permission(
-    "catalog.department.read", INTERNAL_ROLES, "查看本部门目录", writes=False
-)
 
 
 def _catalog_card(session: Session, actor: Actor) -> dict | None:
