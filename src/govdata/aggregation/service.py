@@ -34,7 +34,7 @@ from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, require
 from govdata.core.db import unit_of_work, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, field_error
 from govdata.core.observability import log
-from govdata.store.base import BATCH, KEY, Staged, TableSpec
+from govdata.store.base import KEY, Staged, TableSpec
 from govdata.store.sql import SqlStore
 
 TABLE_FORMATS = {"database", "spreadsheet", "self_describing", "service", "file"}  # not image, streaming
@@ -249,8 +249,8 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
         # the store's DuckDB (or, for PostgreSQL, a DuckDB of the batch's own) reads and validates
         with store.workspace(work) as con:
             store.ensure_table(spec)
-            if _already_applied(store, spec, batch_id):  # the process died after applying: finish the record
-                _finish_applied_again(factory, store, spec, batch_id)
+            if keys := store.batch_keys(spec, batch_id):  # the process died after applying: finish the record
+                _finish_applied_again(factory, keys, batch_id)
                 return
             progress("读取文件", 0.1)
             info = sources.load_file(con, path, filename, encoding, work)
@@ -354,20 +354,9 @@ class _Timings:
         self._last = now
 
 
-def _already_applied(store: SqlStore, spec: TableSpec, batch_id: int) -> bool:
-    return bool(
-        store.fetchall(
-            f"SELECT count(*) FROM {store.table_name(spec.history)} WHERE {BATCH} = ?", [batch_id]
-        )[0][0]
-    )
-
-
-def _finish_applied_again(factory: sessionmaker, store: SqlStore, spec: TableSpec, batch_id: int) -> None:
-    rows = store.fetchall(
-        f"SELECT count(*) FROM {store.table_name(spec.history)} WHERE {BATCH} = ?", [batch_id]
-    )[0][0]
+def _finish_applied_again(factory: sessionmaker, keys: int, batch_id: int) -> None:
     _finish(
-        factory, batch_id, BatchStatus.applied, "服务重启后确认：该批次此前已完整入库。", rows_applied=rows
+        factory, batch_id, BatchStatus.applied, "服务重启后确认：该批次此前已完整入库。", rows_applied=keys
     )
 
 

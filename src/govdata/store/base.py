@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-STORE_SCHEMA_VERSION = 1
+# 1: the history kept every write (``_op`` U/D); 2: the history keeps superseded versions only
+STORE_SCHEMA_VERSION = 2
 META_TABLE = "govdata_store_meta"
 KEY = "_key"
 BATCH = "_batch_id"
-OP = "_op"
 WRITTEN = "_written_at"
+ENDED_BY = "_ended_by"  # the batch that superseded or deleted a history version
+ENDED_AT = "_ended_at"
 SYSTEM_COLUMNS = (KEY, BATCH, WRITTEN)
 
 
@@ -56,7 +58,8 @@ def _type(column: Column, dialect: str) -> str:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A resource's typed table: ``r_<resource id>`` (current rows) and ``r_<id>_h`` (every write)."""
+    """A resource's typed tables: ``r_<resource id>`` (the current version of each key) and
+    ``r_<id>_h`` (the versions later batches superseded or deleted)."""
 
     resource_id: int
     columns: tuple[Column, ...]

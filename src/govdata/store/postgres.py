@@ -2,8 +2,7 @@
 
 A batch is validated in a DuckDB of its own (``SqlStore.workspace``); DuckDB writes the valid rows
 as CSV to a spill file, which is streamed in 1 MiB chunks through ``COPY … FROM STDIN`` into a
-temporary table (no Python work per row), then the same SQL as DuckDB's applies them;
-``INSERT … ON CONFLICT`` replaces current rows.
+temporary table (no Python work per row), then the same SQL as DuckDB's applies them.
 """
 
 from __future__ import annotations
@@ -43,6 +42,9 @@ class PostgresStore(SqlStore):
     # --- hooks of SqlStore ---------------------------------------------------------------------------
     def execute(self, sql: str, params: list | None = None) -> None:
         self._conn().execute(sql.replace("?", "%s"), params or [])
+
+    def write(self, sql: str, params: list | None = None) -> int:
+        return self._conn().execute(sql.replace("?", "%s"), params or []).rowcount
 
     def fetchall(self, sql: str, params: list | None = None) -> list[tuple]:
         return self._conn().execute(sql.replace("?", "%s"), params or []).fetchall()
@@ -113,22 +115,23 @@ class PostgresStore(SqlStore):
     def index_name(self, index: str) -> str:
         return f"{SCHEMA}.{q(index)}"
 
-    def upsert_current(self, spec, source: str) -> None:
-        cols = [KEY, *spec.codes, BATCH, WRITTEN]
-        quoted = ", ".join(q(c) for c in cols)
-        updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in cols if c != KEY)
-        casts = ", ".join(q(c) for c in cols)
-        self.execute(
-            f"INSERT INTO {self.table_name(spec.name)} ({quoted}) SELECT {casts} FROM {source} s "
-            f"ON CONFLICT ({KEY}) DO UPDATE SET {updates}"
+    def _tables_with_column(self, column: str) -> list[str]:
+        rows = self.fetchall(
+            "SELECT table_name FROM information_schema.columns WHERE column_name = ? AND table_schema = ?",
+            [column, SCHEMA],
         )
+        return [r[0] for r in rows]
 
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:
+        found = self.schema_version()
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         self.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
+        if found is not None and found < STORE_SCHEMA_VERSION:
+            self.upgrade(found)
         self.execute(
-            f"INSERT INTO {SCHEMA}.{META_TABLE} VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+            f"INSERT INTO {SCHEMA}.{META_TABLE} VALUES ('schema_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             [str(STORE_SCHEMA_VERSION)],
         )
 

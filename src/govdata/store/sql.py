@@ -1,19 +1,23 @@
 """What the DuckDB and PostgreSQL stores share: typed tables, atomic batch application, history,
 rollback and as-of queries, written once in SQL both dialects understand.
 
-Per resource there are two tables. ``r_<id>_h`` keeps every write: one row per key and batch, with
-``_op`` ``U`` (the row as written) or ``D`` (the key deleted). ``r_<id>`` holds the current row per
-key. Applying a batch appends to the history and updates the current table in one transaction, so a
-batch is applied wholly or not at all, also when the process dies (the database's own recovery rolls
-the open transaction back). Rolling back batch N removes its history rows and rebuilds the current
-rows of the keys it touched from what remains; "as of batch N / time T" reads the newest history row
-per key up to N or T.
+Per resource there are two tables, as in SQL:2011 system-versioned tables. ``r_<id>`` holds the
+current version of each key; ``r_<id>_h`` holds the versions that later batches superseded or
+deleted, each with the batch that wrote it (``_batch_id``, ``_written_at``) and the batch that ended
+it (``_ended_by``, ``_ended_at``). A row is therefore stored once: a first load writes only the
+current table, and an update moves the old version to the history as it writes the new one.
+Applying a batch is one transaction, so it is applied wholly or not at all, also when the process
+dies (the database's own recovery rolls the open transaction back).
+
+"As of batch N / time T" is the current rows written up to N (or T) and the history versions alive
+then (written up to N, ended after N): at most one version per key, with no window function.
+Rolling back batch N removes the versions it wrote and gives the versions it ended the end of what
+came after them (or makes them current again).
 
 A batch arrives as ``Staged`` rows: a query on the DuckDB connection of the store's ``workspace``,
 where the batch was read and validated. The DuckDB store validates inside its own database, so
 applying is SQL from its temp tables into the resource tables with no copy in between; PostgreSQL
-takes the rows through ``COPY``. Applying reads the incoming rows once (into the history); what
-follows works from the history rows of the batch.
+takes the rows through ``COPY``.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ import duckdb
 
 from govdata.store.base import (
     BATCH,
+    ENDED_AT,
+    ENDED_BY,
     KEY,
-    OP,
     WRITTEN,
     ApplyResult,
     Column,
@@ -44,8 +49,8 @@ def q(identifier: str) -> str:
 
 
 class SqlStore:
-    """Subclasses provide: ``execute``, ``fetchall``, ``transaction``, ``load_incoming``,
-    ``column_type``, ``existing_columns`` and ``upsert_current``."""
+    """Subclasses provide: ``execute``, ``write``, ``fetchall``, ``transaction``, ``load_incoming``,
+    ``drop_incoming``, ``column_type`` and ``existing_columns``."""
 
     dialect: str
     # how the current table keeps one row per key (DuckDB: by construction, see store/duckdb.py)
@@ -53,6 +58,10 @@ class SqlStore:
 
     # --- hooks -------------------------------------------------------------------------------------
     def execute(self, sql: str, params: list | None = None) -> None:
+        raise NotImplementedError
+
+    def write(self, sql: str, params: list | None = None) -> int:
+        """Run an INSERT, UPDATE or DELETE; returns how many rows it changed."""
         raise NotImplementedError
 
     def fetchall(self, sql: str, params: list | None = None) -> list[tuple]:
@@ -63,7 +72,7 @@ class SqlStore:
 
     def load_incoming(self, data: Any, spec: TableSpec, columns: list[str]) -> str:
         """Make ``data`` (``Staged`` rows, or an Arrow table or reader; columns ``_key`` + ``columns``)
-        readable inside the apply transaction; returns the SQL relation to read it from (read once)."""
+        readable inside the apply transaction; returns the SQL relation to read it from."""
         raise NotImplementedError
 
     def drop_incoming(self) -> None:
@@ -75,8 +84,9 @@ class SqlStore:
     def existing_columns(self, table: str) -> dict[str, str]:
         raise NotImplementedError
 
-    def upsert_current(self, spec: TableSpec, source: str) -> None:
-        raise NotImplementedError
+    def column_definition(self, name: str, sql_type: str, *, current_key: bool = False) -> str:
+        """A column of a resource table in CREATE / ALTER TABLE (DuckDB adds its compression)."""
+        return f"{q(name)} {sql_type}"
 
     def table_name(self, table: str) -> str:
         return q(table)
@@ -103,18 +113,16 @@ class SqlStore:
         changes: list[str] = []
         existing = self.existing_columns(spec.name)
         if not existing:
-            columns = ", ".join(f"{q(c.code)} {self.column_type(c)}" for c in spec.columns)
-            columns = (columns + ", ") if columns else ""
+            items = [self.column_definition(c.code, self.column_type(c)) for c in spec.columns]
             with self.transaction():
-                self.execute(
-                    f"CREATE TABLE {self.table_name(spec.name)} ({KEY} VARCHAR {self.key_constraint}, {columns}"
-                    f"{BATCH} BIGINT NOT NULL, {WRITTEN} TIMESTAMP NOT NULL)"
-                )
-                self.execute(
-                    f"CREATE TABLE {self.table_name(spec.history)} ({KEY} VARCHAR NOT NULL, {columns}"
-                    f"{BATCH} BIGINT NOT NULL, {OP} VARCHAR(1) NOT NULL, {WRITTEN} TIMESTAMP NOT NULL)"
-                )
-                self._create_history_indexes(spec)
+                current = [
+                    self.column_definition(KEY, f"VARCHAR {self.key_constraint}", current_key=True),
+                    *items,
+                    f"{BATCH} BIGINT NOT NULL",
+                    f"{WRITTEN} TIMESTAMP NOT NULL",
+                ]
+                self.execute(f"CREATE TABLE {self.table_name(spec.name)} ({', '.join(current)})")
+                self._create_history(spec.history, items)
             return ["created"]
         for column in spec.columns:
             wanted = self.column_type(column)
@@ -123,7 +131,8 @@ class SqlStore:
                 with self.transaction():
                     for table in (spec.name, spec.history):
                         self.execute(
-                            f"ALTER TABLE {self.table_name(table)} ADD COLUMN {q(column.code)} {wanted}"
+                            f"ALTER TABLE {self.table_name(table)} ADD COLUMN "
+                            + self.column_definition(column.code, wanted)
                         )
                 changes.append(f"added {column.code}")
             elif not _same_type(have, wanted):
@@ -133,26 +142,72 @@ class SqlStore:
                     )
                 with self.transaction():
                     # DuckDB cannot alter a column of a table that has secondary indexes
-                    for index in self._history_index_names(spec):
+                    for index in self._history_index_names(spec.history):
                         self.execute(f"DROP INDEX IF EXISTS {self.index_name(index)}")
                     for table in (spec.name, spec.history):
                         self.execute(
                             f"ALTER TABLE {self.table_name(table)} ALTER COLUMN {q(column.code)} TYPE {wanted}"
                         )
-                    self._create_history_indexes(spec)
+                    self._create_history_indexes(spec.history)
                 changes.append(f"widened {column.code} {have}→{wanted}")
         return changes
 
-    def _history_index_names(self, spec: TableSpec) -> list[str]:
-        return [f"ix_{spec.history}_batch", f"ix_{spec.history}_key"]
+    def _create_history(self, history: str, items: list[str]) -> None:
+        columns = [
+            self.column_definition(KEY, "VARCHAR NOT NULL"),
+            *items,
+            f"{BATCH} BIGINT NOT NULL",
+            f"{WRITTEN} TIMESTAMP NOT NULL",
+            f"{ENDED_BY} BIGINT NOT NULL",
+            f"{ENDED_AT} TIMESTAMP NOT NULL",
+        ]
+        self.execute(f"CREATE TABLE {self.table_name(history)} ({', '.join(columns)})")
+        self._create_history_indexes(history)
 
-    def _create_history_indexes(self, spec: TableSpec) -> None:
-        batch_index, key_index = self._history_index_names(spec)
-        self.execute(f"CREATE INDEX {q(batch_index)} ON {self.table_name(spec.history)} ({BATCH})")
-        self.execute(f"CREATE INDEX {q(key_index)} ON {self.table_name(spec.history)} ({KEY})")
+    def _history_index_names(self, history: str) -> list[str]:
+        return [f"ix_{history}_batch", f"ix_{history}_ended", f"ix_{history}_key"]
+
+    def _create_history_indexes(self, history: str) -> None:
+        for index, column in zip(self._history_index_names(history), (BATCH, ENDED_BY, KEY), strict=True):
+            self.execute(f"CREATE INDEX {q(index)} ON {self.table_name(history)} ({column})")
 
     def index_name(self, index: str) -> str:
         return q(index)
+
+    def upgrade(self, version: int) -> None:
+        """Bring resource tables written by store schema ``version`` to the current one.
+
+        1 → 2: the history kept every write with ``_op`` U/D; now it keeps the superseded versions,
+        each ended by the next write of its key (the current versions are already in ``r_<id>``)."""
+        if version >= 2:
+            return
+        for history in self._tables_with_column("_op"):
+            items = [
+                self.column_definition(name, sql_type)
+                for name, sql_type in self.existing_columns(history).items()
+                if name not in (KEY, BATCH, WRITTEN, "_op")
+            ]
+            names = ", ".join(
+                q(n) for n in self.existing_columns(history) if n not in (BATCH, WRITTEN, "_op")
+            )
+            upgraded = f"{history}_v2"
+            with self.transaction():
+                self._create_history(upgraded, items)
+                self.execute(
+                    f"INSERT INTO {self.table_name(upgraded)} ({names}, {BATCH}, {WRITTEN}, {ENDED_BY}, {ENDED_AT}) "
+                    f"SELECT {names}, {BATCH}, {WRITTEN}, ended_by, ended_at FROM (SELECT h.*, "
+                    f"lead({BATCH}) OVER (PARTITION BY {KEY} ORDER BY {BATCH}) AS ended_by, "
+                    f"lead({WRITTEN}) OVER (PARTITION BY {KEY} ORDER BY {BATCH}) AS ended_at "
+                    f"FROM {self.table_name(history)} h) versions WHERE _op = 'U' AND ended_by IS NOT NULL"
+                )
+                self.execute(f"DROP TABLE {self.table_name(history)}")
+                for index in self._history_index_names(upgraded):
+                    self.execute(f"DROP INDEX IF EXISTS {self.index_name(index)}")
+                self.execute(f"ALTER TABLE {self.table_name(upgraded)} RENAME TO {q(history)}")
+                self._create_history_indexes(history)
+
+    def _tables_with_column(self, column: str) -> list[str]:
+        raise NotImplementedError
 
     # --- batches (AGG-3, AGG-5, AGG-6) --------------------------------------------------------------------
     def apply(
@@ -174,82 +229,85 @@ class SqlStore:
     def _apply_loaded(
         self, spec: TableSpec, batch_id: int, mode: str, written_at: datetime, source: str
     ) -> ApplyResult:
-        cur, hist = self.table_name(spec.name), self.table_name(spec.history)
-        codes = spec.codes
-        cols = ", ".join(q(c) for c in codes)
-        sel = ", ".join(f"i.{q(c)}" for c in codes)
-        comma = ", " if codes else ""
-        before = self._count(cur)
+        in_batch = f"{KEY} IN (SELECT {KEY} FROM {source} i)"
+        has_rows = bool(self.fetchall(f"SELECT 1 FROM {self.table_name(spec.name)} LIMIT 1"))
         if mode == "delete":
-            keys = ", ".join(q(c) for c in spec.key_columns)
-            key_sel = ", ".join(f"c.{q(c)}" for c in spec.key_columns)
-            self.execute(
-                f"INSERT INTO {hist} ({KEY}{', ' if keys else ''}{keys}, {BATCH}, {OP}, {WRITTEN}) "
-                f"SELECT c.{KEY}{', ' if keys else ''}{key_sel}, ?, 'D', ? FROM {cur} c "
-                f"WHERE c.{KEY} IN (SELECT {KEY} FROM {source} i)",
-                [batch_id, written_at],
+            deleted = self._end_current(spec, batch_id, written_at, in_batch) if has_rows else 0
+            return ApplyResult(inserted=0, updated=0, deleted=deleted)
+        updated = deleted = 0
+        if has_rows and mode == "replace":
+            ended = self._end_current(spec, batch_id, written_at, None)
+            updated = self._count(
+                f"{self.table_name(spec.history)} WHERE {ENDED_BY} = {int(batch_id)} AND {in_batch}"
             )
-            self.execute(
-                f"DELETE FROM {cur} WHERE {KEY} IN (SELECT {KEY} FROM {hist} WHERE {BATCH} = ?)", [batch_id]
-            )
-            return ApplyResult(inserted=0, updated=0, deleted=before - self._count(cur))
-        # the only read of the incoming rows: everything below works from the batch's history rows
-        self.execute(
-            f"INSERT INTO {hist} ({KEY}{comma}{cols}, {BATCH}, {OP}, {WRITTEN}) "
-            f"SELECT i.{KEY}{comma}{sel}, ?, 'U', ? FROM {source} i",
+            deleted = ended - updated
+        elif has_rows:
+            updated = self._end_current(spec, batch_id, written_at, in_batch)
+        codes = [KEY, *spec.codes]
+        names = ", ".join(q(c) for c in codes)
+        written = self.write(
+            f"INSERT INTO {self.table_name(spec.name)} ({names}, {BATCH}, {WRITTEN}) "
+            f"SELECT {', '.join(f'i.{q(c)}' for c in codes)}, ?, ? FROM {source} i",
             [batch_id, written_at],
         )
-        written = f"(SELECT * FROM {hist} WHERE {BATCH} = {int(batch_id)} AND {OP} = 'U')"
-        total = self.fetchall(f"SELECT count(*) FROM {written} w")[0][0]
-        remaining, deleted = before, 0
-        if mode == "replace":
-            self.execute(
-                f"INSERT INTO {hist} ({KEY}{comma}{cols}, {BATCH}, {OP}, {WRITTEN}) "
-                f"SELECT c.{KEY}{comma}{', '.join(f'c.{q(x)}' for x in codes)}, ?, 'D', ? FROM {cur} c "
-                f"WHERE c.{KEY} NOT IN (SELECT {KEY} FROM {written} w)",
-                [batch_id, written_at],
-            )
-            self.execute(f"DELETE FROM {cur} WHERE {KEY} NOT IN (SELECT {KEY} FROM {written} w)")
-            remaining = self._count(cur)
-            deleted = before - remaining
-        # the current rows come from the incoming rows again (cheaper to read than the history rows just
-        # compressed), with the very batch id and time the history has
-        stamp = written_at.isoformat(sep=" ")
-        self.upsert_current(
-            spec,
-            f"(SELECT i.*, {int(batch_id)} AS {BATCH}, TIMESTAMP '{stamp}' AS {WRITTEN} FROM {source} i)",
+        # the batch's keys are unique (validation rejects every row of a repeated key)
+        return ApplyResult(inserted=written - updated, updated=updated, deleted=deleted)
+
+    def _end_current(self, spec: TableSpec, batch_id: int, at: datetime, where: str | None) -> int:
+        """Move the current versions ``where`` selects into the history, ended by this batch."""
+        cur, clause = self.table_name(spec.name), f" WHERE {where}" if where else ""
+        names = ", ".join(q(c) for c in [KEY, *spec.codes, BATCH, WRITTEN])
+        self.execute(
+            f"INSERT INTO {self.table_name(spec.history)} ({names}, {ENDED_BY}, {ENDED_AT}) "
+            f"SELECT {names}, ?, ? FROM {cur}{clause}",
+            [batch_id, at],
         )
-        inserted = self._count(cur) - remaining  # the batch's keys are unique (duplicates are rejected)
-        return ApplyResult(inserted=inserted, updated=total - inserted, deleted=deleted)
+        return self.write(f"DELETE FROM {cur}{clause}")
+
+    def batch_keys(self, spec: TableSpec, batch_id: int) -> int:
+        """How many keys the batch wrote or deleted, as the store holds them now (0: not applied)."""
+        cur, hist = self.table_name(spec.name), self.table_name(spec.history)
+        return self.fetchall(
+            f"SELECT count(DISTINCT {KEY}) FROM (SELECT {KEY} FROM {cur} WHERE {BATCH} = ? "
+            f"UNION ALL SELECT {KEY} FROM {hist} WHERE {BATCH} = ? OR {ENDED_BY} = ?) touched",
+            [batch_id, batch_id, batch_id],
+        )[0][0]
 
     def rollback(self, spec: TableSpec, batch_id: int) -> int:
-        """Undo one batch; returns how many keys it had touched."""
+        """Undo one batch, as if it had never been applied; returns how many keys it had touched."""
         cur, hist = self.table_name(spec.name), self.table_name(spec.history)
+        b = int(batch_id)
+        names = ", ".join(q(c) for c in [KEY, *spec.codes, BATCH, WRITTEN])
         with self.transaction():
-            touched = self.fetchall(
-                f"SELECT count(DISTINCT {KEY}) FROM {hist} WHERE {BATCH} = ?", [batch_id]
-            )[0][0]
+            touched = self.batch_keys(spec, b)
+            # each version the batch ended now ends where the batch's own version ended; or, if the
+            # batch deleted the key, at the key's next version; or never (it is current again)
             self.execute(
-                f"CREATE TEMP TABLE rollback_keys AS SELECT DISTINCT {KEY} FROM {hist} WHERE {BATCH} = ?",
-                [batch_id],
+                "CREATE TEMP TABLE rollback_ends AS SELECT p._key, "
+                "CASE WHEN mh._key IS NOT NULL THEN mh._ended_by WHEN mc._key IS NOT NULL THEN NULL "
+                "ELSE nx.batch END AS end_batch, "
+                "CASE WHEN mh._key IS NOT NULL THEN mh._ended_at WHEN mc._key IS NOT NULL THEN NULL "
+                "ELSE nx.at END AS end_at "
+                f"FROM {hist} p "
+                f"LEFT JOIN {hist} mh ON mh._key = p._key AND mh.{BATCH} = {b} "
+                f"LEFT JOIN {cur} mc ON mc._key = p._key AND mc.{BATCH} = {b} "
+                f"LEFT JOIN (SELECT _key, min({BATCH}) AS batch, min({WRITTEN}) AS at FROM ("
+                f"SELECT _key, {BATCH}, {WRITTEN} FROM {hist} WHERE {BATCH} > {b} UNION ALL "
+                f"SELECT _key, {BATCH}, {WRITTEN} FROM {cur} WHERE {BATCH} > {b}) later GROUP BY _key) nx "
+                f"ON nx._key = p._key WHERE p.{ENDED_BY} = {b}"
             )
             try:
-                self.execute(f"DELETE FROM {hist} WHERE {BATCH} = ?", [batch_id])
-                self.execute(f"DELETE FROM {cur} WHERE {KEY} IN (SELECT {KEY} FROM rollback_keys)")
-                self.upsert_current(
-                    spec,
-                    f"(SELECT * FROM ({self._latest(spec, f'{KEY} IN (SELECT {KEY} FROM rollback_keys)')}) latest "
-                    f"WHERE {OP} = 'U')",
+                self.execute(f"DELETE FROM {hist} WHERE {BATCH} = {b}")
+                self.execute(f"DELETE FROM {cur} WHERE {BATCH} = {b}")
+                self.execute(
+                    f"UPDATE {hist} AS h SET {ENDED_BY} = e.end_batch, {ENDED_AT} = e.end_at FROM rollback_ends e "
+                    f"WHERE h.{ENDED_BY} = {b} AND h._key = e._key AND e.end_batch IS NOT NULL"
                 )
+                self.execute(f"INSERT INTO {cur} ({names}) SELECT {names} FROM {hist} WHERE {ENDED_BY} = {b}")
+                self.execute(f"DELETE FROM {hist} WHERE {ENDED_BY} = {b}")
             finally:
-                self.execute("DROP TABLE rollback_keys")
+                self.execute("DROP TABLE rollback_ends")
         return touched
-
-    def _latest(self, spec: TableSpec, where: str) -> str:
-        return (
-            f"SELECT * FROM (SELECT h.*, row_number() OVER (PARTITION BY {KEY} ORDER BY {BATCH} DESC) AS rn "
-            f"FROM {self.table_name(spec.history)} h WHERE {where}) ranked WHERE rn = 1"
-        )
 
     # --- reading ---------------------------------------------------------------------------------------
     def query(
@@ -264,10 +322,16 @@ class SqlStore:
         offset: int = 0,
     ) -> QueryResult:
         params: list[Any] = []
+        select = ", ".join([KEY, *(q(c) for c in spec.codes), BATCH, WRITTEN])
         if as_of_batch is not None or as_of_time is not None:
-            bound = f"{BATCH} <= ?" if as_of_batch is not None else f"{WRITTEN} <= ?"
-            params.append(as_of_batch if as_of_batch is not None else as_of_time)
-            source = f"(SELECT * FROM ({self._latest(spec, bound)}) latest WHERE {OP} = 'U')"
+            # the versions alive then: current ones written by then, history ones not yet ended
+            written, ended = (BATCH, ENDED_BY) if as_of_batch is not None else (WRITTEN, ENDED_AT)
+            bound = as_of_batch if as_of_batch is not None else as_of_time
+            source = (
+                f"(SELECT {select} FROM {self.table_name(spec.name)} WHERE {written} <= ? UNION ALL "
+                f"SELECT {select} FROM {self.table_name(spec.history)} WHERE {written} <= ? AND {ended} > ?)"
+            )
+            params += [bound, bound, bound]
         else:
             source = self.table_name(spec.name)
         where = ["1 = 1"]
@@ -279,7 +343,6 @@ class SqlStore:
             params.append(value)
         clause = " AND ".join(where)
         total = self.fetchall(f"SELECT count(*) FROM {source} s WHERE {clause}", params)[0][0]
-        select = ", ".join([KEY, *(q(c) for c in spec.codes), BATCH, WRITTEN])
         rows = self.fetchall(
             f"SELECT {select} FROM {source} s WHERE {clause} ORDER BY {KEY} LIMIT {int(limit)} OFFSET {int(offset)}",
             params,
