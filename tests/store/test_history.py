@@ -162,7 +162,10 @@ def test_a_store_of_the_earlier_layout_upgrades_in_place(store):
             [key, key, name, n, batch_id, op, written_at(batch_id)],
         )
     for key, (name, n, batch_id) in state(events, 3).items():
-        store.execute(f"INSERT INTO {cur} VALUES (?, ?, ?, ?, ?, ?)", [key, key, name, n, batch_id, written_at(batch_id)])
+        store.execute(
+            f"INSERT INTO {cur} VALUES (?, ?, ?, ?, ?, ?)",
+            [key, key, name, n, batch_id, written_at(batch_id)],
+        )
     store.execute(f"UPDATE {store.table_name(META_TABLE)} SET value = '1' WHERE key = 'schema_version'")
 
     store.initialise()

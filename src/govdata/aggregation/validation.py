@@ -91,8 +91,8 @@ def cast_sql(rule: ItemRule, v: str) -> str:
         if rule.length and rule.length <= 38:
             return f"TRY_CAST({v} AS DECIMAL({rule.length}, {min(rule.precision or 0, rule.length)}))"
         return f"TRY_CAST({v} AS DOUBLE)"
-    if letter == "Y":
-        return f"TRY_CAST(replace({v}, ',', '') AS DECIMAL(18, 2))"
+    if letter == "Y":  # thousands separators are read
+        return f"TRY_CAST(CASE WHEN contains({v}, ',') THEN replace({v}, ',', '') ELSE {v} END AS DECIMAL(18, 2))"
     if letter in ("B", "F"):
         return f"TRY_CAST({v} AS DOUBLE)"
     if letter == "D":
@@ -109,10 +109,20 @@ def cast_sql(rule: ItemRule, v: str) -> str:
         )
     if letter == "L":
         return (
-            f"CASE WHEN lower({v}) IN ('1', 'true', 't', 'y', 'yes', '是') THEN TRUE "
-            f"WHEN lower({v}) IN ('0', 'false', 'f', 'n', 'no', '否') THEN FALSE END"
+            f"CASE WHEN {v} IN ('是', '1') THEN TRUE WHEN {v} IN ('否', '0') THEN FALSE "
+            f"WHEN lower({v}) IN ('true', 't', 'y', 'yes') THEN TRUE "
+            f"WHEN lower({v}) IN ('false', 'f', 'n', 'no') THEN FALSE END"
         )
     return v
+
+
+def trimmed_sql(column: str) -> str:
+    """The text without leading and trailing spaces, NULL when empty. ``trim`` copies every value; a
+    value is copied only when it starts or ends with a space (a fifth of the cost of a batch)."""
+    return (
+        f"NULLIF(CASE WHEN prefix({column}, ' ') OR suffix({column}, ' ') THEN trim({column}) "
+        f"ELSE {column} END, '')"
+    )
 
 
 def identifier_sql(rule: ItemRule, v: str) -> str | None:
@@ -192,7 +202,7 @@ def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: boo
         dup_text = q(("t_" if dup_target.data_type in TEXT_TYPES else "v_") + dup_target.code)
     # level 1: the trimmed text of each item; 2: its typed value and identifier check, each computed
     # once; 3: the first rule it breaks; 4: the row's errors, built only for rows that have any
-    text = {r.code: f"NULLIF(trim({q(present[r.code])}), '')" if r.code in present else "NULL" for r in rules}
+    text = {r.code: trimmed_sql(q(present[r.code])) if r.code in present else "NULL" for r in rules}
     level1 = [f"{text[r.code]} AS {q('v_' + r.code)}" for r in rules]
     names = {r.code: q("v_" + r.code) for r in rules}
     level2 = [f"{key_sql(checked_rules, names)} AS _key"]

@@ -134,13 +134,16 @@ class DuckDBStore(SqlStore):
         )
         return dict(rows)
 
-    def column_definition(self, name: str, sql_type: str, *, current_key: bool = False) -> str:
-        """Text is compressed with ZSTD: cheaper to write than DuckDB's default choice (dictionary +
-        FSST, which it picks after trying each method on every segment) and smaller. Only the current
-        table's key stays uncompressed, as a point lookup scans it (see the module's docstring)."""
+    def column_definition(
+        self, name: str, sql_type: str, *, current_key: bool = False, length: int | None = None
+    ) -> str:
+        """Text is compressed with ZSTD: cheaper to write than DuckDB's own choice for long varied
+        text (dictionary + FSST, picked after trying each method on every segment) and smaller.
+        Short codes (declared length up to 6) keep DuckDB's choice, a dictionary of a few values.
+        The current table's key stays uncompressed, as a point lookup scans it (see above)."""
         if current_key:
             return f"{q(name)} {sql_type} USING COMPRESSION uncompressed"
-        if sql_type.startswith("VARCHAR"):
+        if sql_type.startswith("VARCHAR") and not (length and length <= 6):
             return f"{q(name)} {sql_type} USING COMPRESSION zstd"
         return f"{q(name)} {sql_type}"
 

@@ -84,8 +84,11 @@ class SqlStore:
     def existing_columns(self, table: str) -> dict[str, str]:
         raise NotImplementedError
 
-    def column_definition(self, name: str, sql_type: str, *, current_key: bool = False) -> str:
-        """A column of a resource table in CREATE / ALTER TABLE (DuckDB adds its compression)."""
+    def column_definition(
+        self, name: str, sql_type: str, *, current_key: bool = False, length: int | None = None
+    ) -> str:
+        """A column of a resource table in CREATE / ALTER TABLE (DuckDB adds its compression);
+        ``length`` is the item's declared length, if any."""
         return f"{q(name)} {sql_type}"
 
     def table_name(self, table: str) -> str:
@@ -113,7 +116,9 @@ class SqlStore:
         changes: list[str] = []
         existing = self.existing_columns(spec.name)
         if not existing:
-            items = [self.column_definition(c.code, self.column_type(c)) for c in spec.columns]
+            items = [
+                self.column_definition(c.code, self.column_type(c), length=c.length) for c in spec.columns
+            ]
             with self.transaction():
                 current = [
                     self.column_definition(KEY, f"VARCHAR {self.key_constraint}", current_key=True),
@@ -132,7 +137,7 @@ class SqlStore:
                     for table in (spec.name, spec.history):
                         self.execute(
                             f"ALTER TABLE {self.table_name(table)} ADD COLUMN "
-                            + self.column_definition(column.code, wanted)
+                            + self.column_definition(column.code, wanted, length=column.length)
                         )
                 changes.append(f"added {column.code}")
             elif not _same_type(have, wanted):
