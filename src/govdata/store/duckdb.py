@@ -30,11 +30,8 @@ from urllib.parse import parse_qsl
 import duckdb
 
 from govdata.store.base import (
-    BATCH,
-    KEY,
     META_TABLE,
     STORE_SCHEMA_VERSION,
-    WRITTEN,
     Column,
     Staged,
     default_memory_limit,

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import psycopg
 
-from govdata.store.base import BATCH, KEY, META_TABLE, STORE_SCHEMA_VERSION, WRITTEN, Column, Staged
+from govdata.store.base import KEY, META_TABLE, STORE_SCHEMA_VERSION, Column, Staged
 from govdata.store.sql import SqlStore, q
 
 SCHEMA = "govdata_data"
