@@ -16,7 +16,7 @@ Then, in the same run and on the same file:
   leaves it) + ``run_batch`` with policy ``accept_valid`` and mode ``upsert`` into the resource's
   empty table in a throwaway embedded store (SQLite + DuckDB, ``govdata.bootstrap.initialise`` +
   the demo region, a 20-item resource compiled by ga_officer and published by dsj_officer):
-  parse, validate, write the errors, apply atomically with history. Then a second upsert of the
+  parse, validate, write the errors, apply atomically (history keeps superseded versions). Then a second upsert of the
   same file over the existing rows (every valid key is updated). Peak RSS of the process during
   our runs is sampled from ``/proc/self/statm``.
 * baseline 1: frictionless ``validate`` (what CKAN's validation uses) on the first
