@@ -41,6 +41,7 @@ from govdata.store.sql import SqlStore, q
 
 class DuckDBStore(SqlStore):
     backend = dialect = "duckdb"
+    data_schema = "main"
     key_constraint = "NOT NULL"
 
     def __init__(self, url: str) -> None:
@@ -124,13 +125,6 @@ class DuckDBStore(SqlStore):
     def column_type(self, column: Column) -> str:
         return column.duckdb_type()
 
-    def existing_columns(self, table: str) -> dict[str, str]:
-        rows = self.fetchall(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
-            [table],
-        )
-        return dict(rows)
-
     def column_definition(
         self, name: str, sql_type: str, *, current_key: bool = False, length: int | None = None
     ) -> str:
@@ -143,13 +137,6 @@ class DuckDBStore(SqlStore):
         if sql_type.startswith("VARCHAR") and not (length and length <= 6):
             return f"{q(name)} {sql_type} USING COMPRESSION zstd"
         return f"{q(name)} {sql_type}"
-
-    def _tables_with_column(self, column: str) -> list[str]:
-        rows = self.fetchall(
-            "SELECT table_name FROM information_schema.columns WHERE column_name = ? AND table_schema = 'main'",
-            [column],
-        )
-        return [r[0] for r in rows]
 
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:

@@ -25,6 +25,7 @@ SCHEMA = "govdata_data"
 
 class PostgresStore(SqlStore):
     backend = dialect = "postgresql"
+    data_schema = SCHEMA
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -102,25 +103,11 @@ class PostgresStore(SqlStore):
     def column_type(self, column: Column) -> str:
         return column.postgres_type()
 
-    def existing_columns(self, table: str) -> dict[str, str]:
-        rows = self.fetchall(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-            [SCHEMA, table],
-        )
-        return dict(rows)
-
     def table_name(self, table: str) -> str:
         return f"{SCHEMA}.{q(table)}"
 
     def index_name(self, index: str) -> str:
         return f"{SCHEMA}.{q(index)}"
-
-    def _tables_with_column(self, column: str) -> list[str]:
-        rows = self.fetchall(
-            "SELECT table_name FROM information_schema.columns WHERE column_name = ? AND table_schema = ?",
-            [column, SCHEMA],
-        )
-        return [r[0] for r in rows]
 
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:

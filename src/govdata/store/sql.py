@@ -50,9 +50,10 @@ def q(identifier: str) -> str:
 
 class SqlStore:
     """Subclasses provide: ``execute``, ``write``, ``fetchall``, ``transaction``, ``load_incoming``,
-    ``drop_incoming``, ``column_type`` and ``existing_columns``."""
+    ``drop_incoming`` and ``column_type``."""
 
     dialect: str
+    data_schema: str  # where the resource tables live
     # how the current table keeps one row per key (DuckDB: by construction, see store/duckdb.py)
     key_constraint = "PRIMARY KEY"
 
@@ -82,7 +83,12 @@ class SqlStore:
         raise NotImplementedError
 
     def existing_columns(self, table: str) -> dict[str, str]:
-        raise NotImplementedError
+        rows = self.fetchall(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [self.data_schema, table],
+        )
+        return dict(rows)
 
     def column_definition(
         self, name: str, sql_type: str, *, current_key: bool = False, length: int | None = None
@@ -212,7 +218,11 @@ class SqlStore:
                 self._create_history_indexes(history)
 
     def _tables_with_column(self, column: str) -> list[str]:
-        raise NotImplementedError
+        rows = self.fetchall(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = ? AND column_name = ?",
+            [self.data_schema, column],
+        )
+        return [r[0] for r in rows]
 
     # --- batches (AGG-3, AGG-5, AGG-6) --------------------------------------------------------------------
     def apply(
