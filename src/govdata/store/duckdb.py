@@ -12,10 +12,10 @@ Resource tables get no ART indexes here, neither the current table's primary key
 secondary indexes: DuckDB's ART indexes serve only point lookups, cost a large share of a big
 insert to maintain, and live in memory, so the memory a store needs would grow with its rows. A
 key stays unique by construction instead: a batch's keys are unique (validation rejects every row
-of a repeated key), and applying updates the keys the table has and inserts the others, under the
-store's single write lock. A point lookup scans the key column (tens of milliseconds at ten million
-rows); a batch's history rows are appended together, so ``WHERE _batch_id = N`` is answered from
-the row groups' min/max. Production with many readers uses PostgreSQL, with B-tree indexes.
+of a repeated key), and applying moves the current versions of the batch's keys into the history
+before it inserts the batch's rows, under the store's single write lock. A point lookup scans the
+key column, kept uncompressed for it (tens of milliseconds at ten million rows); a batch's rows are
+appended together, so ``WHERE _batch_id = N`` is answered from the row groups' min/max. Production with many readers uses PostgreSQL, with B-tree indexes.
 """
 
 from __future__ import annotations
