@@ -289,7 +289,7 @@ class SqlStore:
         )[0][0]
 
     def rollback(self, spec: TableSpec, batch_id: int) -> int:
-        """Undo one batch, as if it had never been applied; returns how many keys it had touched."""
+        """Undo exactly this batch's changes (later batches keep theirs); returns how many keys it touched."""
         cur, hist = self.table_name(spec.name), self.table_name(spec.history)
         b = int(batch_id)
         names = ", ".join(q(c) for c in [KEY, *spec.codes, BATCH, WRITTEN])
