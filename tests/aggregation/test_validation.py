@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from govdata.aggregation.validation import VALID, ItemRule, validate
+from govdata.core.ids import ric_check_digit, uscc_check_char
 
 RULES = [
     ItemRule("bh", "编号", "C", length=6, required=True, key=True),
@@ -93,3 +94,34 @@ def test_every_row_of_a_repeated_key_is_rejected():
     )
     assert valid == []
     assert errors == [(1, "bh", "000001", "duplicate_key"), (2, "bh", "000001", "duplicate_key")]
+
+
+def test_identifiers_that_are_not_the_key_are_checked_once_per_value_with_the_same_result():
+    """A person's employer code repeats across rows: its GB 32100 check runs per distinct value,
+    after the other rules, and reports exactly what checking every row would."""
+    first17 = "91410800MA44ABCD1"
+    good, bad = (
+        first17 + uscc_check_char(first17),
+        first17 + ("0" if uscc_check_char(first17) != "0" else "1"),
+    )
+    rules = [
+        ItemRule("sfzh", "公民身份号码", "C", length=18, required=True, key=True, key_kind="ric"),
+        ItemRule("dwdm", "单位统一社会信用代码", "C", length=18, key_kind="uscc"),
+    ]
+    ids = [f"41080219850101{i:03d}" for i in range(6)]
+    rows = [
+        (i + ric_check_digit(i), code)
+        for i, code in zip(ids, [good, bad, bad, good.lower(), bad + "X", None], strict=True)
+    ]
+    con = duckdb.connect()
+    values = ", ".join("(" + ", ".join("NULL" if v is None else f"'{v}'" for v in row) + ")" for row in rows)
+    con.execute(f"CREATE TEMP VIEW src AS SELECT * FROM (VALUES {values}) t(sfzh, dwdm)")
+    checked = validate(con, rules, {"sfzh": "sfzh", "dwdm": "dwdm"})
+    errors = con.execute("SELECT row, item, value, rule FROM errors ORDER BY row").fetchall()
+    assert errors == [(2, "dwdm", bad, "uscc"), (3, "dwdm", bad, "uscc"), (5, "dwdm", bad + "X", "length")]
+    assert (checked.rows, checked.rejected) == (6, 3)
+    assert [r[0] for r in con.execute(f"SELECT sfzh FROM {VALID} ORDER BY sfzh").fetchall()] == [
+        rows[0][0],
+        rows[3][0],
+        rows[5][0],
+    ]

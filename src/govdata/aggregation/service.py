@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from govdata.aggregation import sources
 from govdata.aggregation.auth import BATCH_LOAD, BATCH_READ, BATCH_ROLLBACK, DATA_READ
 from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
-from govdata.aggregation.validation import VALID, ItemRule, validate
+from govdata.aggregation.validation import VALID, ItemRule, Target, needs_dup_text, validate
 from govdata.catalog import service as catalog
 from govdata.catalog.models import Resource
 from govdata.core import audit
@@ -265,8 +265,16 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
             warnings = [f"未识别的列已忽略：{'、'.join(unknown[:20])}"] if unknown else []
             progress("校验数据", 0.2, encoding=info.encoding, file_format=info.format)
             timings.lap("open")
+            written_at = utcnow().replace(tzinfo=None)
+            staging = store.first_load(spec, batch_id, needs_dup_text(rules)) if mode != "delete" else None
             try:
-                checked = validate(con, rules, present, delete=mode == "delete")
+                checked = validate(
+                    con,
+                    rules,
+                    present,
+                    delete=mode == "delete",
+                    into=Target(staging, batch_id, written_at) if staging else None,
+                )
             except duckdb.Error as exc:  # the source could not be read to the end
                 raise sources.read_error(exc, info.format) from exc
             timings.lap("validate")
@@ -315,8 +323,10 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
             progress("写入数据存储", 0.6, **common)
             timings.lap("errors")
             columns = [KEY, *(spec.key_columns if mode == "delete" else spec.codes)]
-            rows = Staged(con, "SELECT " + ", ".join(f'"{c}"' for c in columns) + f" FROM {VALID}", work)
-            result = store.apply(spec, batch_id, mode, rows, utcnow().replace(tzinfo=None))
+            rows = Staged(
+                con, "SELECT " + ", ".join(f'"{c}"' for c in columns) + f" FROM {VALID}", work, staging
+            )
+            result = store.apply(spec, batch_id, mode, rows, written_at)
             timings.lap("apply")
         _finish(
             factory,
@@ -338,7 +348,15 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
         log.exception("batch failed", batch=batch_id)
         _finish(factory, batch_id, BatchStatus.failed, "处理批次时发生内部错误，已记录日志；数据未改变。")
     finally:
+        _discard_staging(store, spec, batch_id)
         sources.remove_work(work)
+
+
+def _discard_staging(store: SqlStore, spec: TableSpec, batch_id: int) -> None:
+    try:
+        store.discard_staging(spec, batch_id)
+    except Exception:  # the store is unreachable: the table is dropped when the batch runs again
+        log.exception("staging table not discarded", batch=batch_id)
 
 
 class _Timings:

@@ -12,6 +12,7 @@ duplicate keys (every row of a key that occurs more than once in the batch is re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from govdata.core.ids import ric_valid_sql, uscc_valid_sql
 from govdata.store.base import Column
@@ -30,6 +31,8 @@ TYPE_LABELS = {
     "I": "整数",
     "F": "浮点数",
 }
+
+TEXT_TYPES = ("C", "M", "G")
 
 RULE_MESSAGES = {
     "required": "必填项为空",
@@ -155,9 +158,18 @@ def check_sql(rule: ItemRule, v: str, typed: str | None = None, identifier_ok: s
         cases.append(f"WHEN {typed} < {float(rule.minimum)} THEN 'range'")
     if rule.maximum is not None:
         cases.append(f"WHEN {typed} > {float(rule.maximum)} THEN 'range'")
-    if rule.key_kind in ("ric", "uscc"):
+    if rule.key_kind in ("ric", "uscc") and not deferred(rule):
         cases.append(f"WHEN NOT {identifier_ok or identifier_sql(rule, v)} THEN {literal(rule.key_kind)}")
     return "CASE " + " ".join(cases) + " END"
+
+
+def deferred(rule: ItemRule) -> bool:
+    """Whether the item's identifier check runs once per distinct value, after the other rules.
+
+    An identifier that is not the key (a person's 单位统一社会信用代码) repeats across rows: checking
+    each distinct value once is several times cheaper than checking every row. A key is unique in a
+    batch, so it is checked inline."""
+    return rule.key_kind in ("ric", "uscc") and not rule.key and rule.data_type in TEXT_TYPES
 
 
 def key_sql(rules: list[ItemRule], values: dict[str, str]) -> str:
@@ -181,25 +193,39 @@ class Checked:
 VALID = "valid"  # the temp view of the rows to apply: ``_key`` and the typed items, in file order
 
 
-TEXT_TYPES = ("C", "M", "G")
+DUP_TEXT = "_dup_text"  # the text of a repeated key that is not itself text (for its error)
 
 
-def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: bool = False) -> Checked:
-    """Check ``src`` once, as a stream, into the temp table ``staged`` (``_key``, each item typed
-    as ``t_<code>``, and ``_errors``: NULL, or the list of (item, value, rule) the row breaks);
-    collect ``errors`` (row, item, value, rule) and define the view ``valid``.
+@dataclass(frozen=True)
+class Target:
+    """A persistent table of the store to validate into instead of the temp table ``staged``: it has
+    the resource table's columns plus ``_errors`` (and ``_dup_text`` when ``dup_text``), and is
+    empty. ``batch_id`` and ``written_at`` fill the system columns."""
 
-    The file is parsed once and never held as text: ``staged`` keeps typed values, and the text of a
-    value only where it broke a rule (about 1% of the rows). ``present`` maps an item code to its
+    table: str
+    batch_id: int
+    written_at: datetime
+
+
+def needs_dup_text(rules: list[ItemRule]) -> bool:
+    keys = [r for r in rules if r.key]
+    return bool(keys) and keys[0].data_type not in TEXT_TYPES
+
+
+def validate(
+    con, rules: list[ItemRule], present: dict[str, str], *, delete: bool = False, into: Target | None = None
+) -> Checked:
+    """Check ``src`` once, as a stream, into the temp table ``staged`` (or the table ``into``):
+    ``_key``, each item typed under its code, and ``_errors``: NULL, or the list of (item, value,
+    rule) the row breaks. Then collect ``errors`` (row, item, value, rule) and define the view ``valid``.
+
+    The file is parsed once and never held as text: the staged rows keep typed values, and the text
+    of a value only where it broke a rule (about 1% of the rows). ``present`` maps an item code to its
     column in ``src``. A read error of the source (a broken file) surfaces here, as ``duckdb.Error``.
     """
     checked_rules = [r for r in rules if (r.key if delete else True)]
     key_rules = [r for r in checked_rules if r.key]
     dup_target = key_rules[0] if key_rules else None
-    # the text of a repeated key, for its error: the typed value itself when the key is text
-    dup_text = None
-    if dup_target is not None:
-        dup_text = q(("t_" if dup_target.data_type in TEXT_TYPES else "v_") + dup_target.code)
     # level 1: the trimmed text of each item; 2: its typed value and identifier check, each computed
     # once; 3: the first rule it breaks; 4: the row's errors, built only for rows that have any
     text = {r.code: trimmed_sql(q(present[r.code])) if r.code in present else "NULL" for r in rules}
@@ -212,15 +238,20 @@ def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: boo
     for r in checked_rules:
         v, t, k, e = (q(prefix + r.code) for prefix in ("v_", "t_", "k_", "e_"))
         level2 += [v, f"{'NULL' if (delete and not r.key) else cast_sql(r, v)} AS {t}"]
-        identifier = identifier_sql(r, v)
+        identifier = None if deferred(r) else identifier_sql(r, v)
         if identifier:
             level2.append(f"{identifier} AS {k}")
         level3 += [v, t, f"{check_sql(r, v, typed=t, identifier_ok=k if identifier else None)} AS {e}"]
-        level4.append(t)
+        level4.append(f"{t} AS {q(r.code)}")
         failures.append(f"{e} IS NOT NULL")
         problems.append(f"{{'item': {literal(r.code)}, 'value': {v}, 'rule': {e}}}")
-    if dup_text is not None and dup_text.startswith('"v_'):
-        level4.append(dup_text)
+    # the text of a repeated key, for its error: the typed value itself when the key is text
+    dup_text = None
+    if dup_target is not None:
+        dup_text = q(dup_target.code)
+        if needs_dup_text(checked_rules):
+            level4.append(f"{q('v_' + dup_target.code)} AS {DUP_TEXT}")
+            dup_text = DUP_TEXT
     if problems:
         level4.append(
             f"CASE WHEN {' OR '.join(failures)} THEN list_filter([{', '.join(problems)}], lambda p: p.rule IS NOT NULL) "
@@ -228,30 +259,55 @@ def validate(con, rules: list[ItemRule], present: dict[str, str], *, delete: boo
         )
     else:
         level4.append("NULL AS _errors")
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE staged AS SELECT {', '.join(level4)} FROM ("
-        f"SELECT {', '.join(level3)} FROM (SELECT {', '.join(level2)} FROM ("
+    rows = (
+        f"SELECT {', '.join(level4)} FROM (SELECT {', '.join(level3)} FROM (SELECT {', '.join(level2)} FROM ("
         f"SELECT {', '.join(level1)} FROM src)))"
     )
+    if into is None:
+        staged = "staged"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {rows}")
+    else:
+        # a fresh table written by one INSERT keeps the file's order in its row ids, as a temp table does
+        staged = q(into.table)
+        outputs = ["_key", *(q(r.code) for r in checked_rules)] + ([DUP_TEXT] if dup_text == DUP_TEXT else [])
+        stamp = into.written_at.isoformat(sep=" ")
+        con.execute(
+            f"INSERT INTO {staged} ({', '.join(outputs)}, _errors, _batch_id, _written_at) "
+            f"SELECT *, {int(into.batch_id)}, TIMESTAMP {literal(stamp)} FROM ({rows})"
+        )
     found = (
         "SELECT row, e.item, e.value, e.rule FROM (SELECT rowid + 1 AS row, unnest(_errors) AS e "
-        "FROM staged WHERE _errors IS NOT NULL)"
+        f"FROM {staged} WHERE _errors IS NOT NULL)"
     )
     if dup_target is not None:
         # every row of a key that occurs more than once is rejected: the platform cannot tell which is right
         found += (
-            f" UNION ALL SELECT rowid + 1, {literal(dup_target.code)}, {dup_text}, 'duplicate_key' FROM staged "
-            "WHERE _key IN (SELECT _key FROM staged WHERE _key IS NOT NULL GROUP BY _key HAVING count(*) > 1)"
+            f" UNION ALL SELECT rowid + 1, {literal(dup_target.code)}, CAST({dup_text} AS VARCHAR), 'duplicate_key' "
+            f"FROM {staged} WHERE _key IN (SELECT _key FROM {staged} WHERE _key IS NOT NULL GROUP BY _key "
+            "HAVING count(*) > 1)"
+        )
+    for i, r in enumerate(r for r in checked_rules if deferred(r)):
+        # the distinct values go into a table of their own: given a query, DuckDB would push the check
+        # below the DISTINCT and run it on every row. A value that broke an earlier rule of the item
+        # keeps that error alone, as inline.
+        column, values = q(r.code), f"distinct_{i}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {values} AS SELECT DISTINCT {column} AS v FROM {staged} "
+            f"WHERE {column} IS NOT NULL"
+        )
+        found += (
+            f" UNION ALL SELECT rowid + 1, {literal(r.code)}, {column}, {literal(r.key_kind)} FROM {staged} "
+            f"WHERE {column} IN (SELECT v FROM {values} WHERE NOT {identifier_sql(r, 'v')}) "
+            f"AND (_errors IS NULL OR NOT list_contains(list_transform(_errors, lambda p: p.item), {literal(r.code)}))"
         )
     con.execute("CREATE OR REPLACE TEMP TABLE errors (row BIGINT, item VARCHAR, value VARCHAR, rule VARCHAR)")
     con.execute(f"INSERT INTO errors {found}")
-    typed = [f"{q('t_' + r.code)} AS {q(r.code)}" for r in checked_rules]
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {VALID} AS SELECT _key"
-        + "".join(", " + t for t in typed)
-        + " FROM staged WHERE rowid + 1 NOT IN (SELECT row FROM errors)"
+        + "".join(f", {q(r.code)}" for r in checked_rules)
+        + f" FROM {staged} WHERE rowid + 1 NOT IN (SELECT row FROM errors)"
     )
-    rows, rejected, errors = con.execute(
-        "SELECT (SELECT count(*) FROM staged), count(DISTINCT row), count(*) FROM errors"
+    rows_total, rejected, errors = con.execute(
+        f"SELECT (SELECT count(*) FROM {staged}), count(DISTINCT row), count(*) FROM errors"
     ).fetchall()[0]
-    return Checked(rows, rejected, errors)
+    return Checked(rows_total, rejected, errors)

@@ -94,11 +94,13 @@ class QueryResult:
 @dataclass(frozen=True)
 class Staged:
     """Validated rows to apply, as a query on a DuckDB connection (the store's ``workspace``):
-    ``_key`` and the item columns. ``work`` is a directory the store may use for spill files."""
+    ``_key`` and the item columns. ``work`` is a directory the store may use for spill files;
+    ``table`` the store's own staging table the rows were validated into, if any (``first_load``)."""
 
     connection: Any
     sql: str
     work: Path
+    table: str | None = None
 
 
 def default_memory_limit() -> str:

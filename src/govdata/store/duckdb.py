@@ -32,8 +32,10 @@ import duckdb
 from govdata.store.base import (
     META_TABLE,
     STORE_SCHEMA_VERSION,
+    ApplyResult,
     Column,
     Staged,
+    TableSpec,
     default_memory_limit,
 )
 from govdata.store.sql import SqlStore, q
@@ -138,6 +140,44 @@ class DuckDBStore(SqlStore):
             return f"{q(name)} {sql_type} USING COMPRESSION zstd"
         return f"{q(name)} {sql_type}"
 
+    # --- first loads -----------------------------------------------------------------------------------
+    def first_load(self, spec: TableSpec, batch_id: int, dup_text: bool) -> str | None:
+        """Into an empty current table, a batch is validated straight into a table shaped like it
+        (plus ``_errors``), committed on its own; applying then drops the rejected rows and puts the
+        table in the current table's place, so each row is written once and no temp table spills.
+        (Deleting rows, dropping a column or renaming a table in the transaction that appended the
+        rows would make DuckDB rewrite them all at commit; after that commit these are metadata.)
+        A staging table left by a crash is dropped when the batch runs again."""
+        self.discard_staging(spec, batch_id)
+        if self.fetchall(f"SELECT 1 FROM {q(spec.name)} LIMIT 1"):
+            return None
+        table = _staging_name(spec, batch_id)
+        ddl = self.fetchall(
+            "SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [spec.name]
+        )[0][0]
+        columns = ddl[ddl.index("(") + 1 : ddl.rindex(")")]
+        extra = ', _errors STRUCT(item VARCHAR, "value" VARCHAR, "rule" VARCHAR)[]'
+        extra += ", _dup_text VARCHAR" if dup_text else ""
+        self.execute(f"CREATE TABLE {q(table)} ({columns}{extra})")
+        return table
+
+    def discard_staging(self, spec: TableSpec, batch_id: int) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {q(_staging_name(spec, batch_id))}")
+
+    def apply(self, spec, batch_id, mode, data, written_at) -> ApplyResult:
+        if isinstance(data, Staged) and data.table and mode != "delete":
+            with self.transaction():
+                if not self.fetchall(f"SELECT 1 FROM {q(spec.name)} LIMIT 1"):
+                    staging = q(data.table)
+                    self.execute(f"DELETE FROM {staging} WHERE rowid + 1 IN (SELECT row FROM errors)")
+                    for column in ("_errors", "_dup_text"):
+                        self.execute(f"ALTER TABLE {staging} DROP COLUMN IF EXISTS {column}")
+                    self.execute(f"DROP TABLE {q(spec.name)}")
+                    self.execute(f"ALTER TABLE {staging} RENAME TO {q(spec.name)}")
+                    return ApplyResult(inserted=self._count(q(spec.name)), updated=0, deleted=0)
+        # the current table has rows by now (another batch came first): apply as usual
+        return super().apply(spec, batch_id, mode, data, written_at)
+
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:
         found = self.schema_version()
@@ -159,3 +199,7 @@ class DuckDBStore(SqlStore):
 
     def close(self) -> None:
         self._connection.close()
+
+
+def _staging_name(spec: TableSpec, batch_id: int) -> str:
+    return f"{spec.name}_load_{int(batch_id)}"

@@ -225,6 +225,14 @@ class SqlStore:
         return [r[0] for r in rows]
 
     # --- batches (AGG-3, AGG-5, AGG-6) --------------------------------------------------------------------
+    def first_load(self, spec: TableSpec, batch_id: int, dup_text: bool) -> str | None:
+        """A table of the store to validate a batch into when that is cheaper than a temp table,
+        else None (here: never; see the DuckDB store)."""
+        return None
+
+    def discard_staging(self, spec: TableSpec, batch_id: int) -> None:
+        """Remove what ``first_load`` made for the batch, if it is still there."""
+
     def apply(
         self, spec: TableSpec, batch_id: int, mode: str, data: Any, written_at: datetime
     ) -> ApplyResult:
