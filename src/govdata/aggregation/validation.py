@@ -4,9 +4,11 @@ The source rows arrive as a DuckDB view ``src`` of text columns, in file order. 
 expression names the first rule the value breaks (or NULL), so a million rows are checked in one
 vectorised, parallel pass over the file and never in a Python loop. A row's number (1-based: the
 first row after the header is 1) is its position: DuckDB keeps the order of the source when it
-creates a table (``preserve_insertion_order``), so it is ``rowid + 1`` of the staged table. Rules, in order:
-required, type, length, code list, pattern, range, GB 11643 / GB 32100 for key identifiers, and
-duplicate keys (every row of a key that occurs more than once in the batch is rejected).
+creates a table (``preserve_insertion_order``), so it is ``rowid + 1`` of the staged table (a temp
+table, or on a first load a fresh table of the store written by one INSERT). Rules, in order:
+required, type, length, code list, pattern, range, GB 11643 / GB 32100 for identifier items (those
+that are not the key once per distinct value, see ``deferred``), and duplicate keys (every row of a
+key that occurs more than once in the batch is rejected).
 """
 
 from __future__ import annotations
