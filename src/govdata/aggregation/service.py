@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from govdata.aggregation import sources
 from govdata.aggregation.auth import BATCH_LOAD, BATCH_READ, BATCH_ROLLBACK, DATA_READ
 from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
-from govdata.aggregation.validation import VALID, ItemRule, Target, needs_dup_text, validate
+from govdata.aggregation.validation import REJECTED_ROWIDS, VALID, ItemRule, Target, staging_columns, validate
 from govdata.catalog import service as catalog
 from govdata.catalog.models import Resource
 from govdata.core import audit
@@ -266,7 +266,7 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
             progress("校验数据", 0.2, encoding=info.encoding, file_format=info.format)
             timings.lap("open")
             written_at = utcnow().replace(tzinfo=None)
-            staging = store.first_load(spec, batch_id, needs_dup_text(rules)) if mode != "delete" else None
+            staging = store.first_load(spec, batch_id, staging_columns(rules)) if mode != "delete" else None
             try:
                 checked = validate(
                     con,
@@ -323,9 +323,8 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
             progress("写入数据存储", 0.6, **common)
             timings.lap("errors")
             columns = [KEY, *(spec.key_columns if mode == "delete" else spec.codes)]
-            rows = Staged(
-                con, "SELECT " + ", ".join(f'"{c}"' for c in columns) + f" FROM {VALID}", work, staging
-            )
+            select = "SELECT " + ", ".join(f'"{c}"' for c in columns) + f" FROM {VALID}"
+            rows = Staged(con, select, work, table=staging, rejected=REJECTED_ROWIDS)
             result = store.apply(spec, batch_id, mode, rows, written_at)
             timings.lap("apply")
         _finish(

@@ -201,8 +201,7 @@ DUP_TEXT = "_dup_text"  # the text of a repeated key that is not itself text (fo
 @dataclass(frozen=True)
 class Target:
     """A persistent table of the store to validate into instead of the temp table ``staged``: it has
-    the resource table's columns plus ``_errors`` (and ``_dup_text`` when ``dup_text``), and is
-    empty. ``batch_id`` and ``written_at`` fill the system columns."""
+    the resource table's columns plus ``staging_columns``, and is empty. ``batch_id`` and ``written_at`` fill the system columns."""
 
     table: str
     batch_id: int
@@ -212,6 +211,17 @@ class Target:
 def needs_dup_text(rules: list[ItemRule]) -> bool:
     keys = [r for r in rules if r.key]
     return bool(keys) and keys[0].data_type not in TEXT_TYPES
+
+
+def staging_columns(rules: list[ItemRule]) -> dict[str, str]:
+    """The columns a ``Target`` has besides the resource table's, with their DuckDB types."""
+    columns = {"_errors": 'STRUCT(item VARCHAR, "value" VARCHAR, "rule" VARCHAR)[]'}
+    if needs_dup_text(rules):
+        columns[DUP_TEXT] = "VARCHAR"
+    return columns
+
+
+REJECTED_ROWIDS = "SELECT row - 1 FROM errors"  # the staged rows ``valid`` leaves out, by row id
 
 
 def validate(

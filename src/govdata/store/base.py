@@ -95,12 +95,14 @@ class QueryResult:
 class Staged:
     """Validated rows to apply, as a query on a DuckDB connection (the store's ``workspace``):
     ``_key`` and the item columns. ``work`` is a directory the store may use for spill files;
-    ``table`` the store's own staging table the rows were validated into, if any (``first_load``)."""
+    ``table`` the store's own staging table the rows were validated into, if any (``first_load``),
+    and ``rejected`` a query of the row ids in it that are not to be applied."""
 
     connection: Any
     sql: str
     work: Path
     table: str | None = None
+    rejected: str | None = None
 
 
 def default_memory_limit() -> str:

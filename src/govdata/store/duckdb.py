@@ -141,24 +141,23 @@ class DuckDBStore(SqlStore):
         return f"{q(name)} {sql_type}"
 
     # --- first loads -----------------------------------------------------------------------------------
-    def first_load(self, spec: TableSpec, batch_id: int, dup_text: bool) -> str | None:
+    def first_load(self, spec: TableSpec, batch_id: int, extra: dict[str, str]) -> str | None:
         """Into an empty current table, a batch is validated straight into a table shaped like it
-        (plus ``_errors``), committed on its own; applying then drops the rejected rows and puts the
-        table in the current table's place, so each row is written once and no temp table spills.
-        (Deleting rows, dropping a column or renaming a table in the transaction that appended the
-        rows would make DuckDB rewrite them all at commit; after that commit these are metadata.)
-        A staging table left by a crash is dropped when the batch runs again."""
+        (plus the ``extra`` columns), committed on its own; applying then drops the rejected rows
+        and the extra columns and puts the table in the current table's place, so each row is
+        written once and no temp table spills. (Deleting rows, dropping a column or renaming a
+        table in the transaction that appended the rows would make DuckDB rewrite them all at
+        commit; after that commit these are metadata.) A staging table left by a crash is dropped
+        when the batch runs again."""
         self.discard_staging(spec, batch_id)
-        if self.fetchall(f"SELECT 1 FROM {q(spec.name)} LIMIT 1"):
+        if not self.is_empty(spec):
             return None
         table = _staging_name(spec, batch_id)
         ddl = self.fetchall(
             "SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [spec.name]
         )[0][0]
-        columns = ddl[ddl.index("(") + 1 : ddl.rindex(")")]
-        extra = ', _errors STRUCT(item VARCHAR, "value" VARCHAR, "rule" VARCHAR)[]'
-        extra += ", _dup_text VARCHAR" if dup_text else ""
-        self.execute(f"CREATE TABLE {q(table)} ({columns}{extra})")
+        columns = [ddl[ddl.index("(") + 1 : ddl.rindex(")")], *(f"{q(n)} {t}" for n, t in extra.items())]
+        self.execute(f"CREATE TABLE {q(table)} ({', '.join(columns)})")
         return table
 
     def discard_staging(self, spec: TableSpec, batch_id: int) -> None:
@@ -167,23 +166,27 @@ class DuckDBStore(SqlStore):
     def apply(self, spec, batch_id, mode, data, written_at) -> ApplyResult:
         if isinstance(data, Staged) and data.table and mode != "delete":
             with self.transaction():
-                if not self.fetchall(f"SELECT 1 FROM {q(spec.name)} LIMIT 1"):
-                    staging = q(data.table)
-                    self.execute(f"DELETE FROM {staging} WHERE rowid + 1 IN (SELECT row FROM errors)")
-                    for column in ("_errors", "_dup_text"):
-                        self.execute(f"ALTER TABLE {staging} DROP COLUMN IF EXISTS {column}")
-                    self.execute(f"DROP TABLE {q(spec.name)}")
-                    self.execute(f"ALTER TABLE {staging} RENAME TO {q(spec.name)}")
-                    return ApplyResult(inserted=self._count(q(spec.name)), updated=0, deleted=0)
+                if self.is_empty(spec):
+                    return self._adopt(spec, data)
         # the current table has rows by now (another batch came first): apply as usual
         return super().apply(spec, batch_id, mode, data, written_at)
+
+    def _adopt(self, spec: TableSpec, data: Staged) -> ApplyResult:
+        """The staging table, without its rejected rows and extra columns, becomes the current table."""
+        staging = q(data.table)
+        if data.rejected:
+            self.execute(f"DELETE FROM {staging} WHERE rowid IN ({data.rejected})")
+        for column in self.existing_columns(data.table).keys() - self.existing_columns(spec.name).keys():
+            self.execute(f"ALTER TABLE {staging} DROP COLUMN {q(column)}")
+        self.execute(f"DROP TABLE {q(spec.name)}")
+        self.execute(f"ALTER TABLE {staging} RENAME TO {q(spec.name)}")
+        return ApplyResult(inserted=self._count(q(spec.name)), updated=0, deleted=0)
 
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:
         found = self.schema_version()
         self.execute(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        if found is not None and found < STORE_SCHEMA_VERSION:
-            self.upgrade(found)
+        self.upgrade(found)
         self.execute(
             f"INSERT OR REPLACE INTO {META_TABLE} VALUES ('schema_version', ?)", [str(STORE_SCHEMA_VERSION)]
         )

@@ -114,8 +114,7 @@ class PostgresStore(SqlStore):
         found = self.schema_version()
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         self.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
-        if found is not None and found < STORE_SCHEMA_VERSION:
-            self.upgrade(found)
+        self.upgrade(found)
         self.execute(
             f"INSERT INTO {SCHEMA}.{META_TABLE} VALUES ('schema_version', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -185,12 +185,13 @@ class SqlStore:
     def index_name(self, index: str) -> str:
         return q(index)
 
-    def upgrade(self, version: int) -> None:
-        """Bring resource tables written by store schema ``version`` to the current one.
+    def upgrade(self, version: int | None) -> None:
+        """Bring resource tables written by store schema ``version`` (None: a new store) to the
+        current one.
 
         1 → 2: the history kept every write with ``_op`` U/D; now it keeps the superseded versions,
         each ended by the next write of its key (the current versions are already in ``r_<id>``)."""
-        if version >= 2:
+        if version is None or version >= 2:
             return
         for history in self._tables_with_column("_op"):
             items = [
@@ -225,9 +226,10 @@ class SqlStore:
         return [r[0] for r in rows]
 
     # --- batches (AGG-3, AGG-5, AGG-6) --------------------------------------------------------------------
-    def first_load(self, spec: TableSpec, batch_id: int, dup_text: bool) -> str | None:
-        """A table of the store to validate a batch into when that is cheaper than a temp table,
-        else None (here: never; see the DuckDB store)."""
+    def first_load(self, spec: TableSpec, batch_id: int, extra: dict[str, str]) -> str | None:
+        """A table of the store, shaped like the current table plus the ``extra`` columns (name:
+        type), to validate a batch into when that is cheaper than a temp table; else None (here:
+        never; see the DuckDB store)."""
         return None
 
     def discard_staging(self, spec: TableSpec, batch_id: int) -> None:
@@ -249,20 +251,25 @@ class SqlStore:
     def _count(self, table: str) -> int:
         return self.fetchall(f"SELECT count(*) FROM {table}")[0][0]
 
+    def is_empty(self, spec: TableSpec) -> bool:
+        """Whether the resource has no current rows."""
+        return not self.fetchall(f"SELECT 1 FROM {self.table_name(spec.name)} LIMIT 1")
+
     def _apply_loaded(
         self, spec: TableSpec, batch_id: int, mode: str, written_at: datetime, source: str
     ) -> ApplyResult:
         in_batch = f"{KEY} IN (SELECT {KEY} FROM {source} i)"
-        has_rows = bool(self.fetchall(f"SELECT 1 FROM {self.table_name(spec.name)} LIMIT 1"))
+        has_rows = not self.is_empty(spec)
         if mode == "delete":
             deleted = self._end_current(spec, batch_id, written_at, in_batch) if has_rows else 0
             return ApplyResult(inserted=0, updated=0, deleted=deleted)
         updated = deleted = 0
         if has_rows and mode == "replace":
             ended = self._end_current(spec, batch_id, written_at, None)
-            updated = self._count(
-                f"{self.table_name(spec.history)} WHERE {ENDED_BY} = {int(batch_id)} AND {in_batch}"
-            )
+            updated = self.fetchall(
+                f"SELECT count(*) FROM {self.table_name(spec.history)} WHERE {ENDED_BY} = ? AND {in_batch}",
+                [batch_id],
+            )[0][0]
             deleted = ended - updated
         elif has_rows:
             updated = self._end_current(spec, batch_id, written_at, in_batch)
