@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from govdata.aggregation.jobs import BatchRunner
+from govdata import capabilities
 from govdata.aggregation.scheduler import PullScheduler
 from govdata.core.config import Settings, get_settings
 from govdata.core.db import make_engine, make_sessionmaker
@@ -66,14 +66,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         store = app.state.store
-        app.state.batch_runner.resume()
+        if settings.job_worker:
+            # the embedded store has one writer, this process: what a previous one left running is ours
+            app.state.jobs.start(reclaim_all=store.dialect == "duckdb")
         app.state.pull_scheduler = PullScheduler.for_app(app)
         app.state.pull_scheduler.start()
         try:
             yield
         finally:
             app.state.pull_scheduler.shutdown()
-            app.state.batch_runner.shutdown()
+            app.state.jobs.stop()
             store.close()
 
     app = FastAPI(
@@ -88,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the server is the one process that writes the data store (DuckDB has a single writer)
     app.state.store = open_store(settings.resolved_store_url())
     app.state.store.initialise()
-    app.state.batch_runner = BatchRunner(app.state.sessionmaker, app.state.store, settings.data_dir)
+    app.state.jobs = capabilities.make_worker(settings, app.state.sessionmaker, app.state.store)
     app.state.resolve_token = resolve_token
     app.state.secret_key = settings.resolved_secret_key()
     metrics = Metrics()
@@ -143,35 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def prometheus_metrics() -> PlainTextResponse:
         return PlainTextResponse(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from govdata.aggregation.api import router as aggregation_router
-    from govdata.aggregation.pulls_api import router as aggregation_pulls_router
-    from govdata.aggregation.web import router as aggregation_web
-    from govdata.catalog.api import router as catalog_router
-    from govdata.catalog.exchange_api import router as catalog_exchange_router
-    from govdata.catalog.web import router as catalog_web
-    from govdata.libraries.api import router as libraries_router
-    from govdata.libraries.web import router as libraries_web
-    from govdata.orgs.api import router as orgs_router
-    from govdata.orgs.web import router as orgs_web
-    from govdata.platform.api import router as platform_router
-    from govdata.platform.web import router as platform_web
-    from govdata.quality.api import router as quality_router
-    from govdata.quality.web import router as quality_web
-
-    app.include_router(orgs_router)
-    app.include_router(platform_router)
-    app.include_router(catalog_router)
-    app.include_router(aggregation_router)
-    app.include_router(aggregation_pulls_router)
-    app.include_router(catalog_exchange_router)
-    app.include_router(orgs_web)
-    app.include_router(platform_web)
-    app.include_router(catalog_web)
-    app.include_router(quality_router)
-    app.include_router(quality_web)
-    app.include_router(libraries_router)
-    app.include_router(libraries_web)
-    app.include_router(aggregation_web)
+    capabilities.mount(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.state.templates = templates
     return app

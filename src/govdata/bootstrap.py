@@ -17,6 +17,7 @@ from govdata.core.auth import SYSTEM_ACTOR, Role
 from govdata.core.config import Settings
 from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
 from govdata.core.errors import InvalidInput
+from govdata.libraries.service import seed_libraries
 from govdata.orgs import service as orgs
 from govdata.orgs.models import Node, Region, User
 from govdata.orgs.regions import seed_regions
@@ -67,6 +68,7 @@ def initialise(settings: Settings, *, node_region: str | None = None) -> InitRes
                 seed_regions(session) if not session.scalar(select(func.count()).select_from(Region)) else 0
             )
             seed_catalog(session)
+            seed_libraries(session)  # the 人口 and 法人 definitions, on the catalog's data elements
             if node_region and session.scalar(select(func.count()).select_from(Node)) == 0:
                 create_node(session, node_region)
             if is_initialised(session):

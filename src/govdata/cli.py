@@ -83,6 +83,37 @@ def demo(
 
 
 @app.command()
+@reports_problems
+def worker(
+    threads: Annotated[int, typer.Option(min=1, max=32, help="同时运行的作业数")] = 1,
+) -> None:
+    """运行后台作业（批次、事件处理）。PostgreSQL 部署中可与服务进程分开运行多个；内嵌存储由服务进程自行运行。"""
+    import signal
+    import threading
+
+    from govdata import capabilities
+    from govdata.aggregation.cli import open_data_store
+    from govdata.core.db import make_engine, make_sessionmaker
+
+    settings = get_settings()
+    store = open_data_store(settings.resolved_store_url())
+    engine = make_engine(settings.resolved_database_url())
+    jobs = capabilities.make_worker(settings, make_sessionmaker(engine), store, threads=threads)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    jobs.start(reclaim_all=store.dialect == "duckdb")
+    console.print(f"作业进程已启动（{threads} 个并发），按 Ctrl+C 停止。")
+    try:
+        stop.wait()
+    finally:
+        console.print("正在等待进行中的作业结束…")
+        jobs.stop()
+        store.close()
+        engine.dispose()
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="监听地址")] = None,
     port: Annotated[int | None, typer.Option(help="端口")] = None,

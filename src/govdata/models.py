@@ -3,7 +3,7 @@
 from govdata.aggregation import models as aggregation_models  # noqa: F401
 from govdata.aggregation import pull_models as aggregation_pull_models  # noqa: F401
 from govdata.catalog import models as catalog_models  # noqa: F401
-from govdata.core import audit, calendar, policy  # noqa: F401
+from govdata.core import audit, calendar, jobs, policy  # noqa: F401
 from govdata.core.db import Base
 from govdata.libraries import models as libraries_models  # noqa: F401
 from govdata.orgs import models as orgs_models  # noqa: F401

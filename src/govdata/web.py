@@ -11,20 +11,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from govdata.core.auth import ROLE_LABELS, Actor, Permission, Role
+from govdata.core.clock import CHINA
 from govdata.core.errors import NotFound, PayloadTooLarge, PermissionDenied, Problem, validation_problem
+from govdata.core.labels import LabelledEnum, label
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
-CHINA = ZoneInfo("Asia/Shanghai")
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -77,6 +78,59 @@ def home_cards(session, actor: Actor) -> list[tuple[str, dict]]:
         if context is not None:
             cards.append((card.template, context))
     return cards
+
+
+# --- panels of the catalog's resource page ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourcePanel:
+    """A section another capability adds to the catalog's resource page.
+
+    ``loader(request, session, actor, code)`` returns the context of ``template`` (given to it as the
+    variable ``name``), or None to stay hidden. A loader only reads: a GET of a page never writes.
+    """
+
+    name: str
+    loader: Callable[[Request, Session, Actor, str], Any]
+    template: str
+    order: int = 100
+
+
+RESOURCE_PANELS: list[ResourcePanel] = []
+
+
+def register_resource_panel(
+    name: str,
+    fn: Callable[[Request, Session, Actor, str], Any],
+    *,
+    template: str | None = None,
+    order: int = 100,
+) -> None:
+    """Show a panel on every resource page; its template is ``<name>/_panel.html`` unless given.
+
+    The catalog knows nothing of the capabilities that register here, so they may build on it
+    without a cycle.
+    """
+    if all(panel.name != name for panel in RESOURCE_PANELS):
+        RESOURCE_PANELS.append(ResourcePanel(name, fn, template or f"{name}/_panel.html", order))
+        RESOURCE_PANELS.sort(key=lambda p: p.order)
+
+
+def resource_panels(request: Request, session: Session, actor: Actor, code: str) -> list[Markup]:
+    """The registered panels of resource ``code`` that this caller may see, rendered in order."""
+    shown = []
+    for panel in RESOURCE_PANELS:
+        context = panel.loader(request, session, actor, code)
+        if context is None:
+            continue
+        template = templates.get_template(panel.template)
+        shown.append(
+            Markup(
+                template.render(request=request, actor=actor, path=request.url.path, **{panel.name: context})
+            )
+        )
+    return shown
 
 
 def role_labels(roles) -> list[str]:
@@ -138,6 +192,11 @@ def local_time(moment: dt.datetime | str | None, *, seconds: bool = False) -> st
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def enum_label(enum: type[LabelledEnum] | None, value: Any) -> str:
+    """A stored enumeration value as a page shows it: its label, or the value itself when unknown."""
+    return label(enum, value)
 
 
 def upload_limit(request: Request) -> int:

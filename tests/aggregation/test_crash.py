@@ -27,12 +27,15 @@ from pathlib import Path
 import duckdb
 import httpx
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import select, text
 
-from govdata.aggregation.jobs import BatchRunner
+from govdata.aggregation import jobs as _batch_jobs  # noqa: F401  (registers the batch job)
 from govdata.aggregation.models import Batch
+from govdata.aggregation.service import RUN_BATCH
+from govdata.core import clock
 from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
 from govdata.core.ids import ric_check_digit
+from govdata.core.jobs import Job, JobContext, Worker
 from govdata.demo import DEMO_PASSWORD
 from govdata.store.base import TableSpec
 from tests.catalog.payloads import population
@@ -72,8 +75,8 @@ def free_port() -> int:
 class Server:
     """``govdata.app:create_app`` under uvicorn in a subprocess, on the test's store."""
 
-    def __init__(self, settings, log: Path) -> None:
-        self.settings, self.log, self.port = settings, log, free_port()
+    def __init__(self, settings, log: Path, env: dict[str, str] | None = None) -> None:
+        self.settings, self.log, self.port, self.extra_env = settings, log, free_port(), env or {}
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
@@ -88,6 +91,7 @@ class Server:
             "GOVDATA_LOG_JSON": "false",
             "GOVDATA_LOG_LEVEL": "WARNING",
             "GOVDATA_LOGIN_RATE_LIMIT_PER_MINUTE": "1000",
+            **self.extra_env,
         }
         command = [sys.executable, "-m", "uvicorn", "govdata.app:create_app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
@@ -288,12 +292,12 @@ def test_a_batch_that_died_after_its_commit_is_not_applied_twice(
     with unit_of_work(factory) as session:  # as the metadata database looked before the crash
         record = session.get(Batch, batch["id"])
         record.status, record.stage, record.rows_applied = "running", APPLYING, 0
+        job = session.scalar(select(Job).where(Job.key == f"batch:{batch['id']}"))
+        job.state, job.claimed_by, job.lease_until = "running", "a-process-that-died", clock.now()
     store = client.app.state.store
-    runner = BatchRunner(factory, store, settings.data_dir)
-    try:
-        assert runner.resume() == [batch["id"]]
-    finally:
-        runner.shutdown()
+    client.app.state.jobs.stop()  # the restarted process's worker is the one below
+    worker = Worker(JobContext(factory, store, settings.data_dir), kinds={RUN_BATCH})
+    assert worker.drain() == 1  # it takes the dead process's job over once its lease ran out
     with unit_of_work(factory) as session:
         record = session.get(Batch, batch["id"])
         assert (record.status, record.rows_applied) == ("applied", 50)

@@ -5,6 +5,7 @@ format, encoding or header; a bad file fails with a Chinese message and leaves t
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
@@ -330,3 +331,102 @@ def test_an_upload_above_the_limit_gets_413(small_limit_client, settings, popula
     assert read_all(client, officer, population_code) == []
     small = upload(client, officer, population_code, csv_bytes(good_rows(3)))
     assert small.status_code == 201 and small.json()["rows_applied"] == 3
+
+
+# --- UTF-16, spreadsheet limits, safe error downloads --------------------------------------------------
+
+
+def utf16_bytes(rows, encoding: str, delimiter: str) -> bytes:
+    """What Excel's "Unicode text" writes: UTF-16 with a byte order mark, tab separated."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows([NAMES, *rows])
+    bom = codecs.BOM_UTF16_LE if encoding == "utf-16-le" else codecs.BOM_UTF16_BE
+    return bom + out.getvalue().encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-16-le", "\t"), ("utf-16-be", ",")], ids=["le-tab", "be-comma"]
+)
+def test_a_utf16_csv_with_a_bom_is_read(client, as_user, population_code, encoding, delimiter):
+    officer = as_user("ga_officer")
+    data = utf16_bytes(ten_rows(), encoding, delimiter)
+    batch = upload(client, officer, population_code, data, name="导出.txt", mode="replace").json()
+    assert (batch["status"], batch["rows_applied"], batch["encoding"]) == ("applied", 10, "utf-16"), batch
+    assert read_all(client, officer, population_code) == expected(ten_rows())
+    # named as another encoding, it is refused with the reason
+    named = upload(client, officer, population_code, data, mode="replace", encoding="gbk").json()
+    assert named["status"] == "failed" and "UTF-16" in named["message"]
+
+
+@pytest.fixture
+def configure(monkeypatch):
+    """Set ``GOVDATA_*`` variables as an operator would; the settings are read again."""
+    from govdata.core.config import get_settings
+
+    def setenv(**variables):
+        for name, value in variables.items():
+            monkeypatch.setenv(name, str(value))
+        get_settings.cache_clear()
+
+    yield setenv
+    get_settings.cache_clear()
+
+
+def test_a_workbook_beyond_the_configured_rows_is_refused_on_upload(
+    client, as_user, population_code, configure
+):
+    officer = as_user("ga_officer")
+    configure(GOVDATA_MAX_SHEET_ROWS=6)  # a header and five rows
+    body = assert_problem(upload(client, officer, population_code, xlsx_bytes(ten_rows()), "导出.xlsx"), 422)
+    assert body["type"].endswith("too-many-rows") and "最多 5 行数据" in body["detail"]
+    assert client.get(f"/api/v1/resources/{population_code}/batches", headers=officer).json()["total"] == 0
+    small = upload(client, officer, population_code, xlsx_bytes(ten_rows()[:5]), "导出.xlsx").json()
+    assert (small["status"], small["rows_applied"]) == ("applied", 5)
+
+
+def test_a_workbook_inflating_beyond_the_configured_cap_is_refused_on_upload(
+    client, as_user, population_code, configure
+):
+    officer = as_user("ga_officer")
+    configure(GOVDATA_MAX_XLSX_INFLATED_MB=1)
+    book = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(xlsx_bytes(ten_rows()))) as source,
+        zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for entry in source.infolist():
+            bomb.writestr(entry, source.read(entry))
+        bomb.writestr("xl/padding.xml", b" " * (8 * 1024 * 1024))  # 8 MiB inflated, a few KiB zipped
+    assert len(book.getvalue()) < 100 * 1024
+    body = assert_problem(upload(client, officer, population_code, book.getvalue(), "导出.xlsx"), 413)
+    assert "解压后过大" in body["detail"] and has_chinese(body["detail"])
+    assert client.get(f"/api/v1/resources/{population_code}/batches", headers=officer).json()["total"] == 0
+
+
+def test_error_downloads_neutralise_formulas_and_control_characters(client, as_user, population_code):
+    officer = as_user("ga_officer")
+    records = [dict(zip(CODES, row, strict=True)) for row in ten_rows()[:4]]
+    records[0]["xb"] = "=1+2"  # not in the 性别 code list: each lands in the errors file
+    records[1]["xb"] = "男\x01"
+    records[2]["xb"] = "1\r2"
+    response = client.post(
+        f"/api/v1/resources/{population_code}/batches",
+        json={"mode": "upsert", "policy": "accept_valid", "records": records},
+        headers=officer,
+    )
+    batch = response.json()
+    assert (batch["status"], batch["rows_rejected"]) == ("applied", 3), batch
+    url = f"/api/v1/batches/{batch['id']}/errors"
+    assert [e["value"] for e in client.get(url, headers=officer).json()] == ["=1+2", "男\x01", "1\r2"]
+
+    exported = client.get(f"{url}?format=csv", headers=officer).content
+    assert exported.startswith(b"\xef\xbb\xbf") and b"\x01" not in exported
+    table = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"), newline="")))
+    assert [(r["row"], r["value"]) for r in table] == [("1", "'=1+2"), ("2", "男"), ("3", "1\r2")]
+
+    response = client.get(f"{url}?format=xlsx", headers=officer)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [sheet.cell(row=r, column=3) for r in (2, 3, 4)]
+    assert [c.value for c in values] == ["'=1+2", "男", "1\n2"]  # XML reads a CR as a line end
+    assert all(c.data_type == "s" for c in values)

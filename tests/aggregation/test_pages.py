@@ -4,7 +4,6 @@ reads its report, rolls a batch back; other departments and roles see what they 
 from __future__ import annotations
 
 import re
-import threading
 import time
 
 import pytest
@@ -13,6 +12,7 @@ from fastapi.testclient import TestClient
 from govdata.app import create_app
 from govdata.demo import DEMO_PASSWORD
 from tests.aggregation.test_batches import csv_bytes, good_rows
+from tests.support.jobs import hold_worker
 
 HTML = {"accept": "text/html"}
 
@@ -122,15 +122,11 @@ def test_upload_through_the_form_shows_progress_then_the_report(app, client, pop
 
 def test_a_queued_batch_shows_the_progress_bar(app, client, population_code):
     officer = browser(app, "ga_officer")
-    release = threading.Event()
-    app.state.batch_runner.executor.submit(release.wait, 30)  # the one worker is busy
-    try:
+    with hold_worker(app, 30):  # the one worker is busy
         batch_id = batch_id_of(upload_form(officer, population_code, csv_bytes(good_rows(5))))
         page = officer.get(f"/data/batches/{batch_id}", headers=HTML)
         assert 'role="progressbar"' in page.text and "排队等待处理" in page.text
         assert f'data-batch="{batch_id}"' in page.text and "/static/aggregation.js" in page.text
-    finally:
-        release.set()
     assert wait_done(officer, batch_id)["status"] == "applied"
     assert "100 % 已入库" in text_of(officer.get(f"/data/batches/{batch_id}", headers=HTML).text)
 

@@ -404,8 +404,8 @@ def test_time_window(client, as_user, population_code, file_source):
     assert "时间窗口" in refused["detail"]
 
     app = client.app
-    factory, runner, env = app.state.sessionmaker, app.state.batch_runner, app.state.pull_scheduler.env
-    run_id = pulls.run_pull(factory, runner, env, pull["id"], trigger="schedule")
+    factory, env = app.state.sessionmaker, app.state.pull_scheduler.env
+    run_id = pulls.run_pull(factory, env, pull["id"], trigger="schedule")
     runs = client.get(f"/api/v1/pulls/{pull['id']}/runs", headers=officer).json()["items"]
     assert runs[0]["id"] == run_id and runs[0]["outcome"] == "skipped" and "时间窗口" in runs[0]["message"]
 
@@ -415,7 +415,7 @@ def test_time_window(client, as_user, population_code, file_source):
     )
     moments = iter([_china(1, 59)])
     closing = dataclasses.replace(env, clock=lambda: next(moments, _china(2, 1)))
-    run_id = pulls.run_pull(factory, runner, closing, pull["id"], trigger="schedule")
+    run_id = pulls.run_pull(factory, closing, pull["id"], trigger="schedule")
     runs = client.get(f"/api/v1/pulls/{pull['id']}/runs", headers=officer).json()["items"]
     assert runs[0]["id"] == run_id and runs[0]["outcome"] == "failed", runs[0]
     assert "时间窗口" in runs[0]["message"] and runs[0]["batch_id"] is None
@@ -535,7 +535,7 @@ def test_scheduler_registers_a_job_per_enabled_pull(
     file_source.insert([person(1, stamp(1, 1))])
     pull = define(client, officer, population_code, file_source, schedule="30 2 * * 1-5").json()
     app = client.app
-    scheduler = PullScheduler(app.state.sessionmaker, app.state.batch_runner, app.state.pull_scheduler.env)
+    scheduler = PullScheduler(app.state.sessionmaker, app.state.pull_scheduler.env)
     monkeypatch.setenv(SWITCH, "on")
     scheduler.start(paused=True)  # registered, never fired
     try:
@@ -585,7 +585,7 @@ def test_a_run_finding_a_previous_one_active_skips(client, as_user, population_c
     skipped = pulls.start_run(factory, env, pull["id"], trigger="schedule")
     assert skipped.plan is None
     assert_problem(run(client, officer, pull["id"]), 409)
-    pulls.execute_run(factory, app.state.batch_runner, env, first)
+    pulls.execute_run(factory, env, first)
     runs = client.get(f"/api/v1/pulls/{pull['id']}/runs", headers=officer).json()["items"]
     assert [r["outcome"] for r in runs] == ["skipped", "applied"]
     assert "仍在运行" in runs[0]["message"]

@@ -396,6 +396,16 @@ def test_formula_looking_text_is_exported_with_a_leading_quote(client, as_user):
     assert answer["unchanged"] == [resource["code"]] and answer["updated"] == []
 
 
+def test_control_characters_are_left_out_of_an_export(client, as_user):
+    officer = as_user("ga_officer")
+    items = population()["items"]
+    items[4]["description"] = "居住\x01地址\x1f"
+    create(client, officer, population(summary="全市\x07户籍人口", items=items))
+    book = openpyxl.load_workbook(io.BytesIO(export(client, officer, "xlsx").content))
+    assert book["资源"]["C2"].value == "全市户籍人口"
+    assert "居住地址" in [row[-1].value for row in book["信息项"].iter_rows(min_row=2)]
+
+
 # --- round trips ------------------------------------------------------------------------------------------
 
 
@@ -485,6 +495,41 @@ def test_broken_files_get_a_clear_problem_and_change_nothing(client, as_user, na
     before = codes(client, officer)
     body = assert_problem(upload(client, officer, content, name), status)
     assert words in body["detail"], body["detail"]
+    assert codes(client, officer) == before
+
+
+@pytest.fixture
+def configure(monkeypatch):
+    """Set ``GOVDATA_*`` variables as an operator would; the settings are read again."""
+    from govdata.core.config import get_settings
+
+    def setenv(**variables):
+        for name, value in variables.items():
+            monkeypatch.setenv(name, str(value))
+        get_settings.cache_clear()
+
+    yield setenv
+    get_settings.cache_clear()
+
+
+def test_the_configured_spreadsheet_limits_apply_to_imports(client, as_user, configure):
+    officer = as_user("ga_officer")
+    before = codes(client, officer)
+    rows = [{**ENTERPRISE_ROW, "资源名称": f"企业登记信息{i}"} for i in range(5)]
+    configure(GOVDATA_MAX_SHEET_ROWS=4)  # a header and three rows
+    body = assert_problem(upload(client, officer, workbook(rows, [])), 422, "too-many-rows")
+    assert "最多 3 行数据" in body["detail"]
+    configure(GOVDATA_MAX_SHEET_ROWS=1_048_576, GOVDATA_MAX_XLSX_INFLATED_MB=1)
+    padded = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(workbook(rows, []))) as source,
+        zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            target.writestr(entry, source.read(entry))
+        target.writestr("xl/padding.xml", b" " * (4 * 1024 * 1024))
+    body = assert_problem(upload(client, officer, padded.getvalue()), 413)
+    assert "解压后过大" in body["detail"]
     assert codes(client, officer) == before
 
 

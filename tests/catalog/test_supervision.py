@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from govdata.core import clock
 from tests.catalog.payloads import enterprises, population
 from tests.catalog.test_lifecycle import create
 from tests.orgs.test_identity import assert_problem
@@ -89,37 +90,37 @@ def test_events_are_for_the_authority_and_checked(client, as_user):
         ),
         422,
     )
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (clock.today() + timedelta(days=3)).isoformat()
     assert_problem(
         client.post("/api/v1/catalog/events", json={**body, "date": future}, headers=as_user("dsj_officer")),
         422,
     )
 
 
-def test_provisional_task_deadlines_follow_an_imported_schedule(client, as_user, session, monkeypatch):
-    from govdata.catalog import events
-
-    monkeypatch.setattr(events, "today", lambda: date(2027, 1, 5))
-    authority = as_user("dsj_officer")
-    gongan = dept_id(client, authority, "焦作市公安局")
-    body = {
-        "kind": "resource_changed",
-        "title": "户籍系统升级",
-        "department_ids": [gongan],
-        "date": "2026-12-28",
-    }
-    task = client.post("/api/v1/catalog/events", json=body, headers=authority).json()["tasks"][0]
-    assert task["deadline_provisional"] is True  # 2027 has no published schedule yet
-    before = task["deadline"]
-    schedule = {
-        "year": 2027,
-        "holidays": ["2027-01-01"] + [f"2027-02-{d:02d}" for d in range(5, 12)],
-        "workdays": ["2027-02-20"],
-    }
-    assert client.post("/api/v1/calendar/years", json=schedule, headers=as_user("admin")).status_code == 201
-    after = client.get("/api/v1/catalog/tasks", headers=as_user("ga_officer")).json()["items"][0]
-    assert after["deadline_provisional"] is False
-    assert after["deadline"] > before  # New Year's Day is no longer counted as a working day
+def test_provisional_task_deadlines_follow_an_imported_schedule(client, as_user, session):
+    with clock.frozen(date(2027, 1, 5)):
+        authority = as_user("dsj_officer")
+        gongan = dept_id(client, authority, "焦作市公安局")
+        body = {
+            "kind": "resource_changed",
+            "title": "户籍系统升级",
+            "department_ids": [gongan],
+            "date": "2026-12-28",
+        }
+        task = client.post("/api/v1/catalog/events", json=body, headers=authority).json()["tasks"][0]
+        assert task["deadline_provisional"] is True  # 2027 has no published schedule yet
+        before = task["deadline"]
+        schedule = {
+            "year": 2027,
+            "holidays": ["2027-01-01"] + [f"2027-02-{d:02d}" for d in range(5, 12)],
+            "workdays": ["2027-02-20"],
+        }
+        assert (
+            client.post("/api/v1/calendar/years", json=schedule, headers=as_user("admin")).status_code == 201
+        )
+        after = client.get("/api/v1/catalog/tasks", headers=as_user("ga_officer")).json()["items"][0]
+        assert after["deadline_provisional"] is False
+        assert after["deadline"] > before  # New Year's Day is no longer counted as a working day
 
 
 def test_responsibility_lists_follow_the_published_catalog(client, as_user):

@@ -8,13 +8,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 
 import pytest
 
 from tests.aggregation.conftest import ric
 from tests.aggregation.test_batches import HEADER, good_rows
 from tests.e2e.support import ARTIFACTS, log_in, shot
+from tests.support.jobs import hold_worker
 
 pytestmark = pytest.mark.e2e
 
@@ -75,17 +75,13 @@ def test_officer_uploads_a_gbk_export_and_reads_the_report(page, live_server, tm
     page.get_by_label("申报行数").fill(str(ROWS))
     shot(page, "agg-02-upload-form")
 
-    # hold the runner's one worker so the batch waits in the queue and the page shows its progress
-    release = threading.Event()
-    app.state.batch_runner.executor.submit(release.wait, 60)
-    try:
+    # hold the one job worker so the batch waits in the queue and the page shows its progress
+    with hold_worker(app, 60):
         page.get_by_role("button", name="上传并归集").click()
         expect(page).to_have_url(re.compile(r"/data/batches/\d+$"))
         expect(page.get_by_role("progressbar")).to_be_visible()
         expect(page.get_by_role("status")).to_contain_text("排队等待处理")
         shot(page, "agg-03-progress", full_page=False)
-    finally:
-        release.set()
 
     report = page.locator("section.report")
     expect(report).to_be_visible(timeout=60_000)  # the script polls, then shows the report

@@ -9,7 +9,8 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 
-from govdata.core import calendar
+from govdata.catalog.models import DataElement
+from govdata.core import calendar, clock
 from govdata.core.audit import AuditEvent
 from govdata.libraries.models import LibraryConflict
 from tests.aggregation.conftest import ric
@@ -202,7 +203,7 @@ def test_fusion_takes_each_field_from_its_source_and_records_one_conflict(client
     assert values[RS]["value"] == "1985-08-18" and values[RS]["authoritative"] is False
     assert values[RS]["batch_id"] == built["rs_batch"]
     # the coordination deadline: policy deadlines.conflict_coordination (15 working days) from detection
-    due = calendar.WorkingCalendar.load(session).add_working_days(dt.date.today(), 15).date
+    due = calendar.WorkingCalendar.load(session).add_working_days(clock.today(), 15).date
     assert conflict["deadline"] == due.isoformat() and conflict["overdue"] is False
 
     again = client.post(f"/api/v1/libraries/{library_id}/build", headers=authority).json()
@@ -523,7 +524,7 @@ def test_past_the_deadline_the_authority_decides_without_escalation(client, as_u
     authority = as_user("dsj_officer")
     conflict_id = client.get("/api/v1/conflicts", headers=authority).json()["items"][0]["id"]
     conflict = session.get(LibraryConflict, conflict_id)
-    conflict.tracked.due_date = dt.date.today() - dt.timedelta(days=1)
+    conflict.tracked.due_date = clock.today() - dt.timedelta(days=1)
     session.commit()
     view = client.get(f"/api/v1/conflicts/{conflict_id}", headers=as_user("rs_officer")).json()
     assert view["overdue"] is True and view["status"] == "open"
@@ -591,3 +592,58 @@ def test_a_resource_keyed_otherwise_contributes_its_newest_row_per_person(client
     # 民政 sees this one, not the 出生日期 conflict between 公安 and 人社; 人社, holding 姓名 too, sees both
     assert [c["id"] for c in client.get("/api/v1/conflicts", headers=mz).json()["items"]] == [conflict["id"]]
     assert client.get("/api/v1/conflicts", headers=as_user("rs_officer")).json()["total"] == 2
+
+
+def test_numbers_agree_as_numbers_in_fusion(client, as_user, session):
+    """ "1.0" in one department and "1" in another are the same number: no conflict (the rule quality
+    uses too); 2 against 3 still is one."""
+    session.add(DataElement(code="JTRKS", name="家庭人口数", data_type="N", subject="person", level=1))
+    session.commit()
+
+    def household(name: str, classification: str, precision: int) -> dict:
+        size = {"code": "jtrks", "name": "家庭人口数", "data_type": "N", "length": 10, "precision": precision}
+        return social_security(
+            name=name,
+            classification=classification,
+            items=[
+                {**social_security()["items"][0], "element": "公民身份号码"},
+                {**size, "element": "家庭人口数"},
+            ],
+        )
+
+    ga_code = publish(client, as_user, "ga_officer", household("户籍家庭信息", "201", 1))
+    mz_code = publish(client, as_user, "mz_officer", household("低保家庭信息", "210", 0))
+    one, two = person(1)["id"], person(2)["id"]
+    load(
+        client, as_user("ga_officer"), ga_code, [{"sfzh": one, "jtrks": "1.0"}, {"sfzh": two, "jtrks": "2.0"}]
+    )
+    load(client, as_user("mz_officer"), mz_code, [{"sfzh": one, "jtrks": "1"}, {"sfzh": two, "jtrks": "3"}])
+
+    authority = as_user("dsj_officer")
+    library = population_library(client, authority)
+    set_sources(client, authority, library["id"], ga_code, elements=("公民身份号码", "家庭人口数"))
+    report = client.post(f"/api/v1/libraries/{library['id']}/build", headers=authority).json()
+    assert report["rows"] == 2 and set(report["compared_resources"]) == {ga_code, mz_code}
+    assert (report["conflicts_detected"], report["conflicts_new"]) == (1, 1)
+    (conflict,) = client.get("/api/v1/conflicts", headers=authority).json()["items"]
+    assert (conflict["key"], conflict["element"]) == (two, "家庭人口数")
+    assert sorted(v["value"] for v in conflict["values"]) == ["2.0", "3"]
+
+
+def test_the_coordination_deadline_counts_from_the_day_in_china(client, as_user, people, session):
+    """Built at 01:00 on Friday in China (still Thursday in UTC): the 15 working days start on Friday."""
+    authority = as_user("dsj_officer")
+    library = population_library(client, authority)
+    set_sources(client, authority, library["id"], people["ga"])
+    with clock.frozen(dt.datetime(2025, 6, 5, 17, 0, tzinfo=dt.UTC)):
+        built = client.post(f"/api/v1/libraries/{library['id']}/build", headers=authority)
+    assert built.status_code == 200, built.text
+    (conflict,) = client.get("/api/v1/conflicts", headers=authority).json()["items"]
+    due = calendar.WorkingCalendar.load(session).add_working_days(dt.date(2025, 6, 6), 15).date
+    assert conflict["deadline"] == due.isoformat()
+    assert due != calendar.WorkingCalendar.load(session).add_working_days(dt.date(2025, 6, 5), 15).date
+
+
+def test_the_pool_page_labels_the_last_batch(client, as_user, built):
+    page = client.get("/pool", headers={**as_user("ga_officer"), **HTML})
+    assert page.status_code == 200 and f"#{built['ga_batch']} 已入库" in page.text

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from govdata.quality.service import record_after_batch
 from tests.aggregation.conftest import population_code, ric  # noqa: F401  (fixture reused)
 from tests.aggregation.test_batches import csv_bytes, good_rows, upload  # noqa: F401
 from tests.catalog.payloads import population, publish
+from tests.support.jobs import settle
 
 
 def load(client, headers, code: str, rows, **form) -> dict:
-    """Upload a CSV batch and record its quality snapshot, as the batch job does after a batch."""
+    """Upload a CSV batch and wait for its quality snapshot (stored by the event handler after it)."""
     response = upload(client, headers, code, csv_bytes(rows), **form)
     assert response.status_code == 201, response.text
-    batch = response.json()
-    app = client.app
-    record_after_batch(
-        app.state.sessionmaker, app.state.store, batch["id"], data_dir=app.state.settings.data_dir
-    )
-    return batch
+    settle(client.app)
+    return response.json()
 
 
 def quality(client, headers, code: str) -> dict:

@@ -10,12 +10,15 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from govdata.aggregation.models import Batch
-from govdata.core.db import utcnow
+from govdata.core import jobs
+from govdata.core.db import unit_of_work, utcnow
+from govdata.quality.handlers import CLOCK_SNAPSHOTS
 from govdata.quality.models import QualitySnapshot
 from govdata.quality.service import DIMENSIONS, record_after_batch
 from tests.catalog.payloads import population
 from tests.orgs.test_identity import assert_problem
 from tests.quality.conftest import good_rows, load, publish, quality, ric
+from tests.support.jobs import settle
 
 
 def defective_rows() -> list[list[str]]:
@@ -29,6 +32,12 @@ def defective_rows() -> list[list[str]]:
     duplicate[1] = "另一个名字"
     rows.append(duplicate)  # rows 15 and 21 share a key: both rejected (accuracy)
     return rows
+
+
+def run_daily_clock_job(app) -> None:
+    with unit_of_work(app.state.sessionmaker) as session:
+        jobs.enqueue(session, CLOCK_SNAPSHOTS)
+    settle(app)
 
 
 def test_a_batch_with_known_defects_lowers_conformance_accuracy_and_completeness_by_the_formula(
@@ -111,6 +120,7 @@ def test_timeliness_drops_when_the_resource_is_overdue(client, as_user, populati
         update(Batch).where(Batch.id == batch["id"]).values(finished_at=utcnow() - timedelta(days=4.5))
     )
     session.commit()
+    run_daily_clock_job(client.app)
     after = quality(client, officer, population_code)
     timeliness = after["dimensions"]["timeliness"]
     assert timeliness["details"]["overdue"] is True and timeliness["details"]["overdue_days"] == 4
@@ -155,7 +165,8 @@ def test_history_grows_with_each_batch_and_recording_is_idempotent(client, as_us
 
 
 def test_a_reader_finds_fresh_scores_when_a_batch_was_not_yet_scored(client, as_user, population_code):
-    """Without the batch job's hook the first reader after a batch computes the scores."""
+    """A batch posted directly (not through ``load``) is scored by the event handler after it; the
+    reader finds those scores (reading never computes them)."""
     officer = as_user("ga_officer")
     load(client, officer, population_code, good_rows(5))
     response = client.post(
@@ -167,9 +178,10 @@ def test_a_reader_finds_fresh_scores_when_a_batch_was_not_yet_scored(client, as_
         headers=officer,
     )
     assert response.json()["status"] == "applied"
+    settle(client.app)
     scores = quality(client, officer, population_code)
     assert scores["dimensions"]["completeness"]["details"]["rows"] == 6
-    # computed by this reader ("on_demand"), or by the batch job once it calls record_after_batch ("batch")
+    # stored by the handler of the batch's event ("batch")
     assert scores["history"][-1]["trigger"] in ("on_demand", "batch")
     assert scores["history"][-1]["batch_id"] in (None, response.json()["id"])
 
@@ -223,8 +235,7 @@ def test_consistency_compares_the_same_data_element_for_the_same_person(
     )
     batch = response.json()
     assert batch["status"] == "applied", batch
-    app = client.app
-    record_after_batch(app.state.sessionmaker, app.state.store, batch["id"])
+    settle(client.app)
 
     # 10 people in both: 姓名 agrees for 8, 出生日期 for 10 → 18 of 20 pairs
     for code, user in ((insured_code, "rs_officer"), (population_code, "ga_officer")):

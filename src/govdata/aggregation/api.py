@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from govdata.aggregation import service, sources
 from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker, DataReader
 from govdata.aggregation.schemas import BatchError, BatchOut, RecordsOut
 from govdata.core.auth import DbSession
+from govdata.core.db import unit_of_work
 from govdata.core.errors import InvalidInput, field_error
 from govdata.core.schemas import Page, PagingParams
 from govdata.web import upload_limit
@@ -40,19 +45,57 @@ def _int(value: str | None, field: str) -> int | None:
     status_code=201,
     summary="提交批次：multipart 文件（file, mode, policy, encoding?）或 JSON {mode, policy, records}",
 )
-async def create_batch(request: Request, session: DbSession, actor: BatchLoader, code: str) -> Response:
+async def create_batch(request: Request, actor: BatchLoader, code: str) -> Response:
+    """The batch is queued in a unit of work of its own, so that its job can start on commit; with
+    ``wait`` (the default) the answer waits for the job, off the event loop, and is 201 when the batch
+    finished, 202 while it is still running."""
     settings = request.app.state.settings
+    factory = request.app.state.sessionmaker
     limit = upload_limit(request)
     content_type = request.headers.get("content-type", "")
     spools: list[Path] = []  # removed whatever happens: a refused upload must not stay on disk
     try:
-        return await _create_batch(request, session, actor, code, settings, limit, content_type, spools)
+        params, upload, records = await _read_request(request, settings, limit, content_type, spools)
+
+        def queue() -> int:
+            with unit_of_work(factory) as session:
+                return service.create_batch(
+                    session,
+                    actor,
+                    settings.data_dir,
+                    code,
+                    mode=str(params.get("mode", "upsert")),
+                    policy=str(params.get("policy", "strict")),
+                    upload=upload,
+                    records=records,
+                    encoding=params.get("encoding") or None,
+                    source_rows=_int(params.get("source_rows"), "source_rows"),
+                    source_checksum=params.get("source_checksum") or None,
+                ).id
+
+        batch_id = await run_in_threadpool(queue)
     finally:
         for spool in spools:
             shutil.rmtree(spool, ignore_errors=True)
+    status = None
+    if str(params.get("wait", "true")).lower() not in ("false", "0", "no"):
+        deadline = time.monotonic() + WAIT_SECONDS
+        while status not in service.FINISHED and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            status = await run_in_threadpool(service.batch_status, factory, batch_id)
+
+    def answer() -> dict:
+        with unit_of_work(factory) as session:
+            return BatchOut.model_validate(service.get_batch(session, actor, batch_id)).model_dump(
+                mode="json"
+            )
+
+    return JSONResponse(
+        await run_in_threadpool(answer), status_code=201 if status in service.FINISHED else 202
+    )
 
 
-async def _create_batch(request, session, actor, code, settings, limit, content_type, spools) -> Response:
+async def _read_request(request: Request, settings, limit: int, content_type: str, spools: list[Path]):
     upload = records = None
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_part_size=limit)
@@ -62,12 +105,12 @@ async def _create_batch(request, session, actor, code, settings, limit, content_
             raise field_error("file", "请上传文件")
         spool = Path(tempfile.mkdtemp(dir=settings.data_dir)) / "upload"
         spools.append(spool.parent)
-        _, checksum = sources.save_upload(file.file, spool, limit)
+        _, checksum = await run_in_threadpool(sources.save_upload, file.file, spool, limit)
         upload = service.Upload(spool, file.filename, checksum)
     elif content_type.startswith("application/json"):
         try:
-            params = await request.json()
-        except ValueError as exc:
+            params = json.loads(await request.body())
+        except (ValueError, RecursionError) as exc:
             raise InvalidInput("请求体不是有效的 JSON。") from exc
         if not isinstance(params, dict) or not isinstance(params.get("records"), list):
             raise field_error("records", "应为记录（JSON 对象）的列表")
@@ -76,28 +119,7 @@ async def _create_batch(request, session, actor, code, settings, limit, content_
         raise InvalidInput(
             "请以 multipart/form-data 上传文件，或以 application/json 提交记录。", slug="unsupported-media"
         )
-    batch = service.create_batch(
-        session,
-        actor,
-        settings.data_dir,
-        code,
-        mode=str(params.get("mode", "upsert")),
-        policy=str(params.get("policy", "strict")),
-        upload=upload,
-        records=records,
-        encoding=params.get("encoding") or None,
-        source_rows=_int(params.get("source_rows"), "source_rows"),
-        source_checksum=params.get("source_checksum") or None,
-    )
-    session.commit()  # the job runs in its own transactions
-    runner = request.app.state.batch_runner
-    future = runner.submit(batch.id)
-    wait = str(params.get("wait", "true")).lower() not in ("false", "0", "no")
-    if wait:
-        future.result(timeout=WAIT_SECONDS)
-        session.refresh(batch)
-        return JSONResponse(BatchOut.model_validate(batch).model_dump(mode="json"), status_code=201)
-    return JSONResponse(BatchOut.model_validate(batch).model_dump(mode="json"), status_code=202)
+    return params, upload, records
 
 
 @router.get("/resources/{code:rcode}/batches", response_model=Page[BatchOut], summary="资源的批次历史")

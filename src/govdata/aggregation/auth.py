@@ -32,3 +32,28 @@ BatchLoader = Annotated[Actor, Depends(Authenticator(BATCH_LOAD))]
 BatchRollbacker = Annotated[Actor, Depends(Authenticator(BATCH_ROLLBACK))]
 BatchReader = Annotated[Actor, Depends(Authenticator(BATCH_READ))]
 DataReader = Annotated[Actor, Depends(Authenticator(DATA_READ))]
+
+
+# --- object predicates: the services enforce them, the pages ask them to show a button -------------
+
+
+def is_provider(actor: Actor, provider_id: int | None) -> bool:
+    """The caller works in the department that provides the resource."""
+    return actor.department_id is not None and actor.department_id == provider_id
+
+
+def can_load(actor: Actor, provider_id: int | None) -> bool:
+    return actor.has(BATCH_LOAD) and is_provider(actor, provider_id)
+
+
+def can_rollback(actor: Actor, department_id: int | None) -> bool:
+    return actor.has(BATCH_ROLLBACK) and is_provider(actor, department_id)
+
+
+def can_read_batches(actor: Actor, department_id: int | None) -> bool:
+    return actor.has(BATCH_READ) and (Role.authority in actor.roles or is_provider(actor, department_id))
+
+
+def can_read_own_data(actor: Actor, provider_id: int | None) -> bool:
+    """Before any grant only the provider's own staff read a resource's records (sharing adds grants)."""
+    return actor.has(DATA_READ) and is_provider(actor, provider_id)

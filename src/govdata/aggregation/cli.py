@@ -216,7 +216,7 @@ def _spool(path: Path, directory: Path) -> tuple[Path, str]:
     return target, digest.hexdigest()
 
 
-def _open_store(url: str):
+def open_data_store(url: str):
     import duckdb
 
     from govdata.store import open_store
@@ -234,7 +234,8 @@ def _ingest_in_process(
     path: Path, code: str, username: str, form: dict[str, str], errors_out: Path | None
 ) -> int:
     from govdata.aggregation import service
-    from govdata.aggregation.jobs import BatchRunner
+    from govdata.aggregation import jobs as batch_jobs
+    from govdata.core.jobs import JobContext, Worker
     from govdata.aggregation.models import Batch
     from govdata.aggregation.schemas import BatchOut
     from govdata.catalog.cli import acting_user
@@ -243,12 +244,12 @@ def _ingest_in_process(
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url())
     factory = make_sessionmaker(engine)
-    store = _open_store(settings.resolved_store_url())
+    store = open_data_store(settings.resolved_store_url())
     spooled: Path | None = None
     try:
         with unit_of_work(factory) as session:  # refuse an unknown user or resource before copying
             actor = acting_user(session, username)
-            service.table_of(session, service._own_resource(session, actor, code))
+            service.table_of(session, service.own_resource(session, actor, code))
         spooled, checksum = _spool(path, settings.data_dir / "uploads")
         with unit_of_work(factory) as session:
             actor = acting_user(session, username)
@@ -262,9 +263,11 @@ def _ingest_in_process(
                 upload=service.Upload(spooled, path.name, checksum),
                 encoding=form.get("encoding"),
             ).id
-        runner = BatchRunner(factory, store, settings.data_dir)
+        # this process runs the batch job alone; the events it emits are handled by the server later
+        context = JobContext(factory=factory, store=store, data_dir=settings.data_dir, settings=settings)
+        worker = Worker(context, kinds={batch_jobs.service.RUN_BATCH}, poll_seconds=0.2)
         try:
-            runner.submit(batch_id)
+            worker.start()
 
             def read_state() -> dict[str, Any]:
                 with unit_of_work(factory) as session:
@@ -272,7 +275,7 @@ def _ingest_in_process(
 
             state = _follow(read_state, batch_id)
         finally:
-            runner.shutdown()
+            worker.stop()
         hint = None
         if state["errors_count"]:
             with unit_of_work(factory) as session:

@@ -4,7 +4,7 @@ A department officer defines a pull on one of its published resources: an SQLAlc
 database (PostgreSQL, or an SQLite file), a table or one SELECT query, full or incremental by a
 watermark column, a cron schedule, and the limits that keep the pull from slowing that system: a
 local time window, a row rate and a timeout. Each run reads the rows into a Parquet file and hands
-it to the ordinary batch pipeline (``service.create_batch`` + the batch runner), so a pulled batch
+it to the ordinary batch pipeline (``service.create_batch``, whose job runs the batch), so a pulled batch
 is validated, applied, reported and rolled back like an upload.
 
 How the department's database is protected:
@@ -92,6 +92,7 @@ from govdata.core.observability import log
 from govdata.core.schemas import OrmModel
 
 CHINA = ZoneInfo("Asia/Shanghai")
+BATCH_WAIT_SECONDS = 6 * 3600  # a pulled batch is waited for (its run records the outcome)
 CHUNK_ROWS = 5000
 ROW_GROUP_ROWS = 100_000
 PROBE_SECONDS = 30
@@ -1214,7 +1215,7 @@ def start_run(
 
 
 def execute_run(
-    factory: sessionmaker, runner, env: PullEnv, started: Started, *, actor: Actor | None = None
+    factory: sessionmaker, env: PullEnv, started: Started, *, actor: Actor | None = None
 ) -> int:
     """Read the source, hand the rows to the batch pipeline, wait for the batch, record the outcome."""
     plan, run_id = started.plan, started.run_id
@@ -1272,9 +1273,8 @@ def execute_run(
             log.exception("pull batch not created", pull=plan.id, run=run_id)
             message = "创建批次时发生内部错误，已记录日志；数据未入库。"
             return _end(factory, env, plan, run_id, actor, RunOutcome.failed, message, rows=read.rows)
-        try:
-            runner.submit(batch_id).result()
-        except RuntimeError:  # the runner is shutting down: the batch resumes at the next start
+        status = service.wait_for(factory, batch_id, BATCH_WAIT_SECONDS, stop=env.stopping.is_set)
+        if status not in service.FINISHED:  # the server is stopping: the batch job runs at the next start
             log.warning("pull batch left for the next start", pull=plan.id, batch=batch_id)
             return run_id
         return _end(factory, env, plan, run_id, actor, None, None)
@@ -1322,7 +1322,6 @@ def _end(
 
 def run_pull(
     factory: sessionmaker,
-    runner,
     env: PullEnv,
     pull_id: int,
     *,
@@ -1333,7 +1332,7 @@ def run_pull(
     started = start_run(factory, env, pull_id, trigger=trigger, actor=actor)
     if started is None:
         return None
-    return execute_run(factory, runner, env, started, actor=actor)
+    return execute_run(factory, env, started, actor=actor)
 
 
 def check_can_run(session: Session, actor: Actor, pull_id: int) -> Pull:

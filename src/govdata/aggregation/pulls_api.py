@@ -98,10 +98,9 @@ def run_pull(
     session.commit()  # the run works in transactions of its own
     env = _env(request)
     factory = request.app.state.sessionmaker
-    runner = request.app.state.batch_runner
     started = pulls.start_run(factory, env, pull_id, trigger="manual", actor=actor)
     if wait:
-        run_id = pulls.execute_run(factory, runner, env, started, actor=actor)
+        run_id = pulls.execute_run(factory, env, started, actor=actor)
         status = 201
     else:
         scheduler = request.app.state.pull_scheduler

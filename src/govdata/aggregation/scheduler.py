@@ -14,7 +14,7 @@ Jobs run with ``coalesce=True, max_instances=1``; across threads and processes a
 pull's lease (``pulls.start_run``), so a run that finds a previous one still active records itself as
 skipped.
 
-Exactly one process runs the schedule (the server with the embedded store, like the batch runner).
+Exactly one process runs the schedule (the server with the embedded store).
 Any other process that serves the app (further workers on PostgreSQL) and the test suite set
 ``GOVDATA_PULL_SCHEDULER=off``: jobs are then registered but never fired, leases are left alone, and
 pulls can still be run by hand.
@@ -51,8 +51,8 @@ def job_id(pull_id: int) -> str:
 
 
 class PullScheduler:
-    def __init__(self, factory: sessionmaker, runner, env: pulls.PullEnv, *, workers: int = 2) -> None:
-        self.factory, self.runner, self.env = factory, runner, env
+    def __init__(self, factory: sessionmaker, env: pulls.PullEnv, *, workers: int = 2) -> None:
+        self.factory, self.env = factory, env
         self.scheduler = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(workers)},
@@ -64,7 +64,7 @@ class PullScheduler:
     @classmethod
     def for_app(cls, app) -> PullScheduler:
         env = pulls.PullEnv.from_settings(app.state.settings, app.state.secret_key)
-        return cls(app.state.sessionmaker, app.state.batch_runner, env)
+        return cls(app.state.sessionmaker, env)
 
     @property
     def enabled(self) -> bool:
@@ -118,7 +118,7 @@ class PullScheduler:
 
     def _scheduled(self, pull_id: int) -> None:
         try:
-            pulls.run_pull(self.factory, self.runner, self.env, pull_id, trigger="schedule")
+            pulls.run_pull(self.factory, self.env, pull_id, trigger="schedule")
         except Exception:
             log.exception("scheduled pull failed", pull=pull_id)
 
@@ -127,7 +127,7 @@ class PullScheduler:
     def submit(self, started: pulls.Started, actor: Actor) -> Future:
         """Run a started (claimed) pull in the background."""
         return self.manual.submit(
-            pulls.execute_run, self.factory, self.runner, self.env, started, actor=actor
+            pulls.execute_run, self.factory, self.env, started, actor=actor
         )
 
     # --- lifecycle ---

@@ -10,8 +10,6 @@ so it is never applied twice).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from dataclasses import dataclass
@@ -24,19 +22,30 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govdata.aggregation import sources
-from govdata.aggregation.auth import BATCH_LOAD, BATCH_READ, BATCH_ROLLBACK, DATA_READ
-from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
+from govdata.aggregation.auth import (
+    BATCH_LOAD,
+    BATCH_READ,
+    BATCH_ROLLBACK,
+    DATA_READ,
+    can_read_batches,
+    can_read_own_data,
+    can_rollback,
+    is_provider,
+)
+from govdata.aggregation.models import STATUS_LABELS, Batch, BatchMode, BatchPolicy, BatchStatus
 from govdata.aggregation.validation import REJECTED_ROWIDS, VALID, ItemRule, Target, staging_columns, validate
 from govdata.catalog import service as catalog
-from govdata.catalog.models import Resource
-from govdata.core import audit
-from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, require
+from govdata.catalog.service import ResourceRef
+from govdata.core import audit, events, files, jobs
+from govdata.core.auth import SYSTEM_ACTOR, Actor, require
 from govdata.core.db import unit_of_work, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, field_error
 from govdata.core.observability import log
 from govdata.store.base import KEY, Staged, TableSpec
 from govdata.store.sql import SqlStore
 
+RUN_BATCH = "aggregation.run_batch"
+FINISHED = (BatchStatus.applied, BatchStatus.rejected, BatchStatus.failed, BatchStatus.rolled_back)
 TABLE_FORMATS = {"database", "spreadsheet", "self_describing", "service", "file"}  # not image, streaming
 CYCLE_DAYS = {
     "daily": 1,
@@ -76,21 +85,22 @@ def rules_for(body: dict[str, Any], elements: dict[str, str | None]) -> list[Ite
     return rules
 
 
-def table_of(session: Session, resource: Resource) -> tuple[TableSpec, list[ItemRule]]:
+def table_of(session: Session, resource: ResourceRef) -> tuple[TableSpec, list[ItemRule]]:
+    """The typed table of a published resource and the validation rules of its items."""
     if resource.published_version is None:
         raise Conflict("资源尚未发布，不能归集数据。", slug="not-published")
-    body = catalog.shown_version(session, resource).body
-    elements = {e.name: e.key_kind for e in catalog.list_elements(session, SYSTEM_ACTOR)}
-    rules = rules_for(body, elements)
+    body = catalog.version_body(session, resource.id) or {}
+    rules = rules_for(body, catalog.element_key_kinds(session))
     if not rules:
         raise Conflict("资源没有信息项，不能归集为数据表。", slug="no-items")
     spec = TableSpec(resource.id, tuple(r.column for r in rules), tuple(r.code for r in rules if r.key))
     return spec, rules
 
 
-def _own_resource(session: Session, actor: Actor, code: str) -> Resource:
-    resource = catalog.get_resource(session, actor, code)
-    if actor.department_id != resource.provider_id:
+def own_resource(session: Session, actor: Actor, code: str) -> ResourceRef:
+    """The caller's department's resource (403 for another department's, 404 for an unseen one)."""
+    resource = catalog.find_resource(session, actor, code)
+    if not is_provider(actor, resource.provider_id):
         raise PermissionDenied("只能归集或查看本部门提供的资源的数据。")
     return resource
 
@@ -128,7 +138,7 @@ def create_batch(
 
     ``source`` names where the rows came from (``upload``, ``records``, ``pull``)."""
     require(actor, BATCH_LOAD)
-    resource = _own_resource(session, actor, code)
+    resource = own_resource(session, actor, code)
     spec, rules = table_of(session, resource)
     if resource.format not in TABLE_FORMATS:
         raise Conflict("该资源的格式（图形图像、流媒体）不以数据表归集。", slug="not-tabular")
@@ -169,6 +179,7 @@ def create_batch(
         stored = target / "records.json"
         stored.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
     batch.upload_path = str(stored)
+    jobs.enqueue(session, RUN_BATCH, {"batch_id": batch.id}, key=f"batch:{batch.id}")
     audit.record(
         session,
         actor,
@@ -227,8 +238,7 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
         batch = session.get(Batch, batch_id)
         if batch is None or batch.status not in (BatchStatus.queued, BatchStatus.running):
             return
-        resource = session.get(Resource, batch.resource_id)
-        spec, rules = table_of(session, resource)
+        spec, rules = table_of(session, catalog.resource_ref(session, id=batch.resource_id))
         mode, policy, path, filename, encoding = (
             batch.mode,
             batch.policy,
@@ -387,6 +397,8 @@ def _finish(factory: sessionmaker, batch_id: int, status: str, message: str | No
         batch.finished_at = utcnow()
         for name, value in fields.items():
             setattr(batch, name, value)
+        if status == BatchStatus.applied:
+            events.emit(session, events.BATCH_APPLIED, batch_id=batch_id, resource_id=batch.resource_id)
         audit.record(
             session,
             SYSTEM_ACTOR,
@@ -409,7 +421,7 @@ def _finish(factory: sessionmaker, batch_id: int, status: str, message: str | No
 
 def _visible_batch(session: Session, actor: Actor, batch_id: int) -> Batch:
     batch = session.get(Batch, batch_id)
-    if batch is None or not (Role.authority in actor.roles or actor.department_id == batch.department_id):
+    if batch is None or not can_read_batches(actor, batch.department_id):
         raise NotFound(f"批次 {batch_id} 不存在。")
     return batch
 
@@ -423,8 +435,8 @@ def list_batches(
     session: Session, actor: Actor, code: str, *, limit: int, offset: int
 ) -> tuple[list[Batch], int]:
     require(actor, BATCH_READ)
-    resource = catalog.get_resource(session, actor, code)
-    if not (Role.authority in actor.roles or actor.department_id == resource.provider_id):
+    resource = catalog.find_resource(session, actor, code)
+    if not can_read_batches(actor, resource.provider_id):
         raise PermissionDenied("只能查看本部门资源的归集批次。")
     stmt = select(Batch).where(Batch.resource_id == resource.id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -443,10 +455,8 @@ def batch_errors(
     path = batch_dir(data_dir, batch.id) / "errors.parquet"
     if not path.exists():
         return []
-    resource = session.get(Resource, batch.resource_id)
-    body = catalog.version_of(session, resource, batch.catalog_version).body
-    elements = {e.name: e.key_kind for e in catalog.list_elements(session, SYSTEM_ACTOR)}
-    rules = {r.code: r for r in rules_for(body, elements)}
+    body = catalog.version_body(session, batch.resource_id, batch.catalog_version) or {}
+    rules = {r.code: r for r in rules_for(body, catalog.element_key_kinds(session))}
     sql = f"SELECT row, item, value, rule FROM read_parquet({sources.literal(str(path))}) ORDER BY row, item"
     if limit:
         sql += f" LIMIT {int(limit)}"
@@ -465,48 +475,30 @@ def batch_errors(
 
 
 def errors_csv(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=ERROR_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _safe_cell(row[k]) for k in ERROR_COLUMNS})
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # with BOM, so Excel opens the Chinese correctly
+    """The row-level errors as a CSV download (``core.files``: safe cells, UTF-8 with BOM, CRLF)."""
+    return files.write_csv(ERROR_COLUMNS, ([row[k] for k in ERROR_COLUMNS] for row in rows))
 
 
 def errors_xlsx(rows: list[dict]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("错误明细")
-    sheet.append(["行号 row", "信息项 item", "值 value", "规则 rule", "说明 message"])
-    for row in rows:
-        sheet.append([_safe_cell(row[k]) for k in ERROR_COLUMNS])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _safe_cell(value: Any) -> Any:
-    """A cell that starts like a formula is written as text (CSV/formula injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """The row-level errors as an XLSX download, every cell made safe by ``core.files``."""
+    header = ["行号 row", "信息项 item", "值 value", "规则 rule", "说明 message"]
+    return files.write_xlsx({"错误明细": (header, ([row[k] for k in ERROR_COLUMNS] for row in rows))})
 
 
 def rollback_batch(session: Session, actor: Actor, store: SqlStore, batch_id: int) -> Batch:
     require(actor, BATCH_ROLLBACK)
     batch = _visible_batch(session, actor, batch_id)
-    if actor.department_id != batch.department_id:
+    if not can_rollback(actor, batch.department_id):
         raise PermissionDenied("只能回滚本部门的批次。")
     if batch.status != BatchStatus.applied:
         raise Conflict("只有已入库的批次可以回滚。", slug="invalid-state", status_now=batch.status)
-    resource = session.get(Resource, batch.resource_id)
-    spec, _ = table_of(session, resource)
+    spec, _ = table_of(session, catalog.resource_ref(session, id=batch.resource_id))
     store.ensure_table(spec)
     touched = store.rollback(spec, batch.id)
     batch.status = BatchStatus.rolled_back
     batch.rolled_back_at = utcnow()
     batch.rolled_back_by = actor.name
+    events.emit(session, events.BATCH_ROLLED_BACK, batch_id=batch.id, resource_id=batch.resource_id)
     audit.record(
         session, actor, "aggregation.batch.rolled_back", "batch", batch.id, details={"keys": touched}
     )
@@ -516,7 +508,7 @@ def rollback_batch(session: Session, actor: Actor, store: SqlStore, batch_id: in
 # --- reading data and freshness (AGG-6, AGG-7) ----------------------------------------------------------
 
 
-def freshness(session: Session, resource: Resource, now: datetime | None = None) -> dict[str, Any]:
+def freshness(session: Session, resource: ResourceRef, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
     last = session.scalar(
         select(func.max(Batch.finished_at)).where(
@@ -545,8 +537,8 @@ def read_records(
     """The provider department reads its own data (before any grant; the sharing capability extends
     this to consumers with grants)."""
     require(actor, DATA_READ)
-    resource = catalog.get_resource(session, actor, code)
-    if actor.department_id != resource.provider_id:
+    resource = catalog.find_resource(session, actor, code)
+    if not can_read_own_data(actor, resource.provider_id):
         raise PermissionDenied("尚无该资源的共享授权；提供部门的用户可查询本部门数据。", slug="no-grant")
     spec, rules = table_of(session, resource)
     unknown = [f for f in (filters or {}) if f not in spec.codes]
@@ -595,13 +587,19 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def wait_for(factory: sessionmaker, batch_id: int, timeout: float) -> None:
-    """Poll until the batch leaves queued/running (used when a caller waits for the result)."""
+def batch_status(factory: sessionmaker, batch_id: int) -> str | None:
+    with unit_of_work(factory) as session:
+        return session.scalar(select(Batch.status).where(Batch.id == batch_id))
+
+
+def wait_for(factory: sessionmaker, batch_id: int, timeout: float, *, stop=None) -> str | None:
+    """Poll until the batch is finished (or ``timeout`` seconds pass, or ``stop()`` says so);
+    returns its status. For callers in threads of their own (pulls, the CLI): the batch runs as a job."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with unit_of_work(factory) as session:
-            if session.get(Batch, batch_id).status not in (BatchStatus.queued, BatchStatus.running):
-                return
+    while True:
+        status = batch_status(factory, batch_id)
+        if status in FINISHED or time.monotonic() >= deadline or (stop is not None and stop()):
+            return status
         time.sleep(0.05)
 
 
@@ -614,17 +612,7 @@ def department_pool(session: Session, actor: Actor, store: SqlStore) -> list[dic
     require(actor, BATCH_READ)
     if actor.department_id is None:
         return []
-    resources = list(
-        session.scalars(
-            select(Resource)
-            .where(
-                Resource.provider_id == actor.department_id,
-                Resource.status == "published",
-                Resource.format.in_(sorted(TABLE_FORMATS)),
-            )
-            .order_by(Resource.code)
-        )
-    )
+    resources = catalog.published_resources(session, provider_id=actor.department_id, formats=TABLE_FORMATS)
     latest = select(func.max(Batch.id)).where(Batch.resource_id.in_([r.id for r in resources]))
     last = {
         b.resource_id: b
@@ -651,7 +639,178 @@ def department_pool(session: Session, actor: Actor, store: SqlStore) -> list[dic
 def batch_item_names(session: Session, actor: Actor, batch_id: int) -> dict[str, str]:
     """Item code → item name in the catalog version the batch was loaded against."""
     batch = get_batch(session, actor, batch_id)
-    resource = session.get(Resource, batch.resource_id)
-    version = catalog.version_of(session, resource, batch.catalog_version)
-    body = version.body if version is not None else catalog.shown_version(session, resource).body
+    body = catalog.version_body(session, batch.resource_id, batch.catalog_version)
+    body = body if body is not None else catalog.version_body(session, batch.resource_id) or {}
     return {item["code"].lower(): item["name"] for item in body.get("items", [])}
+
+
+def last_policy(session: Session, resource_id: int) -> str | None:
+    """The policy of the resource's latest batch (the policy is the resource's, AGG-5)."""
+    return session.scalar(
+        select(Batch.policy).where(Batch.resource_id == resource_id).order_by(Batch.id.desc()).limit(1)
+    )
+
+
+# --- facts for other capabilities ------------------------------------------------------------------
+# Actor-free reads for sibling capabilities (quality, later supervision): plain frozen values, so that
+# no other capability reads the batch table or opens a batch's error file. A sibling acting for a
+# caller checks the caller itself first (``catalog.find_resource``).
+
+
+@dataclass(frozen=True)
+class BatchFacts:
+    """What another capability may know of a batch."""
+
+    id: int
+    resource_id: int
+    mode: str
+    status: str
+    catalog_version: int
+    rows_total: int
+    errors_count: int
+    reconciliation: str | None  # ok | mismatch | None (nothing declared)
+    finished_at: datetime | None
+    rolled_back_at: datetime | None
+
+    @property
+    def changed_data(self) -> bool:
+        """Applied (and perhaps rolled back since): the resource's rows changed because of it."""
+        return self.status in (BatchStatus.applied, BatchStatus.rolled_back)
+
+
+def _batch_facts(batch: Batch) -> BatchFacts:
+    return BatchFacts(
+        id=batch.id,
+        resource_id=batch.resource_id,
+        mode=batch.mode,
+        status=batch.status,
+        catalog_version=batch.catalog_version,
+        rows_total=batch.rows_total,
+        errors_count=batch.errors_count,
+        reconciliation=batch.reconciliation,
+        finished_at=batch.finished_at,
+        rolled_back_at=batch.rolled_back_at,
+    )
+
+
+def batch_facts(session: Session, batch_id: int) -> BatchFacts | None:
+    batch = session.get(Batch, batch_id)
+    return None if batch is None else _batch_facts(batch)
+
+
+def batch_window(session: Session, resource_id: int, size: int) -> list[BatchFacts]:
+    """The applied data batches (``replace``, ``upsert``) behind the current rows, newest first: at
+    most ``size``, back to (and including) the latest full replace, which renewed every row."""
+    latest = session.scalars(
+        select(Batch)
+        .where(
+            Batch.resource_id == resource_id,
+            Batch.status == BatchStatus.applied,
+            Batch.mode.in_([BatchMode.replace, BatchMode.upsert]),
+        )
+        .order_by(Batch.id.desc())
+        .limit(size)
+    ).all()
+    window: list[BatchFacts] = []
+    for batch in latest:
+        window.append(_batch_facts(batch))
+        if batch.mode == BatchMode.replace:
+            break
+    return window
+
+
+@dataclass(frozen=True)
+class BatchErrorCounts:
+    """A batch's row-level errors counted: rule → item → cells, and the rows with an error of the
+    rules the caller asked about."""
+
+    by_rule: dict[str, dict[str, int]]
+    rows: int
+
+
+def batch_error_counts(
+    session: Session, batch_id: int, *, data_dir: Path | None = None, row_rules: tuple[str, ...] = ()
+) -> BatchErrorCounts | None:
+    """Counts of a batch's error file (None when it has none: no error was found, or it is gone).
+
+    ``rows`` counts the distinct rows with an error of one of ``row_rules``. Without ``data_dir`` the
+    file is looked for beside the batch's stored source."""
+    if data_dir is not None:
+        path = batch_dir(Path(data_dir), batch_id) / "errors.parquet"
+    else:
+        upload = session.scalar(select(Batch.upload_path).where(Batch.id == batch_id))
+        if not upload:
+            return None
+        path = Path(upload).parent / "errors.parquet"
+    if not path.exists():
+        return None
+    source = f"read_parquet({sources.literal(str(path))})"
+    rules = ", ".join(sources.literal(r) for r in row_rules) or "NULL"
+    with duckdb.connect() as con:
+        grouped = con.execute(f"SELECT rule, item, count(*) FROM {source} GROUP BY rule, item").fetchall()
+        rows = con.execute(f"SELECT count(DISTINCT row) FROM {source} WHERE rule IN ({rules})").fetchall()
+    by_rule: dict[str, dict[str, int]] = {}
+    for rule, item, count in grouped:
+        by_rule.setdefault(rule, {})[item] = int(count)
+    return BatchErrorCounts(by_rule, int(rows[0][0] or 0))
+
+
+def applied_times(session: Session, resource_id: int) -> list[datetime]:
+    """When each applied batch of the resource finished, oldest first."""
+    return list(
+        session.scalars(
+            select(Batch.finished_at)
+            .where(
+                Batch.resource_id == resource_id,
+                Batch.status == BatchStatus.applied,
+                Batch.finished_at.is_not(None),
+            )
+            .order_by(Batch.finished_at)
+        )
+    )
+
+
+def resources_with_data(session: Session, resource_ids: list[int] | None = None) -> set[int]:
+    """The resources (of ``resource_ids``, or all) with at least one applied batch."""
+    stmt = select(Batch.resource_id).where(Batch.status == BatchStatus.applied).distinct()
+    if resource_ids is not None:
+        if not resource_ids:
+            return set()
+        stmt = stmt.where(Batch.resource_id.in_(sorted(set(resource_ids))))
+    return set(session.scalars(stmt))
+
+
+@dataclass(frozen=True)
+class LatestBatch:
+    """A resource's newest batch, as a department resource pool shows it (AGG-8)."""
+
+    id: int
+    status: str
+    status_label: str
+    mode: str
+    rows_applied: int
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def latest_batches(session: Session, resource_ids: list[int]) -> dict[int, LatestBatch]:
+    """Resource id → its newest batch (whatever its status), for the resources that have one."""
+    if not resource_ids:
+        return {}
+    newest = (
+        select(func.max(Batch.id))
+        .where(Batch.resource_id.in_(sorted(set(resource_ids))))
+        .group_by(Batch.resource_id)
+    )
+    return {
+        b.resource_id: LatestBatch(
+            id=b.id,
+            status=b.status,
+            status_label=STATUS_LABELS.get(b.status, b.status),
+            mode=b.mode,
+            rows_applied=b.rows_applied,
+            created_at=b.created_at,
+            finished_at=b.finished_at,
+        )
+        for b in session.scalars(select(Batch).where(Batch.id.in_(newest)))
+    }

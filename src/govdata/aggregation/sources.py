@@ -1,6 +1,6 @@
-"""Reading a batch's source into DuckDB (AGG-2): CSV (UTF-8, UTF-8 with BOM, GBK, GB18030 —
-detected, or named by the provider), XLSX, JSON / NDJSON, Parquet, and JSON records pushed through
-the API. Every source becomes a temp view ``src`` of text columns, in the order of the file, so
+"""Reading a batch's source into DuckDB (AGG-2): CSV (UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16
+with a BOM — detected, or named by the provider), XLSX, JSON / NDJSON, Parquet, and JSON records
+pushed through the API. Every source becomes a temp view ``src`` of text columns, in the order of the file, so
 validation treats all formats alike.
 
 ``src`` is a view, not a copy: validation reads the file once, as a stream, so a batch of ten
@@ -12,11 +12,14 @@ A read error therefore surfaces when ``src`` is first scanned; ``read_error`` tu
 same clear message.
 
 A broken, empty, binary or oversized file raises a clear ``InvalidInput`` before anything is applied.
+An XLSX is checked by ``core.files`` (zip bomb, far-away cells, too many rows) as soon as it is
+uploaded, so the caller gets a 413 or 422 at once, and again before it is read.
 """
 
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -28,11 +31,14 @@ import duckdb
 import pyarrow as pa
 from charset_normalizer import from_bytes
 
-from govdata.core.errors import InvalidInput
+from govdata.core import files
+from govdata.core.errors import InvalidInput, PayloadTooLarge, Problem
 from govdata.store.sql import q
 
 SNIFF_BYTES = 256 * 1024
-ENCODINGS = {"utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312"}
+ENCODINGS = {"utf-8", "utf-8-sig", "gbk", "gb18030", "gb2312", "utf-16", "utf-16le", "utf-16be"}
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+XLSX_BATCH_ROWS = 65_536  # rows of a workbook turned into Arrow at a time
 
 
 @dataclass
@@ -48,7 +54,7 @@ def sniff_format(head: bytes, filename: str | None) -> str:
     name = (filename or "").lower()
     if head.startswith(b"PAR1"):
         return "parquet"
-    if head.startswith(b"PK\x03\x04"):
+    if files.is_xlsx(head):
         return "xlsx"
     if head.startswith((b"\xd0\xcf\x11\xe0",)):
         raise InvalidInput("不支持旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV。", slug="unsupported-file")
@@ -74,7 +80,13 @@ def detect_delimiter(head: bytes, encoding: str) -> str:
 
 
 def check_declared_encoding(head: bytes, declared: str) -> None:
-    """A UTF-8 file named GBK/GB18030 would be stored as mojibake: refuse it."""
+    """A UTF-8 file named GBK/GB18030 would be stored as mojibake, a UTF-16 one named anything else
+    would not be read: refuse them."""
+    if head.startswith(UTF16_BOMS) and not declared.startswith("utf-16"):
+        raise InvalidInput(
+            f"文件实际是 UTF-16 编码，与指定的 {declared.upper()} 不符；请改选“自动”后重新上传。",
+            slug="bad-encoding",
+        )
     if declared in ("gbk", "gb18030", "gb2312") and not head.isascii():
         try:
             head.decode("utf-8")
@@ -89,9 +101,13 @@ def check_declared_encoding(head: bytes, declared: str) -> None:
 def detect_encoding(head: bytes) -> str:
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith(UTF16_BOMS):  # Excel's "Unicode text"; transcoded to UTF-8 before DuckDB reads it
+        return "utf-16"
     if b"\x00" in head:
         raise InvalidInput(
-            "文件不是文本文件（含有二进制内容），请上传 CSV、XLSX、JSON 或 Parquet 文件。", slug="binary-file"
+            "文件不是文本文件（含有二进制内容），请上传 CSV、XLSX、JSON 或 Parquet 文件；"
+            "UTF-16 编码的 CSV 须带字节顺序标记（BOM），或另存为 UTF-8。",
+            slug="binary-file",
         )
     try:
         head.decode("utf-8")
@@ -141,7 +157,7 @@ def load_file(
         if kind == "csv":
             if encoding and encoding.lower() not in ENCODINGS:
                 raise InvalidInput(
-                    f"不支持的编码 {encoding}，可选 utf-8、gbk、gb18030。", slug="unknown-encoding"
+                    f"不支持的编码 {encoding}，可选 utf-8、gbk、gb18030、utf-16。", slug="unknown-encoding"
                 )
             used_encoding = (encoding or detect_encoding(head)).lower()
             check_declared_encoding(head, used_encoding)
@@ -163,8 +179,7 @@ def load_file(
         elif kind == "parquet":
             relation = f"read_parquet({literal(str(path))})"
         else:
-            table = read_xlsx(path)
-            con.register("xlsx_source", table)
+            con.register("xlsx_source", read_xlsx(path))
             relation = "xlsx_source"
         columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         text_cols = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns)
@@ -208,10 +223,6 @@ _KIND_LABELS = {
 }
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:300]
-
-
 def literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -230,37 +241,53 @@ def _cell(value: Any) -> str | None:
     return str(value)
 
 
-def read_xlsx(path: Path) -> pa.Table:
-    from python_calamine import CalamineWorkbook
+def _blank(row: list[Any]) -> bool:
+    return all(value is None or value == "" for value in row)
 
+
+def read_xlsx(path: Path, limits: files.SheetLimits | None = None) -> pa.Table:
+    """The first sheet as text columns named by its first row, once ``core.files`` has checked it."""
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=True)
-    except Exception as exc:  # calamine raises its own error types for broken workbooks
-        raise InvalidInput(f"无法读取 XLSX 文件：{_first_line(exc)}", slug="unreadable-file") from exc
-    if not rows:
-        raise InvalidInput("XLSX 文件的第一个工作表为空。", slug="no-rows")
-    header = [str(h).strip() if h not in (None, "") else f"列{i + 1}" for i, h in enumerate(rows[0])]
-    body = rows[1:]
-    return pa.table(
-        {
-            name: pa.array([_cell(r[i]) if i < len(r) else None for r in body], pa.string())
-            for i, name in enumerate(header)
-        }
-    )
+        with files.open_xlsx(path, limits or files.SheetLimits.from_settings()) as workbook:
+            # calamine's rows start at row 1 (its columns at the first one used): skip the empty rows above
+            rows = itertools.dropwhile(_blank, workbook.get_sheet_by_index(0).iter_rows())
+            header = next(rows, None)
+            if header is None:
+                raise InvalidInput("XLSX 文件的第一个工作表为空。", slug="no-rows")
+            names = [str(h).strip() if h not in (None, "") else f"列{i + 1}" for i, h in enumerate(header)]
+            # a repeated header keeps its last column, at the place of its first
+            positions = {name: i for i, name in enumerate(names)}
+            order = list(dict.fromkeys(names))
+            batches = []
+            while chunk := list(itertools.islice(rows, XLSX_BATCH_ROWS)):
+                columns = [
+                    pa.array([_cell(r[i]) if i < len(r) else None for r in chunk], pa.string())
+                    for i in (positions[name] for name in order)
+                ]
+                batches.append(pa.record_batch(columns, names=order))
+    except Problem as exc:  # a batch fails with the problem's message, whatever its status
+        if isinstance(exc, InvalidInput):
+            raise
+        raise InvalidInput(exc.detail, slug=exc.slug) from exc
+    schema = pa.schema([(name, pa.string()) for name in order])
+    return pa.Table.from_batches(batches, schema=schema)
 
 
-def save_upload(stream, target: Path, max_bytes: int) -> tuple[int, str]:
-    """Stream an upload to disk, refusing it once it exceeds ``max_bytes``. Returns size and SHA-256."""
+def save_upload(
+    stream, target: Path, max_bytes: int, limits: files.SheetLimits | None = None
+) -> tuple[int, str]:
+    """Stream an upload to disk, refusing it once it exceeds ``max_bytes``, and an XLSX beyond the
+    spreadsheet limits (413, or 422 for too many rows) before a batch is made of it. Returns size
+    and SHA-256."""
     import hashlib
-
-    from govdata.core.errors import PayloadTooLarge
 
     digest = hashlib.sha256()
     size = 0
+    head = b""
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as out:
         while chunk := stream.read(1024 * 1024):
+            head = head or chunk[:8]
             size += len(chunk)
             if size > max_bytes:
                 out.close()
@@ -268,6 +295,12 @@ def save_upload(stream, target: Path, max_bytes: int) -> tuple[int, str]:
                 raise PayloadTooLarge(f"文件超过上限 {max_bytes // (1024 * 1024)} MiB。")
             digest.update(chunk)
             out.write(chunk)
+    if files.is_xlsx(head):
+        try:
+            files.check_xlsx(target, limits or files.SheetLimits.from_settings())
+        except Problem:
+            target.unlink(missing_ok=True)
+            raise
     return size, digest.hexdigest()
 
 

@@ -3,7 +3,7 @@ upload form, batch history and data preview, and a batch's live progress and rep
 
 Like the API, every page calls :mod:`govdata.aggregation.service`, which checks the caller's right and
 the resource's or batch's visibility again. An upload is saved the way the API saves it
-(``sources.save_upload``) and runs as a job (``app.state.batch_runner``); the batch page follows it by
+(``sources.save_upload``) and runs as a job (``core.jobs``); the batch page follows it by
 polling ``GET /api/v1/batches/{id}`` with the session cookie (``static/aggregation.js``) and then shows
 the report. Errors are shown on the page in Chinese, next to the form they belong to.
 """
@@ -20,7 +20,6 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -29,16 +28,16 @@ from govdata.aggregation import service, sources
 from govdata.aggregation.auth import (
     BATCH_LOAD,
     BATCH_READ,
-    BATCH_ROLLBACK,
-    DATA_READ,
     BatchLoader,
     BatchReader,
     BatchRollbacker,
+    can_load,
+    can_read_own_data,
+    can_rollback,
 )
 from govdata.aggregation.models import MODE_LABELS, STATUS_LABELS, Batch, BatchStatus
 from govdata.aggregation.validation import TYPE_LABELS
 from govdata.catalog import service as catalog
-from govdata.catalog.models import Resource
 from govdata.catalog.web import enum_label
 from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import (
@@ -48,7 +47,7 @@ from govdata.core.errors import (
     Problem,
     field_error,
 )
-from govdata.orgs.models import Department, User
+from govdata.orgs import service as orgs
 from govdata.web import (
     check_same_origin,
     form_action,
@@ -145,12 +144,7 @@ def _helpers() -> dict[str, Any]:
 
 def _people(session: Session, usernames) -> Any:
     """``person(username)`` for the templates: the display name of a user (batches keep usernames)."""
-    names = {u for u in usernames if u}
-    found = dict(
-        session.execute(select(User.username, User.display_name).where(User.username.in_(names))).all()
-        if names
-        else []
-    )
+    found = orgs.display_names(session, usernames)
 
     def person(username: str | None) -> str:
         if not username:
@@ -187,7 +181,7 @@ def pool_page(request: Request, session: DbSession, actor: BatchReader) -> Respo
         }
         for entry in pool
     ]
-    department = session.get(Department, actor.department_id)
+    department = {"name": orgs.department_names(session, [actor.department_id]).get(actor.department_id, "")}
     return _page(
         request,
         "aggregation/pool.html",
@@ -215,7 +209,7 @@ def _batch_page(
     status_code: int = 200,
 ) -> Response:
     batch = service.get_batch(session, actor, batch_id)
-    resource = session.get(Resource, batch.resource_id)
+    resource = catalog.resource_ref(session, id=batch.resource_id)
     names = service.batch_item_names(session, actor, batch_id)
     finished = batch.status not in (BatchStatus.queued, BatchStatus.running)
     errors = []
@@ -230,7 +224,6 @@ def _batch_page(
                     "rule_label": RULE_LABELS.get(row["rule"], row["rule"]),
                 }
             )
-    own = actor.department_id == batch.department_id
     return _page(
         request,
         "aggregation/batch.html",
@@ -244,7 +237,7 @@ def _batch_page(
         errors=errors,
         warnings=[w for w in (batch.warnings or "").splitlines() if w.strip()],
         file_label=_file_label(batch),
-        can_rollback=actor.has(BATCH_ROLLBACK) and own and batch.status == BatchStatus.applied,
+        can_rollback=can_rollback(actor, batch.department_id) and batch.status == BatchStatus.applied,
         person=_people(session, [batch.created_by, batch.rolled_back_by]),
         done=DONE_MESSAGES.get(done),
         action_error=action_error,
@@ -312,15 +305,12 @@ def rollback_batch(
 # --- one resource: upload, history, preview (AGG-2, AGG-3, AGG-6) -----------------------------------------
 
 
-def _default_values(session: Session, resource: Resource, has_key: bool) -> dict[str, str]:
+def _default_values(session: Session, resource: catalog.ResourceRef, has_key: bool) -> dict[str, str]:
     """The form's defaults: the policy of the resource's last batch (the policy is the resource's,
     AGG-5), upsert when the resource has a key, else replace."""
-    last = session.scalar(
-        select(Batch).where(Batch.resource_id == resource.id).order_by(Batch.id.desc()).limit(1)
-    )
     return {
         "mode": "upsert" if has_key else "replace",
-        "policy": last.policy if last is not None else "strict",
+        "policy": service.last_policy(session, resource.id) or "strict",
         "encoding": "",
         "source_rows": "",
     }
@@ -338,9 +328,8 @@ def _resource_page(
     form_error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    resource = catalog.get_resource(session, actor, code)
+    resource = catalog.find_resource(session, actor, code)
     batches, total = service.list_batches(session, actor, code, limit=HISTORY_PAGE, offset=offset)
-    own = actor.department_id == resource.provider_id
     rules, table_problem = [], None
     try:
         _, rules = service.table_of(session, resource)
@@ -349,7 +338,7 @@ def _resource_page(
     has_key = any(r.key for r in rules)
     records, record_error = None, None
     fresh = service.freshness(session, resource)
-    if own and rules and actor.has(DATA_READ):
+    if rules and can_read_own_data(actor, resource.provider_id):
         try:
             records = service.read_records(
                 session, actor, _store(request), code, limit=PREVIEW_ROWS, offset=0
@@ -357,7 +346,7 @@ def _resource_page(
             fresh = records["freshness"]
         except Problem as exc:
             record_error = exc.detail
-    can_load = actor.has(BATCH_LOAD) and own and bool(rules) and resource.status == "published"
+    loadable = can_load(actor, resource.provider_id) and bool(rules) and resource.is_published
     form = {**_default_values(session, resource, has_key), **(values or {})}
     settings = request.app.state.settings
     return _page(
@@ -378,8 +367,8 @@ def _resource_page(
         record_error=record_error,
         fresh=freshness_view(fresh, resource.update_cycle),
         last_batch_at=fresh.get("last_batch_at"),
-        can_load=can_load,
-        can_rollback=actor.has(BATCH_ROLLBACK) and own,
+        can_load=loadable,
+        can_rollback=can_rollback(actor, resource.provider_id),
         person=_people(session, [b.created_by for b in batches]),
         form=form,
         form_error=form_error,
@@ -440,7 +429,7 @@ def _submit(
     values: dict[str, str],
     limit: int,
 ) -> int:
-    """Save the upload as the API does, queue the batch and hand it to the runner (wait=false)."""
+    """Save the upload as the API does and queue the batch (its job starts when the request commits)."""
     if values["encoding"] not in ENCODINGS:
         raise field_error("encoding", "应为自动识别、UTF-8、GBK 或 GB18030")
     source_rows = _source_rows(values["source_rows"])
@@ -457,16 +446,12 @@ def _submit(
         encoding=values["encoding"] or None,
         source_rows=source_rows,
     )
-    session.commit()  # the job runs in its own transactions
-    request.app.state.batch_runner.submit(batch.id)
     return batch.id
 
 
 def _check_loader(session: Session, actor: Actor, code: str) -> None:
     """Refuse another department before reading its upload (the service checks again)."""
-    resource = catalog.get_resource(session, actor, code)
-    if actor.department_id != resource.provider_id:
-        raise PermissionDenied("只能归集或查看本部门提供的资源的数据。")
+    service.own_resource(session, actor, code)
 
 
 @router.post("/data/{code:rcode}/batches")

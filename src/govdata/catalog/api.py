@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from govdata.catalog import events, search, service
+from govdata.catalog import events, service
 from govdata.catalog.auth import (
     CatalogCompiler,
     CatalogManager,
@@ -16,7 +16,6 @@ from govdata.catalog.auth import (
     CatalogSupervisor,
     TaskCompleter,
 )
-from govdata.catalog.enums import Grade, OpenType, ResourceFormat, ResourceStatus, ShareType, UpdateCycle
 from govdata.catalog.schemas import (
     CatalogEventIn,
     CatalogEventOut,
@@ -31,6 +30,7 @@ from govdata.catalog.schemas import (
     ResourceSummary,
     ResponsibilityOut,
     ReturnIn,
+    SearchFilters,
     SearchOut,
     TaskDoneIn,
     UpdateTaskOut,
@@ -67,35 +67,10 @@ def search_resources(
     session: DbSession,
     actor: CatalogReader,
     paging: PagingParams,
-    q: Annotated[str | None, Query(max_length=200, description="关键词，支持两字中文词")] = None,
-    provider_id: int | None = None,
-    classification: Annotated[str | None, Query(max_length=32, description="分类代码前缀")] = None,
-    share_type: ShareType | None = None,
-    open_type: OpenType | None = None,
-    format: ResourceFormat | None = None,
-    update_cycle: UpdateCycle | None = None,
-    grade: Grade | None = None,
-    status: ResourceStatus | None = None,
-    sort: Annotated[str | None, Query(pattern="^(relevance|updated|name|published|code)$")] = None,
+    filters: SearchFilters,
 ) -> SearchOut:
-    result = service.search_resources(
-        session,
-        actor,
-        search.SearchQuery(
-            q=q,
-            provider_id=provider_id,
-            classification=classification,
-            share_type=share_type,
-            open_type=open_type,
-            format=format,
-            update_cycle=update_cycle,
-            grade=grade,
-            status=status,
-            sort=sort,
-            limit=paging.limit,
-            offset=paging.offset,
-        ),
-    )
+    query = filters.to_query(limit=paging.limit, offset=paging.offset)
+    result = service.search_resources(session, actor, query)
     return SearchOut(items=[summary(r) for r in result.items], total=result.total, facets=result.facets)
 
 

@@ -1,10 +1,20 @@
-"""Permissions of the catalog (CAT-1…11)."""
+"""Permissions of the catalog (CAT-1…11): the rights, who sees which resource, and who may do what
+to a resource in its current state. Services raise what these rules refuse; pages ask the same
+rules to decide which buttons to show.
+"""
 
-from typing import Annotated
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends
+from sqlalchemy import ColumnElement, and_, or_
 
-from govdata.core.auth import INTERNAL_ROLES, Actor, Authenticator, Role, permission
+from govdata.catalog.enums import OpenType, ResourceStatus, VersionStatus
+from govdata.catalog.models import Resource, ResourceVersion
+from govdata.core.auth import INTERNAL_ROLES, Actor, Authenticator, Permission, Role, permission, require
+from govdata.core.errors import Conflict, PermissionDenied, Problem
 
 CATALOG_READ = permission(
     "catalog.read",
@@ -35,3 +45,206 @@ CatalogPublisher = Annotated[Actor, Depends(Authenticator(CATALOG_PUBLISH_OWN))]
 CatalogManager = Annotated[Actor, Depends(Authenticator(CATALOG_MANAGE))]
 CatalogSupervisor = Annotated[Actor, Depends(Authenticator(CATALOG_SUPERVISE))]
 TaskCompleter = Annotated[Actor, Depends(Authenticator(TASK_COMPLETE))]
+
+
+# --- visibility (CAT-5, SEC-2) ---------------------------------------------------------------------
+# One rule, two forms: ``readable(actor)`` is the SQL clause every list, search, count and export
+# starts from, ``is_visible(actor, resource)`` the same rule on a loaded resource. Both are read off
+# ``_grants``, so they cannot drift apart (a test checks them against each other on both stores).
+
+SEES_PUBLISHED = INTERNAL_ROLES | {Role.admin, Role.app}
+
+
+@dataclass(frozen=True)
+class _Test:
+    """One comparison of a resource column with a value (``==``, ``!=``), or ``set``: not null."""
+
+    column: str
+    op: Literal["==", "!=", "set"]
+    value: Any = None
+
+    def clause(self) -> ColumnElement[bool]:
+        column = getattr(Resource, self.column)
+        if self.op == "set":
+            return column.is_not(None)
+        return column == self.value if self.op == "==" else column != self.value
+
+    def holds(self, resource: Resource) -> bool:
+        value = getattr(resource, self.column)
+        if self.op == "set":
+            return value is not None
+        if value is None:  # as in SQL: a comparison with null is not true
+            return False
+        return value == self.value if self.op == "==" else value != self.value
+
+
+def _grants(actor: Actor) -> list[tuple[_Test, ...]] | None:
+    """The resources a caller reads, as alternatives each of which is a conjunction of tests; None
+    for every resource.
+
+    A resource that was never published is seen only by its provider department and the authority;
+    published resources are seen by internal users, administrators and systems; the public sees
+    published resources whose open type is not ``none``.
+    """
+    if Role.authority in actor.roles:
+        return None
+    grants: list[tuple[_Test, ...]] = []
+    if actor.department_id is not None:
+        grants.append((_Test("provider_id", "==", actor.department_id),))
+    if actor.roles & SEES_PUBLISHED:
+        grants.append((_Test("published_version", "set"),))
+    else:
+        grants.append(
+            (_Test("status", "==", ResourceStatus.published), _Test("open_type", "!=", OpenType.none))
+        )
+    return grants
+
+
+def readable(actor: Actor) -> ColumnElement[bool] | None:
+    """The resources ``actor`` may see, as a condition on ``Resource`` (None: every resource)."""
+    grants = _grants(actor)
+    if grants is None:
+        return None
+    return or_(*(and_(*(test.clause() for test in grant)) for grant in grants))
+
+
+def is_visible(actor: Actor, resource: Resource) -> bool:
+    """Whether ``actor`` may see ``resource``: the rule of :func:`readable`, on a loaded resource."""
+    grants = _grants(actor)
+    return grants is None or any(all(test.holds(resource) for test in grant) for grant in grants)
+
+
+def owns(actor: Actor, resource: Resource) -> bool:
+    """Whether the caller belongs to the resource's provider department."""
+    return actor.department_id is not None and actor.department_id == resource.provider_id
+
+
+def sees_unpublished(actor: Actor, resource: Resource) -> bool:
+    """Whether the caller sees the versions being prepared and their log: authority and provider."""
+    return Role.authority in actor.roles or owns(actor, resource)
+
+
+# --- lifecycle (CAT-5) -----------------------------------------------------------------------------
+# Each ``*_refusal`` returns the problem that forbids an action (None when it is allowed): services
+# raise it, pages ask the ``can_*`` form to show a button. ``working`` is the version being prepared
+# (draft, submitted or returned), if any; ``publisher`` the policy switch ``catalog_publisher``.
+
+Refusal = Problem | None
+
+
+def enforce(refusal: Refusal) -> None:
+    """Raise the refusal, if there is one."""
+    if refusal is not None:
+        raise refusal
+
+
+def _lacks(actor: Actor, perm: Permission) -> Refusal:
+    """What :func:`require` raises for this caller, as a value."""
+    try:
+        require(actor, perm)
+    except Problem as problem:
+        return problem
+    return None
+
+
+def _in_state(
+    resource: Resource, working: ResourceVersion | None, allowed: tuple[str, ...], message: str
+) -> Refusal:
+    if working is None or working.status not in allowed:
+        return Conflict(message, slug="invalid-state", status_now=resource.status)
+    return None
+
+
+def compile_refusal(actor: Actor, resource: Resource) -> Refusal:
+    """Only the provider department's catalog officers compile (edit, submit) a resource."""
+    if refusal := _lacks(actor, CATALOG_COMPILE):
+        return refusal
+    return None if owns(actor, resource) else PermissionDenied("只能编制本部门的目录。")
+
+
+def change_refusal(resource: Resource, working: ResourceVersion | None) -> Refusal:
+    """A retired resource and a version under review cannot be changed."""
+    if resource.status == ResourceStatus.retired:
+        return Conflict("资源已停用，不能修改。", slug="resource-retired")
+    if working is not None and working.status == VersionStatus.submitted:
+        return Conflict("该版本正在审核中，不能修改；如需修改请等待审核结果。", slug="under-review")
+    return None
+
+
+def edit_refusal(actor: Actor, resource: Resource, working: ResourceVersion | None) -> Refusal:
+    return compile_refusal(actor, resource) or change_refusal(resource, working)
+
+
+def submit_refusal(actor: Actor, resource: Resource, working: ResourceVersion | None) -> Refusal:
+    return compile_refusal(actor, resource) or _in_state(
+        resource,
+        working,
+        (VersionStatus.draft, VersionStatus.returned),
+        "只有草稿或被退回的版本可以提交审核。",
+    )
+
+
+def return_refusal(actor: Actor, resource: Resource, working: ResourceVersion | None) -> Refusal:
+    return _lacks(actor, CATALOG_REVIEW) or _in_state(
+        resource, working, (VersionStatus.submitted,), "只有待审核的版本可以退回。"
+    )
+
+
+def publisher_refusal(actor: Actor, resource: Resource, publisher: str) -> Refusal:
+    """The authority publishes; a department head publishes their own department's resources only
+    when the policy lets providers publish (``catalog_publisher = provider``)."""
+    if refusal := _lacks(actor, CATALOG_PUBLISH_OWN):
+        return refusal
+    if Role.authority in actor.roles:
+        return None
+    if publisher != "provider":
+        return PermissionDenied("目录由数据资源主管部门审核发布。")
+    return None if owns(actor, resource) else PermissionDenied("只能发布本部门的目录。")
+
+
+def publish_refusal(
+    actor: Actor, resource: Resource, working: ResourceVersion | None, publisher: str
+) -> Refusal:
+    return publisher_refusal(actor, resource, publisher) or _in_state(
+        resource, working, (VersionStatus.submitted,), "只有待审核的版本可以发布。"
+    )
+
+
+def retire_refusal(actor: Actor, resource: Resource, working: ResourceVersion | None) -> Refusal:
+    if refusal := _lacks(actor, CATALOG_REVIEW):
+        return refusal
+    if resource.status != ResourceStatus.published:
+        return Conflict("只有已发布的资源可以停用。", slug="invalid-state", status_now=resource.status)
+    if working is not None:
+        return Conflict("该资源有未完成的修订，请先退回或发布修订。", slug="revision-pending")
+    return None
+
+
+def opens_revision(resource: Resource, working: ResourceVersion | None) -> bool:
+    """Whether a change now opens a revision: the resource is published and nothing is in progress."""
+    return resource.published_version is not None and working is None
+
+
+def can_edit(actor: Actor, resource: Resource, working: ResourceVersion | None) -> bool:
+    return edit_refusal(actor, resource, working) is None
+
+
+def can_revise(actor: Actor, resource: Resource, working: ResourceVersion | None) -> bool:
+    """Whether the caller may change a published resource, which opens a revision."""
+    return can_edit(actor, resource, working) and opens_revision(resource, working)
+
+
+def can_submit(actor: Actor, resource: Resource, working: ResourceVersion | None) -> bool:
+    return submit_refusal(actor, resource, working) is None
+
+
+def can_return(actor: Actor, resource: Resource, working: ResourceVersion | None) -> bool:
+    return return_refusal(actor, resource, working) is None
+
+
+def can_publish(actor: Actor, resource: Resource, working: ResourceVersion | None, publisher: str) -> bool:
+    return publish_refusal(actor, resource, working, publisher) is None
+
+
+def can_retire(actor: Actor, resource: Resource, working: ResourceVersion | None) -> bool:
+    return retire_refusal(actor, resource, working) is None

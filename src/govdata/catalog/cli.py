@@ -27,7 +27,7 @@ from govdata.catalog.enums import (
     ShareType,
     UpdateCycle,
 )
-from govdata.catalog.search import SearchQuery
+from govdata.catalog.schemas import SearchParams
 from govdata.core.auth import Actor
 from govdata.core.cli import cli_session, console, err_console, reports_problems
 from govdata.core.errors import InvalidInput, NotFound
@@ -168,7 +168,7 @@ def export_catalog(
     fmt = (file_format or (output.suffix.lstrip(".").lower() if output.suffix else "") or "xlsx").lower()
     if fmt not in ("xlsx", "json"):
         raise InvalidInput(f"导出格式只能是 xlsx 或 json，而不是“{fmt}”。")
-    query = SearchQuery(
+    filters = SearchParams.parse(
         q=q,
         provider_id=provider_id,
         classification=classification,
@@ -182,7 +182,7 @@ def export_catalog(
     )
     with cli_session() as session, progress_bar() as progress:
         actor = acting_user(session, username)
-        exported = exchange.export_catalog(session, actor, query, fmt, progress=progress)
+        exported = exchange.export_catalog(session, actor, filters.to_query(), fmt, progress=progress)
     output.write_bytes(exported.content)
     console.print(f"已导出 {exported.count} 个资源到 {output}。")
 
@@ -197,7 +197,8 @@ def search_catalog(
     """检索目录（该用户能看到的资源），按相关度排序。"""
     with cli_session() as session:
         actor = acting_user(session, username)
-        result = service.search_resources(session, actor, SearchQuery(q=q, limit=limit))
+        query = SearchParams.parse(q=q).to_query(limit=limit)
+        result = service.search_resources(session, actor, query)
         table = Table("资源代码", "资源名称", "提供部门", "共享类型", "开放类型", "更新周期", "状态")
         for resource in result.items:
             table.add_row(

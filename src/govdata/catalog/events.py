@@ -8,8 +8,6 @@ published schedule) is recomputed when the schedule is imported.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -17,17 +15,13 @@ from govdata.catalog.auth import CATALOG_MANAGE, CATALOG_READ, TASK_COMPLETE
 from govdata.catalog.enums import TaskStatus
 from govdata.catalog.models import CatalogEvent, Resource, UpdateTask
 from govdata.catalog.schemas import CatalogEventIn, UpdateTaskOut
-from govdata.core import audit, calendar, policy
+from govdata.core import audit, calendar, clock, policy
 from govdata.core.auth import Actor, Role, require
 from govdata.core.db import utcnow
 from govdata.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from govdata.orgs.models import Department
 
 DEADLINE_SUBJECT = "catalog_update_task"
-
-
-def today() -> date:
-    return date.today()
 
 
 def record_event(session: Session, actor: Actor, data: CatalogEventIn) -> CatalogEvent:
@@ -40,7 +34,7 @@ def record_event(session: Session, actor: Actor, data: CatalogEventIn) -> Catalo
         select(Resource.id).where(Resource.code == data.resource_code)
     ):
         raise field_error("resource_code", f"资源 {data.resource_code} 不存在")
-    if data.date > today():
+    if data.date > clock.today():
         raise field_error("date", "事件日期不能晚于今天")
     event = CatalogEvent(
         kind=data.kind,
@@ -123,13 +117,14 @@ def complete_task(session: Session, actor: Actor, task_id: int, note: str) -> Up
         "catalog.task.completed",
         "catalog_update_task",
         task.id,
-        details={"late": today() > task.deadline, "note": note},
+        details={"late": clock.today() > task.deadline, "note": note},
     )
     return task
 
 
 def task_view(session: Session, task: UpdateTask) -> UpdateTaskOut:
-    done_day = task.done_at.date() if task.done_at else today()
+    # deadlines are China dates; done_at is a stored instant (UTC)
+    done_day = clock.china_date(task.done_at) if task.done_at else clock.today()
     return UpdateTaskOut(
         id=task.id,
         event_id=task.event_id,

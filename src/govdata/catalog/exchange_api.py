@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 
 from govdata.catalog import exchange
 from govdata.catalog.auth import CatalogCompiler, CatalogReader
-from govdata.catalog.enums import Grade, OpenType, ResourceFormat, ResourceStatus, ShareType, UpdateCycle
-from govdata.catalog.search import SearchQuery
+from govdata.catalog.schemas import ExportFilters
 from govdata.core.auth import DbSession
 
 router = APIRouter(prefix="/api/v1", tags=["目录交换"])
@@ -69,30 +68,7 @@ def import_catalog(
 def export_catalog(
     session: DbSession,
     actor: CatalogReader,
+    filters: ExportFilters,
     format: Annotated[Literal["xlsx", "json"], Query(description="xlsx 或 json")] = "xlsx",
-    q: Annotated[str | None, Query(max_length=200, description="关键词")] = None,
-    provider_id: int | None = None,
-    classification: Annotated[str | None, Query(max_length=32, description="分类代码前缀")] = None,
-    share_type: ShareType | None = None,
-    open_type: OpenType | None = None,
-    resource_format: Annotated[
-        ResourceFormat | None, Query(description="资源格式（检索 API 的 format 筛选）")
-    ] = None,
-    update_cycle: UpdateCycle | None = None,
-    grade: Grade | None = None,
-    status: ResourceStatus | None = None,
-    sort: Annotated[str | None, Query(pattern="^(relevance|updated|name|published|code)$")] = None,
 ) -> Response:
-    query = SearchQuery(
-        q=q,
-        provider_id=provider_id,
-        classification=classification,
-        share_type=share_type,
-        open_type=open_type,
-        format=resource_format,
-        update_cycle=update_cycle,
-        grade=grade,
-        status=status,
-        sort=sort,
-    )
-    return _file(exchange.export_catalog(session, actor, query, format))
+    return _file(exchange.export_catalog(session, actor, filters.to_query(), format))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from govdata.catalog.enums import (
     DataType,
@@ -16,12 +17,14 @@ from govdata.catalog.enums import (
     LegalBasisKind,
     OpenType,
     ResourceFormat,
+    ResourceStatus,
     ShareMethod,
     ShareMode,
     ShareType,
     UpdateCycle,
 )
-from govdata.core.errors import register_field_labels
+from govdata.catalog.search import SORTS, SearchQuery
+from govdata.core.errors import register_field_labels, validation_problem
 from govdata.core.schemas import OrmModel
 
 ITEM_CODE_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,62}$"
@@ -106,10 +109,6 @@ class ReturnIn(BaseModel):
     comment: str = Field(min_length=1, max_length=4000, description="退回意见")
 
 
-class ItemOut(ItemIn):
-    model_config = ConfigDict(extra="ignore")
-
-
 class ResourceOut(BaseModel):
     """A resource as the catalog shows it, with the §15 fields and more."""
 
@@ -159,6 +158,50 @@ class ResourceSummary(BaseModel):
     grade: str
     updated_at: datetime
     published_at: datetime | None
+
+
+class SearchParams(BaseModel):
+    """The filters and order of a catalog search: one definition for the search API, the export and
+    the command line. Routes take it as query parameters (:data:`SearchFilters`)."""
+
+    q: str | None = Field(default=None, max_length=200, description="关键词，支持两字中文词")
+    provider_id: int | None = Field(default=None, description="提供部门编号")
+    classification: str | None = Field(default=None, max_length=32, description="分类代码前缀")
+    share_type: ShareType | None = Field(default=None, description="共享类型")
+    open_type: OpenType | None = Field(default=None, description="开放类型")
+    format: ResourceFormat | None = Field(default=None, description="资源格式")
+    update_cycle: UpdateCycle | None = Field(default=None, description="更新周期")
+    grade: Grade | None = Field(default=None, description="数据分级")
+    status: ResourceStatus | None = Field(default=None, description="状态（默认不含已停用）")
+    sort: str | None = Field(
+        default=None,
+        pattern=f"^({'|'.join(sorted(SORTS))})$",
+        description="排序：relevance、updated、name、published 或 code",
+    )
+
+    @classmethod
+    def parse(cls, **values: Any) -> SearchParams:
+        """Search parameters from plain values (the command line); invalid ones are a 422 in Chinese."""
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise validation_problem(exc.errors(), prefix="检索条件有误") from None
+
+    def to_query(self, *, limit: int = 20, offset: int = 0) -> SearchQuery:
+        return SearchQuery(**self.model_dump(), limit=limit, offset=offset)
+
+
+class ExportSearchParams(SearchParams):
+    """The export's search parameters: ``format`` names the file format there, so the resource
+    format filter is ``resource_format``."""
+
+    format: ResourceFormat | None = Field(
+        default=None, alias="resource_format", description="资源格式（检索 API 的 format 筛选）"
+    )
+
+
+SearchFilters = Annotated[SearchParams, Query()]
+ExportFilters = Annotated[ExportSearchParams, Query()]
 
 
 class SearchOut(BaseModel):

@@ -51,7 +51,6 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
-    or_,
     select,
     table,
     text,
@@ -62,6 +61,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Join
 
+from govdata.catalog.auth import readable
 from govdata.catalog.enums import (
     Grade,
     OpenType,
@@ -71,7 +71,7 @@ from govdata.catalog.enums import (
     UpdateCycle,
 )
 from govdata.catalog.models import Resource
-from govdata.core.auth import INTERNAL_ROLES, Actor, Role
+from govdata.core.auth import Actor
 
 FACETS = (
     "provider_id",
@@ -145,11 +145,6 @@ def _phrase(word: str) -> list[str]:
     if _is_cjk(word) and len(word) > 1:
         return [word[i : i + 2] for i in range(len(word) - 1)]
     return [word]
-
-
-def query_terms(q: str) -> list[list[str]]:
-    """Each term of a query as the phrase of tokens that must occur adjacent, in order."""
-    return [_phrase(word) for word in _words(q)]
 
 
 def index_text(resource: Resource, body: dict[str, Any]) -> str:
@@ -258,19 +253,9 @@ def _tsquery(grams_column, phrases: list[list[str]]) -> ColumnElement[bool]:
     return and_(vector.op("@@")(query), *adjacent)
 
 
-def _visibility(actor: Actor):
-    if Role.authority in actor.roles:
-        return None
-    published = Resource.published_version.is_not(None)
-    if actor.roles & (INTERNAL_ROLES | {Role.admin, Role.app}):
-        own = Resource.provider_id == actor.department_id if actor.department_id else None
-        return or_(published, own) if own is not None else published
-    return and_(Resource.status == ResourceStatus.published, Resource.open_type != OpenType.none)
-
-
 def _filtered(actor: Actor, query: SearchQuery) -> list:
     clauses = []
-    visible = _visibility(actor)
+    visible = readable(actor)
     if visible is not None:
         clauses.append(visible)
     if query.status:

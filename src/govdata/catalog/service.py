@@ -4,7 +4,8 @@ Rules worth knowing (the docs repeat them):
 
 * Visibility (CAT-5, SEC-2): a resource that was never published is seen only by its provider
   department and the authority; others get 404. Published resources are seen by internal users and
-  systems; the public sees published resources whose open type is not ``none``.
+  systems; the public sees published resources whose open type is not ``none``. The rule, and who
+  may do what in which state, live in :mod:`govdata.catalog.auth`; every use case here asks it.
 * The code (CAT-2) is ``<classification>/<provider code><6-digit sequence>``, assigned when the
   resource is created, never reused; the classification is therefore fixed at creation.
 * A ``PATCH`` of a published resource opens a revision (the next version, a draft) that goes
@@ -13,14 +14,15 @@ Rules worth knowing (the docs repeat them):
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from govdata.catalog import search
+from govdata.catalog import auth, search
 from govdata.catalog.auth import (
     CATALOG_COMPILE,
     CATALOG_MANAGE,
@@ -30,11 +32,7 @@ from govdata.catalog.auth import (
     CATALOG_SUPERVISE,
 )
 from govdata.catalog.enums import (
-    REFUSAL_BASES,
-    KeyKind,
-    OpenType,
     ResourceStatus,
-    ShareType,
     VersionStatus,
 )
 from govdata.catalog.models import (
@@ -47,8 +45,9 @@ from govdata.catalog.models import (
     ResourceVersion,
 )
 from govdata.catalog.schemas import ClassificationIn, ResourceIn, ResourcePatch
-from govdata.core import audit, policy
-from govdata.core.auth import INTERNAL_ROLES, Actor, Role, require
+from govdata.catalog.validation import parse_resource, validate_resource
+from govdata.core import audit, events, policy
+from govdata.core.auth import Actor, Role, require
 from govdata.core.db import utcnow
 from govdata.core.errors import (
     Conflict,
@@ -56,8 +55,6 @@ from govdata.core.errors import (
     NotFound,
     PermissionDenied,
     field_error,
-    field_label,
-    validation_problem,
 )
 from govdata.orgs.models import Department
 
@@ -65,35 +62,26 @@ WORKING = (VersionStatus.draft, VersionStatus.submitted, VersionStatus.returned)
 MIRRORED = ("name", "summary", "classification", "format", "share_type", "open_type", "update_cycle", "grade")
 
 # --- visibility ------------------------------------------------------------------------------
+# The rule is ``catalog.auth``'s; these names stay for the capabilities that ask the service.
 
-
-def sees_unpublished(actor: Actor, resource: Resource) -> bool:
-    return Role.authority in actor.roles or (
-        actor.department_id is not None and actor.department_id == resource.provider_id
-    )
-
-
-def is_visible(actor: Actor, resource: Resource) -> bool:
-    if sees_unpublished(actor, resource):
-        return True
-    if resource.published_version is None:
-        return False
-    if actor.roles & (INTERNAL_ROLES | {Role.admin, Role.app}):
-        return True
-    return resource.status == ResourceStatus.published and resource.open_type != OpenType.none
+sees_unpublished = auth.sees_unpublished
+is_visible = auth.is_visible
 
 
 def get_resource(session: Session, actor: Actor, code: str) -> Resource:
     require(actor, CATALOG_READ)
-    resource = session.scalar(select(Resource).where(Resource.code == code))
-    if resource is None or not is_visible(actor, resource):
+    stmt = select(Resource).where(Resource.code == code)
+    if (visible := auth.readable(actor)) is not None:
+        stmt = stmt.where(visible)
+    resource = session.scalar(stmt)
+    if resource is None:
         raise NotFound(f"资源 {code} 不存在。")
     return resource
 
 
-def _own(actor: Actor, resource: Resource) -> None:
-    if actor.department_id != resource.provider_id:
-        raise PermissionDenied("只能编制本部门的目录。")
+def catalog_publisher(session: Session) -> str:
+    """Who publishes catalog entries under the active policy: ``authority`` or ``provider``."""
+    return policy.active_policy(session).switches.catalog_publisher
 
 
 def version_of(session: Session, resource: Resource, number: int) -> ResourceVersion | None:
@@ -120,128 +108,6 @@ def shown_version(session: Session, resource: Resource) -> ResourceVersion:
     version = version_of(session, resource, resource.version)
     assert version is not None
     return version
-
-
-# --- validation (CAT-1, CAT-3) ------------------------------------------------------------------
-
-
-def parse_resource(data: dict[str, Any]) -> ResourceIn:
-    try:
-        return ResourceIn.model_validate(data)
-    except ValidationError as exc:
-        raise validation_problem(exc.errors(), prefix="资源元数据有误") from exc
-
-
-def validate_resource(session: Session, data: ResourceIn) -> list[str]:
-    """Check the rules a schema cannot express; raise one 422 listing every problem, in Chinese.
-
-    Returns warnings that do not block (they are shown with the resource).
-    """
-    errors: list[tuple[str, str]] = []
-    warnings: list[str] = []
-    settings = policy.active_policy(session).switches
-
-    classification = session.get(Classification, data.classification)
-    if classification is None:
-        errors.append(("classification", f"分类代码 {data.classification} 不存在，请先由主管部门登记"))
-    elif len(data.classification) < 3 and data.classification != "3":
-        errors.append(("classification", "资源应归入“项”一级或更细的分类（如 101 人口）"))
-
-    if data.share_type == ShareType.conditional:
-        if not (data.share_conditions or "").strip():
-            errors.append(("share_conditions", "有条件共享的资源必须写明共享条件"))
-        if not (data.legal_basis or "").strip():
-            errors.append(("legal_basis", "有条件共享的资源必须写明共享依据"))
-        if not data.materials:
-            errors.append(("materials", "有条件共享的资源必须列出申请时需提供的材料"))
-    if data.share_type == ShareType.none:
-        if not (data.legal_basis or "").strip():
-            errors.append(("legal_basis", "不予共享的资源必须写明法律、行政法规或党中央、国务院政策依据"))
-        if data.legal_basis_kind is None:
-            errors.append(("legal_basis_kind", "不予共享的资源必须写明依据类别"))
-        elif data.legal_basis_kind not in REFUSAL_BASES:
-            message = f"不予共享只能以法律、行政法规或党中央、国务院政策为依据，“{data.legal_basis_kind.label}”不足以支持"
-            if settings.refusal_without_basis == "refused":
-                errors.append(("legal_basis_kind", message))
-            else:
-                warnings.append(message)
-    elif not data.share_modes:
-        errors.append(("share_modes", "可共享的资源至少应有一种服务方式"))
-    if data.open_type == OpenType.conditional and not (data.open_conditions or "").strip():
-        errors.append(("open_conditions", "有条件开放的资源必须写明开放条件"))
-
-    elements = {e.name: e for e in session.scalars(select(DataElement))}
-    codes: set[str] = set()
-    names: set[str] = set()
-    item_share_types = set()
-    about = {"person": False, "legal_person": False}
-    if data.classification.startswith("101"):
-        about["person"] = True
-    if data.classification.startswith("102"):
-        about["legal_person"] = True
-    key_items = []
-    for index, item in enumerate(data.items):
-        where = f"items.{index}"
-        if item.code.lower() in codes:
-            errors.append((f"{where}.code", f"信息项代码 {item.code} 重复"))
-        codes.add(item.code.lower())
-        if item.name in names:
-            errors.append((f"{where}.name", f"信息项名称“{item.name}”重复"))
-        names.add(item.name)
-        if item.key and not item.required:
-            errors.append((f"{where}.required", f"关键标识“{item.name}”必须为必填项"))
-        if item.key:
-            key_items.append(item)
-        if item.pattern:
-            try:
-                re.compile(item.pattern)
-            except re.error:
-                errors.append((f"{where}.pattern", f"“{item.name}”的格式不是有效的正则表达式"))
-        if item.minimum is not None and item.maximum is not None and item.minimum > item.maximum:
-            errors.append((f"{where}.minimum", f"“{item.name}”的最小值大于最大值"))
-        if item.element:
-            element = elements.get(item.element)
-            if element is None:
-                errors.append((f"{where}.element", f"数据元“{item.element}”不存在"))
-            else:
-                if element.data_type != item.data_type:
-                    errors.append(
-                        (
-                            f"{where}.data_type",
-                            f"“{item.name}”引用数据元“{element.name}”，数据类型应为 {element.data_type}",
-                        )
-                    )
-                if element.subject in about and element.key_kind:
-                    about[element.subject] = True
-        item_share_types.add(item.share_type or data.share_type)
-        if item.level == 4 and data.open_type != OpenType.none:
-            warnings.append(f"“{item.name}”为 4 级敏感信息项，开放时不会提供")
-    if len(item_share_types) > 1 and data.share_type == ShareType.unconditional:
-        errors.append(("share_type", "信息项的共享类型不一致时，资源应为有条件共享（仅部分信息项可共享）"))
-    for subject, needed in about.items():
-        if not needed:
-            continue
-        kind = KeyKind.ric if subject == "person" else KeyKind.uscc
-        if not any(_key_kind(item, elements) == kind for item in key_items):
-            errors.append(
-                (
-                    "items",
-                    f"关于{'自然人' if subject == 'person' else '法人'}的资源必须包含必填的关键标识信息项（{kind.label}）",
-                )
-            )
-    if data.format in ("database", "spreadsheet") and not data.items:
-        errors.append(("items", "库表类资源至少应有一个信息项"))
-    if errors:
-        details = [{"field": f, "label": field_label(f.split(".")), "message": m} for f, m in errors]
-        summary = "；".join(f"{d['label']}：{d['message']}" for d in details[:5])
-        raise InvalidInput(f"资源元数据有误：{summary}", errors=details)
-    return warnings
-
-
-def _key_kind(item, elements: dict[str, DataElement]) -> str | None:
-    if item.element and item.element in elements and elements[item.element].key_kind:
-        return elements[item.element].key_kind
-    return item.key_kind
 
 
 # --- codes (CAT-2) ----------------------------------------------------------------------------
@@ -340,12 +206,8 @@ def editable(session: Session, actor: Actor, code: str) -> tuple[Resource, Resou
     """
     require(actor, CATALOG_COMPILE)
     resource = get_resource(session, actor, code)
-    _own(actor, resource)
-    if resource.status == ResourceStatus.retired:
-        raise Conflict("资源已停用，不能修改。", slug="resource-retired")
     working = working_version(session, resource)
-    if working is not None and working.status == VersionStatus.submitted:
-        raise Conflict("该版本正在审核中，不能修改；如需修改请等待审核结果。", slug="under-review")
+    auth.enforce(auth.edit_refusal(actor, resource, working))
     return resource, working
 
 
@@ -404,25 +266,12 @@ def update_resource(
 # --- lifecycle (CAT-5) ---------------------------------------------------------------------------
 
 
-def _working_or_conflict(
-    session: Session, resource: Resource, allowed: tuple[str, ...], message: str
-) -> ResourceVersion:
-    working = working_version(session, resource)
-    if working is None or working.status not in allowed:
-        raise Conflict(message, slug="invalid-state", status_now=resource.status)
-    return working
-
-
 def submit_resource(session: Session, actor: Actor, code: str) -> Resource:
     require(actor, CATALOG_COMPILE)
     resource = get_resource(session, actor, code)
-    _own(actor, resource)
-    working = _working_or_conflict(
-        session,
-        resource,
-        (VersionStatus.draft, VersionStatus.returned),
-        "只有草稿或被退回的版本可以提交审核。",
-    )
+    working = working_version(session, resource)
+    auth.enforce(auth.submit_refusal(actor, resource, working))
+    assert working is not None  # the rule allows a submission only of a version being prepared
     validate_resource(session, parse_resource(working.body))  # elements or classifications may have changed
     working.status = VersionStatus.submitted
     working.submitted_at = utcnow()
@@ -438,9 +287,9 @@ def submit_resource(session: Session, actor: Actor, code: str) -> Resource:
 def return_resource(session: Session, actor: Actor, code: str, comment: str) -> Resource:
     require(actor, CATALOG_REVIEW)
     resource = get_resource(session, actor, code)
-    working = _working_or_conflict(
-        session, resource, (VersionStatus.submitted,), "只有待审核的版本可以退回。"
-    )
+    working = working_version(session, resource)
+    auth.enforce(auth.return_refusal(actor, resource, working))
+    assert working is not None
     working.status = VersionStatus.returned
     if resource.published_version is None:
         resource.status = ResourceStatus.returned
@@ -456,23 +305,12 @@ def return_resource(session: Session, actor: Actor, code: str, comment: str) -> 
     return resource
 
 
-def _check_publisher(session: Session, actor: Actor, resource: Resource) -> None:
-    require(actor, CATALOG_PUBLISH_OWN)
-    if Role.authority in actor.roles:
-        return
-    if policy.active_policy(session).switches.catalog_publisher != "provider":
-        raise PermissionDenied("目录由数据资源主管部门审核发布。")
-    if actor.department_id != resource.provider_id:
-        raise PermissionDenied("只能发布本部门的目录。")
-
-
 def publish_resource(session: Session, actor: Actor, code: str) -> Resource:
     require(actor, CATALOG_PUBLISH_OWN)
     resource = get_resource(session, actor, code)
-    _check_publisher(session, actor, resource)
-    working = _working_or_conflict(
-        session, resource, (VersionStatus.submitted,), "只有待审核的版本可以发布。"
-    )
+    working = working_version(session, resource)
+    auth.enforce(auth.publish_refusal(actor, resource, working, catalog_publisher(session)))
+    assert working is not None
     previous = (
         version_of(session, resource, resource.published_version) if resource.published_version else None
     )
@@ -498,23 +336,23 @@ def publish_resource(session: Session, actor: Actor, code: str) -> Resource:
         code,
         details={"version": working.version, "changes": len(working.diff or [])},
     )
+    events.emit(
+        session, events.RESOURCE_PUBLISHED, resource_id=resource.id, code=code, version=working.version
+    )
     return resource
 
 
 def retire_resource(session: Session, actor: Actor, code: str) -> Resource:
     require(actor, CATALOG_REVIEW)
     resource = get_resource(session, actor, code)
-    if resource.status != ResourceStatus.published:
-        raise Conflict("只有已发布的资源可以停用。", slug="invalid-state", status_now=resource.status)
-    working = working_version(session, resource)
-    if working is not None:
-        raise Conflict("该资源有未完成的修订，请先退回或发布修订。", slug="revision-pending")
+    auth.enforce(auth.retire_refusal(actor, resource, working_version(session, resource)))
     shown_version(session, resource).status = VersionStatus.retired
     resource.status = ResourceStatus.retired
     resource.updated_at = utcnow()
     search.index_resource(session, resource, shown_version(session, resource).body)
     _log(session, resource, resource.version, "retired", actor)
     audit.record(session, actor, "catalog.resource.retired", "resource", code)
+    events.emit(session, events.RESOURCE_RETIRED, resource_id=resource.id, code=code)
     return resource
 
 
@@ -730,6 +568,161 @@ def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
     """Resources per status as this caller sees them (their department's, or all for the authority)."""
     require(actor, CATALOG_READ)
     stmt = select(Resource.status, func.count()).group_by(Resource.status)
+    if (visible := auth.readable(actor)) is not None:
+        stmt = stmt.where(visible)
     if Role.authority not in actor.roles:
         stmt = stmt.where(Resource.provider_id == (actor.department_id or -1))
     return dict(session.execute(stmt).all())
+
+
+# --- facts for other capabilities ------------------------------------------------------------------
+# Actor-free reads that sibling capabilities (aggregation, quality, libraries, and later sharing and
+# supervision) use instead of the catalog's tables. They return plain, frozen values; a sibling that
+# acts for a caller first checks the caller with ``find_resource`` (the catalog's visibility rule).
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """What another capability may know of a catalog resource."""
+
+    id: int
+    code: str
+    name: str
+    provider_id: int
+    provider_name: str
+    status: str
+    format: str
+    share_type: str
+    open_type: str
+    update_cycle: str
+    grade: str
+    version: int
+    published_version: int | None
+    published_at: datetime | None
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ResourceStatus.published
+
+
+def ref_of(resource: Resource) -> ResourceRef:
+    return ResourceRef(
+        id=resource.id,
+        code=resource.code,
+        name=resource.name,
+        provider_id=resource.provider_id,
+        provider_name=resource.provider.name,
+        status=resource.status,
+        format=resource.format,
+        share_type=resource.share_type,
+        open_type=resource.open_type,
+        update_cycle=resource.update_cycle,
+        grade=resource.grade,
+        version=resource.version,
+        published_version=resource.published_version,
+        published_at=resource.published_at,
+    )
+
+
+def find_resource(session: Session, actor: Actor, code: str) -> ResourceRef:
+    """The resource as ``actor`` may see it (404 otherwise), for a sibling acting for that caller."""
+    return ref_of(get_resource(session, actor, code))
+
+
+def resource_ref(session: Session, *, id: int | None = None, code: str | None = None) -> ResourceRef | None:
+    if (id is None) == (code is None):
+        raise ValueError("give exactly one of id and code")
+    resource = (
+        session.get(Resource, id)
+        if id is not None
+        else session.scalar(select(Resource).where(Resource.code == code))
+    )
+    return None if resource is None else ref_of(resource)
+
+
+def version_body(session: Session, resource_id: int, version: int | None = None) -> dict[str, Any] | None:
+    """A version's body (the shown version when ``version`` is None); None if there is no such version."""
+    if version is None:
+        version = session.scalar(select(Resource.version).where(Resource.id == resource_id))
+        if version is None:
+            return None
+    body = session.scalar(
+        select(ResourceVersion.body).where(
+            ResourceVersion.resource_id == resource_id, ResourceVersion.version == version
+        )
+    )
+    return body
+
+
+def element_key_kinds(session: Session) -> dict[str, str | None]:
+    """Data element name → the identifier it is (``ric``, ``uscc``) or None."""
+    return dict(session.execute(select(DataElement.name, DataElement.key_kind)).all())
+
+
+def published_resources(
+    session: Session,
+    *,
+    provider_id: int | None = None,
+    formats: Iterable[str] | None = None,
+    ids: Iterable[int] | None = None,
+) -> list[ResourceRef]:
+    """Published resources (ordered by code), optionally of one provider, some formats or some ids."""
+    stmt = select(Resource).where(Resource.status == ResourceStatus.published)
+    if provider_id is not None:
+        stmt = stmt.where(Resource.provider_id == provider_id)
+    if formats is not None:
+        stmt = stmt.where(Resource.format.in_(sorted(formats)))
+    if ids is not None:
+        stmt = stmt.where(Resource.id.in_(sorted(set(ids))))
+    return [ref_of(r) for r in session.scalars(stmt.order_by(Resource.code))]
+
+
+def element_holders(
+    session: Session,
+    elements: Iterable[str],
+    *,
+    key_only: bool = False,
+    exclude_id: int | None = None,
+    limit: int | None = None,
+) -> list[tuple[ResourceRef, dict[str, str]]]:
+    """Published resources with an item referencing any of ``elements`` (only key items when
+    ``key_only``), each with element → its item code (lower case), ordered by code."""
+    stmt = (
+        select(Resource, ResourceItem.element, ResourceItem.code)
+        .join(ResourceItem, ResourceItem.resource_id == Resource.id)
+        .where(
+            Resource.status == ResourceStatus.published,
+            Resource.published_version.is_not(None),
+            ResourceItem.element.in_(sorted(set(elements))),
+        )
+        .order_by(Resource.code, ResourceItem.id)
+    )
+    if key_only:
+        stmt = stmt.where(ResourceItem.key.is_(True))
+    if exclude_id is not None:
+        stmt = stmt.where(Resource.id != exclude_id)
+    found: dict[int, tuple[ResourceRef, dict[str, str]]] = {}
+    for resource, element, item_code in session.execute(stmt).all():
+        if resource.id not in found:
+            if limit is not None and len(found) >= limit:
+                break
+            found[resource.id] = (ref_of(resource), {})
+        found[resource.id][1].setdefault(element, item_code.lower())
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class ElementRef:
+    """What another capability may know of a data element (数据元)."""
+
+    name: str
+    code: str
+    key_kind: str | None  # the identifier it is (``ric``, ``uscc``), if any
+
+
+def data_elements(session: Session) -> dict[str, ElementRef]:
+    """Every data element by name, in the order they were defined."""
+    return {
+        e.name: ElementRef(name=e.name, code=e.code, key_kind=e.key_kind)
+        for e in session.scalars(select(DataElement).order_by(DataElement.id))
+    }

@@ -32,9 +32,18 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     max_upload_mb: int = 2048
+    # spreadsheets read (core.files): rows of a sheet, its header included (Excel's own maximum), and
+    # the size of a workbook inflated
+    max_sheet_rows: int = 1_048_576
+    max_xlsx_inflated_mb: int = 4096
     rate_limit_per_minute: int = 600
     login_rate_limit_per_minute: int = 30
     policy_file: Path | None = None
+    # jobs (core.jobs): "off" keeps a server process from running jobs (a PostgreSQL deployment whose
+    # web processes leave them to ``govdata worker``); a claim lapses this many seconds after its
+    # worker stopped renewing it
+    job_worker: bool = True
+    job_lease_seconds: float = 30.0
     log_level: str = "INFO"
     log_json: bool = True
 

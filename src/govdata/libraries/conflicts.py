@@ -1,9 +1,10 @@
 """Conflicts between departments' data (QUA-3): recorded while fusing, negotiated, decided.
 
 * Detection: a build records one conflict per library, key, element and set of values (resource →
-  value). Rebuilding with the same disagreement only marks it seen again; a disagreement that is gone
+  value) that do not agree (``core.values``: numbers as numbers, so "1.0" and "1" agree, else trimmed
+  text). Rebuilding with the same disagreement only marks it seen again; a disagreement that is gone
   (the data now agree, or changed into another disagreement) closes the unsettled record as resolved
-  by the platform, and a changed one opens a new record.
+  by the platform, and a changed one opens a new record. The audit trail names who ran the build.
 * Negotiation: the departments involved (their officers and heads) comment and propose values; either
   one may mark the conflict resolved with the agreed value. The coordination deadline is the policy's
   ``deadlines.conflict_coordination`` (working days from detection), tracked by ``core.calendar``.
@@ -12,6 +13,9 @@
   deadline the authority may decide without a formal escalation.
 * Visibility: the authority sees every conflict; a department sees those involving its resources
   (others get 404).
+
+Who may do what to a conflict in which state is decided once, in ``auth`` (``*_refusal`` raised here,
+``can_*`` asked by the pages).
 """
 
 from __future__ import annotations
@@ -26,21 +30,27 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from govdata.core import audit, calendar, policy
-from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, require
+from govdata.core import audit, calendar, clock, policy
+from govdata.core.auth import SYSTEM_ACTOR, Actor, require
 from govdata.core.db import utcnow
-from govdata.core.errors import Conflict, NotFound, PermissionDenied
+from govdata.core.errors import NotFound, PermissionDenied
 from govdata.libraries.auth import (
     CONFLICT_COMMENT,
     CONFLICT_DECIDE,
     CONFLICT_ESCALATE,
     CONFLICT_READ,
     CONFLICT_RESOLVE,
+    LIBRARY_MANAGE,
+    can_see_conflict,
+    comment_refusal,
+    decide_refusal,
+    enforce,
+    escalate_refusal,
+    resolve_refusal,
+    sees_every_conflict,
 )
-from govdata.libraries.fusion import FusedField, FusionResult
 from govdata.libraries.models import (
     CONFLICT_STATUS_LABELS,
-    NEGOTIABLE,
     UNSETTLED,
     ConflictStatus,
     Library,
@@ -49,14 +59,13 @@ from govdata.libraries.models import (
     LibraryConflictParty,
 )
 from govdata.libraries.schemas import CommentIn, DecideIn, EscalateIn, ResolveIn
+from govdata.store.fusion import FusedField, FusionResult
 
 DEADLINE_SUBJECT = "library_conflict"
 DEADLINE_PURPOSE = "conflict_coordination"
 AUTO_CLOSED = "重建基础库时该不一致已不存在（数据已一致或已变化），由平台自动关闭。"
-
-
-def today() -> dt.date:
-    return dt.date.today()
+# who closed a conflict that a rebuild no longer finds: the platform itself (a name, not a caller)
+AUTO_CLOSED_BY = SYSTEM_ACTOR.name
 
 
 # --- detection (while building) ----------------------------------------------------------------
@@ -79,6 +88,7 @@ def digest(values: list[dict[str, Any]]) -> str:
 
 def record_detected(
     session: Session,
+    actor: Actor,
     library: Library,
     fields: list[FusedField],
     resources: dict[int, dict[str, Any]],
@@ -86,7 +96,9 @@ def record_detected(
     *,
     complete: bool,
 ) -> DetectionCounts:
-    """Turn the disagreeing observations of a build into conflict records (idempotent)."""
+    """Turn the disagreeing observations of a build into conflict records (idempotent); ``actor``
+    is who ran the build."""
+    require(actor, LIBRARY_MANAGE)
     now = utcnow()
     detected: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for (key, index), group in groupby(result.observations, key=lambda o: (o[0], o[1])):
@@ -108,7 +120,7 @@ def record_detected(
                 }
             )
         values.sort(key=lambda v: (not v["authoritative"], v["resource_code"]))
-        detected[(key, field.element, digest(values))] = values
+        detected[(key, field.name, digest(values))] = values
     existing = {
         (key, element, values_digest): (conflict_id, status)
         for conflict_id, key, element, values_digest, status in session.execute(
@@ -151,7 +163,7 @@ def record_detected(
         session.add(conflict)
         session.flush()
         tracked = calendar.track_deadline(
-            session, cal, DEADLINE_SUBJECT, conflict.id, DEADLINE_PURPOSE, today(), working_days
+            session, cal, DEADLINE_SUBJECT, conflict.id, DEADLINE_PURPOSE, clock.today(), working_days
         )
         conflict.tracked_deadline_id = tracked.id
         new_ids.append(conflict.id)
@@ -169,7 +181,7 @@ def record_detected(
                 .values(
                     status=ConflictStatus.resolved,
                     resolution=AUTO_CLOSED,
-                    decided_by=SYSTEM_ACTOR.name,
+                    decided_by=AUTO_CLOSED_BY,
                     decided_at=now,
                 )
             )
@@ -177,7 +189,7 @@ def record_detected(
     if new_ids:
         audit.record(
             session,
-            SYSTEM_ACTOR,
+            actor,
             "library.conflicts.detected",
             "library",
             library.id,
@@ -186,7 +198,7 @@ def record_detected(
     if closed_ids:
         audit.record(
             session,
-            SYSTEM_ACTOR,
+            actor,
             "library.conflicts.auto_closed",
             "library",
             library.id,
@@ -200,10 +212,7 @@ def record_detected(
 
 def _visible(session: Session, actor: Actor, conflict_id: int) -> LibraryConflict:
     conflict = session.get(LibraryConflict, conflict_id)
-    if conflict is None or not (
-        Role.authority in actor.roles
-        or (actor.department_id is not None and actor.department_id in conflict.department_ids)
-    ):
+    if conflict is None or not can_see_conflict(actor, conflict):
         raise NotFound(f"数据冲突 {conflict_id} 不存在。")
     return conflict
 
@@ -225,7 +234,7 @@ def list_conflicts(
     """The authority sees every conflict; a department those involving its resources."""
     require(actor, CONFLICT_READ)
     stmt = select(LibraryConflict)
-    if Role.authority not in actor.roles:
+    if not sees_every_conflict(actor):
         if actor.department_id is None:
             raise PermissionDenied("只有部门用户可以查看涉及本部门的数据冲突。")
         stmt = stmt.join(LibraryConflictParty, LibraryConflictParty.conflict_id == LibraryConflict.id).where(
@@ -241,11 +250,8 @@ def list_conflicts(
 
 
 def is_overdue(conflict: LibraryConflict, on: dt.date | None = None) -> bool:
-    return (
-        conflict.status in NEGOTIABLE
-        and conflict.tracked is not None
-        and (on or today()) > conflict.tracked.due_date
-    )
+    """Past the coordination deadline (today in China, unless ``on`` says otherwise)."""
+    return conflict.overdue_on(on or clock.today())
 
 
 def conflict_view(conflict: LibraryConflict) -> dict[str, Any]:
@@ -288,35 +294,14 @@ def conflict_view(conflict: LibraryConflict) -> dict[str, Any]:
 
 
 # --- negotiation and decision ------------------------------------------------------------------------
-
-
-def _party(actor: Actor, conflict: LibraryConflict) -> None:
-    if actor.department_id is None or actor.department_id not in conflict.department_ids:
-        raise PermissionDenied("只有涉及该冲突的部门可以进行此操作。", slug="not-a-party")
-
-
-def _settled(conflict: LibraryConflict) -> Conflict:
-    return Conflict(
-        f"该冲突已{CONFLICT_STATUS_LABELS[conflict.status]}，不能再进行此操作。",
-        slug="invalid-state",
-        status_now=conflict.status,
-    )
-
-
-def _check_negotiable(conflict: LibraryConflict, when_escalated: str) -> None:
-    """Only a conflict still being negotiated can be resolved or escalated."""
-    if conflict.status in NEGOTIABLE:
-        return
-    if conflict.status not in UNSETTLED:
-        raise _settled(conflict)
-    raise Conflict(when_escalated, slug="invalid-state", status_now=conflict.status)
+# Each use case checks the caller's right, then the object rule of ``auth`` (party, state), which
+# the pages ask too.
 
 
 def comment(session: Session, actor: Actor, conflict_id: int, data: CommentIn) -> LibraryConflict:
     require(actor, CONFLICT_COMMENT)
     conflict = _visible(session, actor, conflict_id)
-    if conflict.status not in UNSETTLED:
-        raise _settled(conflict)
+    enforce(comment_refusal(actor, conflict))
     entry = LibraryConflictComment(
         conflict_id=conflict.id,
         author=actor.name,
@@ -345,8 +330,7 @@ def resolve(session: Session, actor: Actor, conflict_id: int, data: ResolveIn) -
     """Either department involved records the value both agreed on."""
     require(actor, CONFLICT_RESOLVE)
     conflict = _visible(session, actor, conflict_id)
-    _party(actor, conflict)
-    _check_negotiable(conflict, "该冲突已提交主管部门裁决，等待裁决。")
+    enforce(resolve_refusal(actor, conflict))
     conflict.status = ConflictStatus.resolved
     conflict.decided_value = data.value
     conflict.resolution = data.note or "相关部门协商一致。"
@@ -368,9 +352,7 @@ def resolve(session: Session, actor: Actor, conflict_id: int, data: ResolveIn) -
 def escalate(session: Session, actor: Actor, conflict_id: int, data: EscalateIn) -> LibraryConflict:
     require(actor, CONFLICT_ESCALATE)
     conflict = _visible(session, actor, conflict_id)
-    if Role.authority not in actor.roles:
-        _party(actor, conflict)
-    _check_negotiable(conflict, "该冲突已提交主管部门裁决。")
+    enforce(escalate_refusal(actor, conflict))
     conflict.status = ConflictStatus.escalated
     conflict.escalated_by = actor.name
     conflict.escalated_at = utcnow()
@@ -392,14 +374,7 @@ def decide(session: Session, actor: Actor, conflict_id: int, data: DecideIn) -> 
     require(actor, CONFLICT_DECIDE)
     conflict = _visible(session, actor, conflict_id)
     overdue = is_overdue(conflict)
-    if conflict.status != ConflictStatus.escalated and not overdue:
-        if conflict.status not in UNSETTLED:
-            raise _settled(conflict)
-        raise Conflict(
-            "该冲突仍在协商期限内且未提交裁决；部门协商不成时提交裁决，或期限届满后由主管部门裁决。",
-            slug="not-escalated",
-            status_now=conflict.status,
-        )
+    enforce(decide_refusal(actor, conflict))
     now = utcnow()
     if conflict.status != ConflictStatus.escalated:
         conflict.escalated_by = actor.name

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from govdata.catalog.models import Resource
 from govdata.core.calendar import TrackedDeadline
 from govdata.core.db import Base, UTCDateTime, utcnow
 
@@ -80,12 +79,12 @@ class LibraryField(Base):
     library_id: Mapped[int] = mapped_column(ForeignKey("libraries.id", ondelete="CASCADE"), index=True)
     element: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # the catalog resource; read through the catalog's facts, never joined here
     source_resource_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_resources.id"))
     chosen_by: Mapped[str | None] = mapped_column(String(64))
     chosen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     library: Mapped[Library] = relationship(back_populates="fields")
-    source: Mapped[Resource | None] = relationship(lazy="joined")
 
 
 class LibraryConflict(Base):
@@ -125,6 +124,10 @@ class LibraryConflict(Base):
     @property
     def department_ids(self) -> set[int]:
         return {p.department_id for p in self.parties}
+
+    def overdue_on(self, day: dt.date) -> bool:
+        """Still being negotiated after its coordination deadline."""
+        return self.status in NEGOTIABLE and self.tracked is not None and day > self.tracked.due_date
 
 
 class LibraryConflictParty(Base):

@@ -8,13 +8,18 @@ Rules worth knowing (the docs repeat them):
 * One number, one source (CAT-9): the authority names, per field, the one published resource that is
   authoritative for it, among the resources having an item that references the element and an item
   that references the key element (the join key).
-* Building fuses the sources' current tables into ``lib_<id>`` in the data store (see ``fusion``) and
-  compares every other published resource holding the same elements; disagreements become conflicts
+* Building fuses the sources' current tables into ``lib_<id>`` in the data store (``store.fusion``)
+  and compares every other published resource holding the same elements (values agree as
+  ``core.values`` says: numbers as numbers, else trimmed text); disagreements become conflicts
   (``conflicts``), recorded once per library, key, element and set of values.
 * The fused rows are read by the authority and the library's lead department, each value with the
   resource and batch it came from.
 * A department's resource pool is the view of its published resources' tables: rows, last batch,
   freshness; the authority sees every department's, a department its own.
+
+What the libraries know of resources, data elements, departments and batches comes from the catalog's,
+the organisations' and aggregation's services (facts and the caller's own use cases); who may do what
+is in ``auth``.
 """
 
 from __future__ import annotations
@@ -28,18 +33,25 @@ from sqlalchemy.orm import Session
 
 from govdata.aggregation import service as aggregation
 from govdata.catalog import service as catalog
-from govdata.catalog.enums import ResourceStatus
-from govdata.catalog.models import DataElement, Resource, ResourceItem
+from govdata.catalog.service import ElementRef, ResourceRef
 from govdata.core import audit
-from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, require
+from govdata.core.auth import SYSTEM_ACTOR, Actor, require
 from govdata.core.db import utcnow
-from govdata.core.errors import Conflict, NotFound, PermissionDenied, field_error
-from govdata.libraries import conflicts, fusion
-from govdata.libraries.auth import LIBRARY_DATA_READ, LIBRARY_MANAGE, LIBRARY_READ, POOL_READ
+from govdata.core.errors import Conflict, NotFound, field_error
+from govdata.libraries import conflicts
+from govdata.libraries.auth import (
+    LIBRARY_DATA_READ,
+    LIBRARY_MANAGE,
+    LIBRARY_READ,
+    POOL_READ,
+    enforce,
+    pool_refusal,
+    records_refusal,
+)
 from govdata.libraries.models import UNSETTLED, Library, LibraryConflict, LibraryField
 from govdata.libraries.schemas import LibraryIn, LibraryPatch
 from govdata.orgs import service as orgs
-from govdata.store.base import KEY
+from govdata.store import fusion
 from govdata.store.sql import SqlStore
 
 MAX_CONFLICTS_PER_BUILD = 5000
@@ -66,18 +78,19 @@ BASE_LIBRARIES: list[tuple[str, str, str, list[str], str]] = [
 # --- definitions (CAT-13) ------------------------------------------------------------------------
 
 
-def _elements(session: Session) -> dict[str, DataElement]:
-    return {e.name: e for e in catalog.list_elements(session, SYSTEM_ACTOR)}
+def _elements(session: Session) -> dict[str, ElementRef]:
+    return catalog.data_elements(session)
 
 
-def column_name(element: DataElement | None, position: int) -> str:
+def column_name(element: ElementRef | None, position: int) -> str:
     """The fused table's column of an element: its code in lower case (a safe SQL identifier)."""
     code = re.sub(r"[^a-z0-9_]", "_", (element.code if element else "").lower()).strip("_")
     return code if code and code[0].isalpha() else f"f{position}"
 
 
 def seed_libraries(session: Session, lead_departments: dict[str, int] | None = None) -> list[Library]:
-    """Create the missing 人口 and 法人 definitions (idempotent); the demo passes lead departments."""
+    """Create the missing 人口 and 法人 definitions (idempotent); the demo passes lead departments.
+    The platform does this in its own name, when a store is initialised (and for the demo)."""
     elements = _elements(session)
     have = set(session.scalars(select(Library.code)))
     created = []
@@ -110,17 +123,8 @@ def seed_libraries(session: Session, lead_departments: dict[str, int] | None = N
     return created
 
 
-def ensure_seeded(session: Session) -> None:
-    """Seed the base library definitions on first use."""
-    codes = [code for code, *_ in BASE_LIBRARIES]
-    present = session.scalar(select(func.count()).select_from(Library).where(Library.code.in_(codes)))
-    if present != len(codes):
-        seed_libraries(session)
-
-
 def list_libraries(session: Session, actor: Actor) -> list[Library]:
     require(actor, LIBRARY_READ)
-    ensure_seeded(session)
     return list(session.scalars(select(Library).order_by(Library.id)))
 
 
@@ -133,21 +137,16 @@ def _library(session: Session, library_id: int) -> Library:
 
 def get_library(session: Session, actor: Actor, library_id: int) -> Library:
     require(actor, LIBRARY_READ)
-    ensure_seeded(session)
     return _library(session, library_id)
 
 
 def _check_department(session: Session, department_id: int | None) -> None:
-    if department_id is not None:
-        try:
-            orgs.get_department(session, SYSTEM_ACTOR, department_id)
-        except NotFound:
-            raise field_error("lead_department_id", f"部门 {department_id} 不存在") from None
+    if department_id is not None and not orgs.department_names(session, [department_id]):
+        raise field_error("lead_department_id", f"部门 {department_id} 不存在")
 
 
 def create_library(session: Session, actor: Actor, data: LibraryIn) -> Library:
     require(actor, LIBRARY_MANAGE)
-    ensure_seeded(session)
     if session.scalar(select(Library.id).where(Library.code == data.code)):
         raise Conflict(f"基础库代码 {data.code} 已存在。", slug="duplicate-library")
     elements = _elements(session)
@@ -214,32 +213,24 @@ def update_library(session: Session, actor: Actor, library_id: int, patch: Libra
     return library
 
 
-def _holders(session: Session, elements: list[str]) -> dict[int, tuple[Resource, dict[str, str]]]:
+def _holders(session: Session, elements: list[str]) -> dict[int, tuple[ResourceRef, dict[str, str]]]:
     """Published resources with an item referencing any of ``elements``: resource → element → item code."""
-    rows = session.execute(
-        select(Resource, ResourceItem.element, ResourceItem.code)
-        .join(ResourceItem, ResourceItem.resource_id == Resource.id)
-        .where(
-            Resource.status == ResourceStatus.published,
-            Resource.published_version.is_not(None),
-            ResourceItem.element.in_(elements),
-        )
-        .order_by(Resource.code, ResourceItem.id)
-    ).all()
-    found: dict[int, tuple[Resource, dict[str, str]]] = {}
-    for resource, element, code in rows:
-        entry = found.setdefault(resource.id, (resource, {}))
-        entry[1].setdefault(element, code.lower())
-    return found
+    return {
+        resource.id: (resource, columns) for resource, columns in catalog.element_holders(session, elements)
+    }
 
 
-def source_view(resource: Resource, item_code: str | None = None) -> dict[str, Any]:
+def _resource(session: Session, resource_id: int | None) -> ResourceRef | None:
+    return None if resource_id is None else catalog.resource_ref(session, id=resource_id)
+
+
+def source_view(resource: ResourceRef, item_code: str | None = None) -> dict[str, Any]:
     return {
         "resource_id": resource.id,
         "resource_code": resource.code,
         "resource_name": resource.name,
         "department_id": resource.provider_id,
-        "department_name": resource.provider.name,
+        "department_name": resource.provider_name,
         "item_code": item_code,
     }
 
@@ -255,9 +246,11 @@ def library_view(session: Session, library: Library) -> dict[str, Any]:
             if f.element in columns and library.key_element in columns
         ]
         source = None
-        if f.source is not None:
-            columns = holders.get(f.source.id, (None, {}))[1]
-            source = source_view(f.source, columns.get(f.element))
+        if f.source_resource_id is not None:
+            held = holders.get(f.source_resource_id)
+            resource = held[0] if held else _resource(session, f.source_resource_id)
+            if resource is not None:
+                source = source_view(resource, held[1].get(f.element) if held else None)
         fields.append(
             {
                 "element": f.element,
@@ -303,10 +296,10 @@ def set_field_source(
         raise NotFound(f"数据元“{element}”不存在。")
     resource = None
     if resource_code:
-        resource = session.scalar(select(Resource).where(Resource.code == resource_code.strip()))
+        resource = catalog.resource_ref(session, code=resource_code.strip())
         if resource is None:
             raise field_error("source_resource_code", f"资源 {resource_code} 不存在")
-        if resource.status != ResourceStatus.published or resource.published_version is None:
+        if not resource.is_published or resource.published_version is None:
             raise field_error(
                 "source_resource_code", f"资源 {resource.code} 尚未发布或已停用，不能作为权威来源"
             )
@@ -321,7 +314,8 @@ def set_field_source(
                 f"资源“{resource.name}”没有引用关键标识“{library.key_element}”的信息项，无法与基础库关联",
             )
     field = next((f for f in library.fields if f.element == element), None)
-    previous = field.source.code if field is not None and field.source is not None else None
+    before = _resource(session, field.source_resource_id) if field is not None else None
+    previous = before.code if before is not None else None
     if field is None:
         position = max((f.position for f in library.fields), default=-1) + 1
         field = LibraryField(library_id=library.id, element=element, position=position)
@@ -353,8 +347,8 @@ def build_library(session: Session, actor: Actor, store: SqlStore, library_id: i
     names = [f.element for f in library.fields]
     key_kind = elements[library.key_element].key_kind if library.key_element in elements else None
     skipped: list[str] = []
-    tables: dict[int, fusion.SourceTable] = {}
-    resources: dict[int, Resource] = {}
+    sources: dict[int, fusion.FusionSource] = {}
+    resources: dict[int, ResourceRef] = {}
     for resource, columns in _holders(session, names).values():
         if library.key_element not in columns:
             skipped.append(
@@ -368,22 +362,18 @@ def build_library(session: Session, actor: Actor, store: SqlStore, library_id: i
             skipped.append(f"{resource.name}（{resource.code}）：{getattr(exc, 'detail', exc)}")
             continue
         usable = {e: c for e, c in columns.items() if c in spec.codes}
-        key_column = usable[library.key_element]
-        tables[resource.id] = fusion.SourceTable(
-            resource.id,
-            store.table_name(spec.name),
-            key_column,
-            usable,
-            keyed_on_it=spec.key_columns == (key_column,) and key_kind in ("ric", "uscc"),
+        sources[resource.id] = fusion.FusionSource(
+            spec, usable[library.key_element], usable, identifier_key=key_kind in ("ric", "uscc")
         )
         resources[resource.id] = resource
     fields = []
     snapshot = []
     for f in library.fields:
-        source = tables.get(f.source_resource_id) if f.source_resource_id else None
+        source = sources.get(f.source_resource_id) if f.source_resource_id else None
         if f.source_resource_id and (source is None or f.element not in source.columns):
+            named = _resource(session, f.source_resource_id)
             skipped.append(
-                f"字段“{f.element}”的权威来源 {f.source.code if f.source else f.source_resource_id} 当前不可用，本次为空"
+                f"字段“{f.element}”的权威来源 {named.code if named else f.source_resource_id} 当前不可用，本次为空"
             )
             source = None
         column = column_name(elements.get(f.element), f.position)
@@ -403,12 +393,13 @@ def build_library(session: Session, actor: Actor, store: SqlStore, library_id: i
         raise Conflict(
             "尚未为任何基础信息项指定可用的权威来源，无法构建。请先指定来源资源。", slug="no-sources"
         )
-    result = fusion.build(
-        store, library.table, fields, list(tables.values()), max_conflicts=MAX_CONFLICTS_PER_BUILD
+    result = fusion.fuse(
+        store, library.table, fields, list(sources.values()), max_disagreements=MAX_CONFLICTS_PER_BUILD
     )
     built_at = utcnow()
     counts = conflicts.record_detected(
         session,
+        actor,
         library,
         fields,
         {rid: source_view(r) for rid, r in resources.items()},
@@ -465,18 +456,15 @@ def library_records(
     """The fused rows, each field with its lineage; for the authority and the lead department."""
     require(actor, LIBRARY_DATA_READ)
     library = _library(session, library_id)
-    if Role.authority not in actor.roles and (
-        actor.department_id is None or actor.department_id != library.lead_department_id
-    ):
-        raise PermissionDenied("只有数据资源主管部门和该基础库的牵头部门可以查询融合数据。", slug="not-lead")
+    enforce(records_refusal(actor, library))
     snapshot = (library.build_snapshot or {}).get("fields", [])
-    if library.built_at is None or not fusion.exists(store, library.table):
+    if library.built_at is None or not fusion.fused_table_exists(store, library.table):
         raise Conflict("该基础库尚未构建，请先由主管部门构建。", slug="not-built")
     wanted = [k.strip().upper() for k in keys or [] if k.strip()]
-    rows, total = fusion.read_rows(
+    rows, total = fusion.fused_rows(
         store, library.table, [f["column"] for f in snapshot], keys=wanted or None, limit=limit, offset=offset
     )
-    found = [row[KEY] for row in rows]
+    found = [row.key for row in rows]
     open_conflicts: dict[str, list[dict]] = {}
     if found:
         for conflict in session.scalars(
@@ -491,18 +479,18 @@ def library_records(
             )
     items = [
         {
-            "key": row[KEY],
+            "key": row.key,
             "fields": [
                 {
                     "element": f["element"],
                     "column": f["column"],
-                    "value": _json_value(row[f["column"]]),
-                    "source": f["source"] if row[f["column"] + "__batch"] is not None else None,
-                    "batch_id": row[f["column"] + "__batch"],
+                    "value": _json_value(row.values[f["column"]]),
+                    "source": f["source"] if row.batches[f["column"]] is not None else None,
+                    "batch_id": row.batches[f["column"]],
                 }
                 for f in snapshot
             ],
-            "conflicts": open_conflicts.get(row[KEY], []),
+            "conflicts": open_conflicts.get(row.key, []),
         }
         for row in rows
     ]
@@ -522,8 +510,7 @@ def library_records(
 
 def department_pool(session: Session, actor: Actor, store: SqlStore, department_id: int) -> dict[str, Any]:
     require(actor, POOL_READ)
-    if Role.authority not in actor.roles and actor.department_id != department_id:
-        raise PermissionDenied("只能查看本部门的数据资源池。")
+    enforce(pool_refusal(actor, department_id))
     department = orgs.get_department(session, actor, department_id)
     listed = catalog.responsibility_lists(session, actor, department_id)
     entries = listed[0]["resources"] if listed else []
@@ -535,17 +522,17 @@ def department_pool(session: Session, actor: Actor, store: SqlStore, department_
         .order_by(Library.id, LibraryField.position)
     ):
         authoritative.setdefault(resource_id, []).append(f"{library_name}·{element}")
+    listed_resources = [catalog.find_resource(session, actor, entry["code"]) for entry in entries]
+    latest = aggregation.latest_batches(session, [r.id for r in listed_resources])
     resources = []
     total_rows = 0
-    for entry in entries:
-        resource = catalog.get_resource(session, actor, entry["code"])
+    for resource in listed_resources:
         try:
             spec, _ = aggregation.table_of(session, resource)
             rows = store.row_count(spec)
         except Conflict:
             rows = None
-        batches, _ = aggregation.list_batches(session, actor, resource.code, limit=1, offset=0)
-        last = batches[0] if batches else None
+        last = latest.get(resource.id)
         fresh = aggregation.freshness(session, resource)
         total_rows += rows or 0
         resources.append(
@@ -555,16 +542,7 @@ def department_pool(session: Session, actor: Actor, store: SqlStore, department_
                 "update_cycle": resource.update_cycle,
                 "format": resource.format,
                 "rows": rows,
-                "last_batch": {
-                    "id": last.id,
-                    "status": last.status,
-                    "mode": last.mode,
-                    "rows_applied": last.rows_applied,
-                    "created_at": last.created_at,
-                    "finished_at": last.finished_at,
-                }
-                if last
-                else None,
+                "last_batch": asdict(last) if last else None,
                 "last_batch_at": fresh["last_batch_at"],
                 "next_due": fresh["next_due"],
                 "overdue": fresh["overdue"],

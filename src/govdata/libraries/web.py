@@ -1,7 +1,8 @@
 """Pages of base libraries, data conflicts and department resource pools (AGG-8, CAT-13, QUA-3, NF-5).
 
 Like the API, every page calls the services (``service``, ``conflicts``), which check the caller's
-right and scope again; a refused or invalid action is shown on the page in Chinese.
+right and scope again; a refused or invalid action is shown on the page in Chinese. Which forms a page
+offers is asked of the same rules in ``auth`` (``can_*``), never decided here.
 """
 
 from __future__ import annotations
@@ -13,19 +14,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from govdata.aggregation.models import STATUS_LABELS as BATCH_STATUS
-from govdata.catalog.enums import LABELS
-from govdata.core.auth import Actor, DbSession, Role
+from govdata.catalog.enums import UpdateCycle
+from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import NotFound, Problem
+from govdata.core.labels import labels
 from govdata.libraries import conflicts, service
 from govdata.libraries.auth import (
-    CONFLICT_COMMENT,
-    CONFLICT_DECIDE,
-    CONFLICT_ESCALATE,
     CONFLICT_READ,
-    CONFLICT_RESOLVE,
-    LIBRARY_DATA_READ,
-    LIBRARY_MANAGE,
     LIBRARY_READ,
     POOL_READ,
     ConflictCommenter,
@@ -36,14 +31,17 @@ from govdata.libraries.auth import (
     LibraryManager,
     LibraryReader,
     PoolReader,
+    can_comment,
+    can_decide_conflict,
+    can_define_libraries,
+    can_edit_library,
+    can_escalate,
+    can_read_records,
+    can_resolve,
+    reads_every_pool,
+    sees_every_conflict,
 )
-from govdata.libraries.models import (
-    CONFLICT_STATUS_LABELS,
-    NEGOTIABLE,
-    UNSETTLED,
-    ConflictStatus,
-    LibraryConflict,
-)
+from govdata.libraries.models import CONFLICT_STATUS_LABELS, ConflictStatus, LibraryConflict
 from govdata.libraries.schemas import CommentIn, DecideIn, EscalateIn, LibraryPatch, ResolveIn
 from govdata.orgs import service as orgs
 from govdata.web import (
@@ -64,7 +62,7 @@ nav_item("数据冲突", "/conflicts", CONFLICT_READ, order=62)
 nav_item("部门资源池", "/pool", POOL_READ, order=64)
 
 PAGE_SIZE = 50
-CYCLES = LABELS["UpdateCycle"]
+CYCLES = labels(UpdateCycle)
 DONE = {
     "built": "已构建融合表。",
     "source": "已更新权威来源。",
@@ -81,13 +79,20 @@ def _page(request: Request, template: str, actor: Actor, status_code: int = 200,
     return render(request, template, actor, status_code=status_code, **helpers, **context)
 
 
+def _departments(session: Session) -> list[dict[str, Any]]:
+    """Every department (id, name), for a choice of department; never capped."""
+    return [{"id": i, "name": name} for i, name in sorted(orgs.department_names(session).items())]
+
+
 # --- base libraries ---------------------------------------------------------------------------------
 
 
 @router.get("/libraries")
 def libraries_page(request: Request, session: DbSession, actor: LibraryReader) -> Response:
     views = [service.library_view(session, lib) for lib in service.list_libraries(session, actor)]
-    return _page(request, "libraries/list.html", actor, libraries=views, can_manage=actor.has(LIBRARY_MANAGE))
+    return _page(
+        request, "libraries/list.html", actor, libraries=views, can_manage=can_define_libraries(actor)
+    )
 
 
 def _detail(
@@ -102,10 +107,7 @@ def _detail(
 ) -> Response:
     library = service.get_library(session, actor, library_id)
     view = service.library_view(session, library)
-    can_read_data = actor.has(LIBRARY_DATA_READ) and (
-        Role.authority in actor.roles
-        or (actor.department_id is not None and actor.department_id == library.lead_department_id)
-    )
+    can_read_data = can_read_records(actor, library)
     records = None
     record_error = None
     if key and can_read_data:
@@ -115,10 +117,8 @@ def _detail(
             )
         except Problem as exc:
             record_error = exc.detail
-    departments = []
-    can_manage = actor.has(LIBRARY_MANAGE)
-    if can_manage:
-        departments, _ = orgs.list_departments(session, actor, limit=500, offset=0)
+    can_manage = can_edit_library(actor, library)
+    departments = _departments(session) if can_manage else []
     done = request.query_params.get("done")
     return _page(
         request,
@@ -225,15 +225,12 @@ def set_lead(
 
 
 def _actions(actor: Actor, conflict: LibraryConflict) -> dict[str, bool]:
-    """Which forms the caller is offered (the services check again)."""
-    party = actor.department_id is not None and actor.department_id in conflict.department_ids
-    authority = Role.authority in actor.roles
+    """Which forms the caller is offered: the rules the services enforce."""
     return {
-        "comment": actor.has(CONFLICT_COMMENT) and (party or authority) and conflict.status in UNSETTLED,
-        "resolve": actor.has(CONFLICT_RESOLVE) and party and conflict.status in NEGOTIABLE,
-        "escalate": actor.has(CONFLICT_ESCALATE) and (party or authority) and conflict.status in NEGOTIABLE,
-        "decide": actor.has(CONFLICT_DECIDE)
-        and (conflict.status == ConflictStatus.escalated or conflicts.is_overdue(conflict)),
+        "comment": can_comment(actor, conflict),
+        "resolve": can_resolve(actor, conflict),
+        "escalate": can_escalate(actor, conflict),
+        "decide": can_decide_conflict(actor, conflict),
     }
 
 
@@ -269,7 +266,7 @@ def conflicts_page(
         status=status,
         library_id=library,
         libraries=libraries,
-        is_authority=Role.authority in actor.roles,
+        is_authority=sees_every_conflict(actor),
         previous=previous,
         next=following,
     )
@@ -407,8 +404,7 @@ def pool_page(
     actor: PoolReader,
     department_id: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    authority = Role.authority in actor.roles
-    departments = orgs.list_departments(session, actor, limit=500, offset=0)[0] if authority else []
+    departments = _departments(session) if reads_every_pool(actor) else []
     chosen = int(department_id) if department_id.isdigit() else actor.department_id
     pool = None
     error = None
@@ -429,5 +425,4 @@ def pool_page(
         error=error,
         departments=departments,
         chosen=chosen,
-        batch_status=BATCH_STATUS,
     )

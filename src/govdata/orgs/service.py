@@ -3,6 +3,7 @@ caller's right (again: routes check first), changes state and appends an audit e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -488,3 +489,25 @@ def revoke_credential(session: Session, actor: Actor, system_id: int, credential
     credential.revoked_at = utcnow()
     audit.record(session, actor, "orgs.credential.revoked", "system_credential", credential.id)
     return credential
+
+
+# --- facts for other capabilities ------------------------------------------------------------------
+
+
+def department_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Department id → name, for every department or those in ``ids`` (never capped)."""
+    stmt = select(Department.id, Department.name)
+    if ids is not None:
+        wanted = sorted({i for i in ids if i is not None})
+        if not wanted:
+            return {}
+        stmt = stmt.where(Department.id.in_(wanted))
+    return dict(session.execute(stmt).all())
+
+
+def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """Username → display name of the users among ``usernames`` (unknown names are left out)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())

@@ -40,8 +40,8 @@ def _context(request: Request) -> dict:
     response_model=QualityOut,
     summary="资源的数据质量评分：各维度得分、评分规则、综合得分、历史与质量问题数",
 )
-def resource_quality(request: Request, session: DbSession, actor: QualityReader, code: str) -> dict:
-    return service.resource_quality(session, actor, request.app.state.store, code, **_context(request))
+def resource_quality(session: DbSession, actor: QualityReader, code: str) -> dict:
+    return service.resource_quality(session, actor, code)
 
 
 @router.post(
@@ -58,12 +58,8 @@ def recompute_quality(request: Request, session: DbSession, actor: QualityComput
     response_model=DepartmentQualityOut,
     summary="部门的数据质量评分：其有数据的资源的平均，含历史",
 )
-def department_quality(
-    request: Request, session: DbSession, actor: DepartmentQualityReader, department_id: int
-) -> dict:
-    return service.department_quality(
-        session, actor, request.app.state.store, department_id, **_context(request)
-    )
+def department_quality(session: DbSession, actor: DepartmentQualityReader, department_id: int) -> dict:
+    return service.department_quality(session, actor, department_id)
 
 
 @router.post(
@@ -74,7 +70,7 @@ def department_quality(
 )
 def report_problem(session: DbSession, actor: ProblemReporter, code: str, body: ProblemIn) -> dict:
     problem = service.report_problem(session, actor, code, body)
-    return service.problem_view(session, problem)
+    return service.problem_view(session, actor, problem)
 
 
 @router.get(
@@ -88,7 +84,7 @@ def list_problems(
     items, total = service.list_problems(
         session, actor, code, status=status, limit=paging.limit, offset=paging.offset
     )
-    return Page(items=[ProblemOut(**service.problem_view(session, p)) for p in items], total=total)
+    return Page(items=[ProblemOut(**v) for v in service.problem_views(session, actor, items)], total=total)
 
 
 @router.get(
@@ -106,12 +102,12 @@ def department_problems(
     items, total = service.department_problems(
         session, actor, side=side, status=status, limit=paging.limit, offset=paging.offset
     )
-    return Page(items=[ProblemOut(**service.problem_view(session, p)) for p in items], total=total)
+    return Page(items=[ProblemOut(**v) for v in service.problem_views(session, actor, items)], total=total)
 
 
 @router.get("/quality-problems/{problem_id}", response_model=ProblemOut, summary="数据质量问题及其答复")
 def read_problem(session: DbSession, actor: ProblemReader, problem_id: int) -> dict:
-    return service.problem_view(session, service.get_problem(session, actor, problem_id))
+    return service.problem_view(session, actor, service.get_problem(session, actor, problem_id))
 
 
 @router.post(
@@ -120,4 +116,4 @@ def read_problem(session: DbSession, actor: ProblemReader, problem_id: int) -> d
     summary="提供部门答复：confirm 确认 | fix 已整改 | reject 驳回（须说明理由）",
 )
 def answer_problem(session: DbSession, actor: ProblemAnswerer, problem_id: int, body: AnswerIn) -> dict:
-    return service.problem_view(session, service.answer_problem(session, actor, problem_id, body))
+    return service.problem_view(session, actor, service.answer_problem(session, actor, problem_id, body))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-CHINA = ZoneInfo("Asia/Shanghai")
+from govdata.core import clock
+
 FONT = "'WenQuanYi Micro Hei', 'Microsoft YaHei', 'PingFang SC', sans-serif"
 
 
@@ -92,7 +92,7 @@ def dimension_bars(dimensions: dict[str, dict[str, Any]], *, title: str = "各�
 
 
 def _local(moment: datetime) -> datetime:
-    return moment.astimezone(CHINA)
+    return moment.astimezone(clock.CHINA)
 
 
 def overall_line(points: list[dict[str, Any]], *, title: str = "综合得分变化") -> Markup:

@@ -1,8 +1,8 @@
 """Tables of data quality (QUA-1, QUA-2).
 
-``QualitySnapshot`` keeps every computation of a resource's scores (after a batch, on demand, or when
-the clock alone changed the timeliness score), so the history of a resource and of a department can
-be drawn. ``QualityProblem`` is a consumer's report on a resource or one record, answered by the
+``QualitySnapshot`` keeps every stored computation of a resource's scores (after a batch, on
+publication, on demand, or daily when the clock alone changed the timeliness score), so the history of
+a resource and of a department can be drawn. ``QualityProblem`` is a consumer's report on a resource or one record, answered by the
 provider within a policy number of working days (tracked by ``core.calendar``).
 """
 
@@ -21,8 +21,9 @@ from govdata.core.db import Base, UTCDateTime, utcnow
 
 class SnapshotTrigger(StrEnum):
     batch = "batch"  # after an applied (or rolled back) batch
-    on_demand = "on_demand"  # asked for, or the data changed since the last snapshot
-    clock = "clock"  # only the time-dependent timeliness score changed
+    on_demand = "on_demand"  # asked for, or a related resource's data changed its consistency
+    clock = "clock"  # only the time-dependent timeliness score changed (the daily job)
+    published = "published"  # the resource was published
 
 
 class ProblemStatus(StrEnum):

@@ -5,11 +5,9 @@ Like the API, every page calls :mod:`govdata.quality.service`, which checks the 
 resource's visibility again; a refused or invalid form is shown on the page in Chinese with the
 entered values kept.
 
-The catalog's resource page can show the scores with the partial ``quality/_panel.html``::
-
-    from govdata.quality.web import quality_panel
-    context["quality"] = quality_panel(request, session, actor, code)   # None when not visible
-    {% if quality %}{% include "quality/_panel.html" %}{% endif %}
+The catalog's resource page shows the scores in the partial ``quality/_panel.html``: this module
+registers :func:`quality_panel` as a resource panel (``govdata.web.register_resource_panel``), so the
+catalog renders it without knowing quality.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from govdata.core.auth import Actor, DbSession, Role
+from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import NotFound, PermissionDenied, Problem
 from govdata.quality import charts, service
 from govdata.quality.auth import (
@@ -31,10 +29,23 @@ from govdata.quality.auth import (
     ProblemReporter,
     QualityComputer,
     QualityReader,
+    can_answer,
+    can_recompute,
+    can_report,
+    is_consumer,
+    sees_every_department,
 )
 from govdata.quality.models import PROBLEM_STATUS_LABELS
 from govdata.quality.schemas import AnswerAction, AnswerIn, ProblemIn
-from govdata.web import check_same_origin, field_messages, form_action, local_time, nav_item, render
+from govdata.web import (
+    check_same_origin,
+    field_messages,
+    form_action,
+    local_time,
+    nav_item,
+    register_resource_panel,
+    render,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -74,11 +85,10 @@ def _data_dir(request: Request):
 
 
 def quality_panel(request: Request, session: Session, actor: Actor, code: str) -> dict[str, Any] | None:
-    """The context ``quality/_panel.html`` expects, or None when the caller may not see the scores."""
+    """The context ``quality/_panel.html`` expects, or None when the caller may not see the scores.
+    Reads only: showing the scores never computes or stores them."""
     try:
-        view = service.resource_quality(
-            session, actor, request.app.state.store, code, data_dir=_data_dir(request)
-        )
+        view = service.resource_quality(session, actor, code)
     except (NotFound, PermissionDenied):
         return None
     return {
@@ -88,6 +98,9 @@ def quality_panel(request: Request, session: Session, actor: Actor, code: str) -
         "href": quality_href(code),
         **_helpers(),
     }
+
+
+register_resource_panel("quality", quality_panel, order=10)
 
 
 def _page(
@@ -102,11 +115,11 @@ def _page(
     quality = quality_panel(request, session, actor, code)
     if quality is None:
         raise NotFound(f"资源 {code} 不存在。")
-    resource = service.catalog.get_resource(session, actor, code)
+    resource = service.quality_resource(session, actor, code)
     problems: list[dict[str, Any]] = []
     if actor.has(PROBLEM_READ):
         items, _ = service.list_problems(session, actor, code, limit=200)
-        problems = [service.problem_view(session, p) for p in items]
+        problems = service.problem_views(session, actor, items)
     done = DONE_MESSAGES.get(request.query_params.get("done", ""))
     return render(
         request,
@@ -117,10 +130,10 @@ def _page(
         problems=problems,
         open_problems=[p for p in problems if p["status"] in ("open", "confirmed")],
         closed_problems=[p for p in problems if p["status"] not in ("open", "confirmed")],
-        may_report=service.may_report(actor, resource),
-        may_answer=service.may_answer(actor, resource),
-        may_recompute=service._may_recompute(actor, resource) and resource.published_version is not None,
-        is_provider=actor.department_id == resource.provider_id,
+        may_report=can_report(actor, resource),
+        may_answer=can_answer(actor, resource),
+        may_recompute=can_recompute(actor, resource) and resource.published_version is not None,
+        is_provider=not is_consumer(actor, resource),
         done=done,
         active_href="/quality",
         **_helpers(),
@@ -187,7 +200,7 @@ def answer_problem(
 
     def run() -> str:
         if action not in AnswerAction.__members__:
-            raise service._invalid("action", "处理方式", "请选择确认、已整改或驳回")
+            raise service.invalid_field("action", "处理方式", "请选择确认、已整改或驳回")
         problem = service.get_problem(session, actor, problem_id)
         if problem.resource_code != code:
             raise NotFound(f"质量问题 {problem_id} 不存在。")
@@ -212,13 +225,12 @@ def recompute(request: Request, session: DbSession, actor: QualityComputer, code
 @router.get("/quality")
 def overview(request: Request, session: DbSession, actor: DepartmentQualityReader) -> Response:
     """The authority sees every department's score; a department its own score, resources and problems."""
-    store, data_dir = request.app.state.store, _data_dir(request)
     departments: list[dict[str, Any]] = []
     mine = None
-    if actor.roles & {Role.authority, Role.admin}:
-        departments = service.departments_overview(session, actor, store, data_dir=data_dir)
-    if actor.department_id is not None and not (actor.roles & {Role.authority, Role.admin}):
-        mine = service.department_quality(session, actor, store, actor.department_id, data_dir=data_dir)
+    if sees_every_department(actor):
+        departments = service.departments_overview(session, actor)
+    elif actor.department_id is not None:
+        mine = service.department_quality(session, actor, actor.department_id)
         mine["line"] = charts.overall_line(mine["history"], title="本部门综合得分变化")
         mine["bars"] = charts.dimension_bars(
             {d: {"score": s, "label": service.LABELS[d]} for d, s in mine["dimensions"].items()},
@@ -227,7 +239,7 @@ def overview(request: Request, session: DbSession, actor: DepartmentQualityReade
     received, _ = service.department_problems(session, actor, side="received", status="unresolved", limit=100)
     reported, _ = service.department_problems(session, actor, side="reported", limit=100)
     every: list = []
-    if Role.authority in actor.roles:
+    if sees_every_department(actor):
         every, _ = service.department_problems(session, actor, status="unresolved", limit=100)
     return render(
         request,
@@ -235,9 +247,9 @@ def overview(request: Request, session: DbSession, actor: DepartmentQualityReade
         actor,
         departments=departments,
         mine=mine,
-        received=[service.problem_view(session, p) for p in received],
-        reported=[service.problem_view(session, p) for p in reported],
-        every=[service.problem_view(session, p) for p in every],
+        received=service.problem_views(session, actor, received),
+        reported=service.problem_views(session, actor, reported),
+        every=service.problem_views(session, actor, every),
         labels=service.LABELS,
         active_href="/quality",
         **_helpers(),

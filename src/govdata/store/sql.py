@@ -30,6 +30,7 @@ from typing import Any
 
 import duckdb
 
+from govdata.core.values import comparable_sql
 from govdata.store.base import (
     BATCH,
     ENDED_AT,
@@ -384,6 +385,39 @@ class SqlStore:
         if not self.existing_columns(spec.name):
             return 0
         return self.fetchall(f"SELECT count(*) FROM {self.table_name(spec.name)}")[0][0]
+
+    # --- statistics and comparisons (quality) --------------------------------------------------------
+    def column_fill(self, spec: TableSpec) -> tuple[int, dict[str, int]]:
+        """The resource's current rows, and the non-null values of each item column the table has."""
+        existing = self.existing_columns(spec.name)
+        if not existing:
+            return 0, {}
+        codes = [c for c in spec.codes if c in existing]
+        counts = ", ".join(["count(*)", *(f"count({q(c)})" for c in codes)])
+        row = self.fetchall(f"SELECT {counts} FROM {self.table_name(spec.name)}")[0]
+        return int(row[0]), {c: int(n) for c, n in zip(codes, row[1:], strict=True)}
+
+    def compare_columns(
+        self, left: TableSpec, right: TableSpec, pairs: list[tuple[str, str]]
+    ) -> list[tuple[int, int] | None]:
+        """For the keys current in both resources, per pair of columns (left, right): how many keys have
+        both values present and how many of those agree (``core.values``: numbers as numbers, else
+        trimmed text). None for a pair naming a column its table lacks (or a table not created yet)."""
+        mine, theirs = self.existing_columns(left.name), self.existing_columns(right.name)
+        usable = [(a, b) for a, b in pairs if a in mine and b in theirs]
+        if not usable:
+            return [None] * len(pairs)
+        parts = []
+        for a, b in usable:
+            x, y = comparable_sql(f"a.{q(a)}"), comparable_sql(f"b.{q(b)}")
+            parts.append(f"sum(CASE WHEN {x} IS NOT NULL AND {y} IS NOT NULL THEN 1 ELSE 0 END)")
+            parts.append(f"sum(CASE WHEN {x} = {y} THEN 1 ELSE 0 END)")
+        row = self.fetchall(
+            f"SELECT {', '.join(parts)} FROM {self.table_name(left.name)} a "
+            f"JOIN {self.table_name(right.name)} b ON a.{KEY} = b.{KEY}"
+        )[0]
+        counts = {pair: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, pair in enumerate(usable)}
+        return [counts.get(pair) for pair in pairs]
 
 
 _WIDENING = {

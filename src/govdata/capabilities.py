@@ -1,0 +1,54 @@
+"""The capabilities the platform is made of, assembled in one place: their HTTP routers and pages, and
+their job and event handlers (which must be registered in every process that runs jobs: the server,
+``govdata worker``, and the CLI when it runs a batch in process)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from govdata.aggregation import jobs as aggregation_jobs  # noqa: F401  (registers the batch job)
+from govdata.aggregation.api import router as aggregation_router
+from govdata.aggregation.pulls_api import router as aggregation_pulls_router
+from govdata.aggregation.web import router as aggregation_web
+from govdata.catalog.api import router as catalog_router
+from govdata.catalog.exchange_api import router as catalog_exchange_router
+from govdata.catalog.web import router as catalog_web
+from govdata.core import jobs
+from govdata.core.config import Settings
+from govdata.libraries.api import router as libraries_router
+from govdata.libraries.web import router as libraries_web
+from govdata.orgs.api import router as orgs_router
+from govdata.orgs.web import router as orgs_web
+from govdata.platform.api import router as platform_router
+from govdata.platform.web import router as platform_web
+from govdata.quality import handlers as quality_handlers  # noqa: F401  (rescoring after batches)
+from govdata.quality.api import router as quality_router
+from govdata.quality.web import router as quality_web
+
+ROUTERS = (
+    orgs_router,
+    platform_router,
+    catalog_router,
+    aggregation_router,
+    aggregation_pulls_router,
+    catalog_exchange_router,
+    orgs_web,
+    platform_web,
+    catalog_web,
+    quality_router,
+    quality_web,
+    libraries_router,
+    libraries_web,
+    aggregation_web,
+)
+
+
+def mount(app: FastAPI) -> None:
+    for router in ROUTERS:
+        app.include_router(router)
+
+
+def make_worker(settings: Settings, factory, store, *, threads: int = 1) -> jobs.Worker:
+    """A job worker over the given stores, with every capability's handlers registered."""
+    context = jobs.JobContext(factory=factory, store=store, data_dir=settings.data_dir, settings=settings)
+    return jobs.Worker(context, threads=threads, lease_seconds=settings.job_lease_seconds)

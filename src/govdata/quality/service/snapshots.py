@@ -1,0 +1,282 @@
+"""Snapshots of a resource's scores (QUA-1): computed, stored, and read back as they were.
+
+A snapshot (``quality_snapshots``) is stored only by writers: after each applied or rolled-back batch
+and when a resource is published (event handlers, :mod:`govdata.quality.handlers`), when a user asks
+for a recomputation (``POST …/quality/compute``), and once a day when only the clock moved the
+timeliness score (a ``clock`` snapshot carrying the other dimensions over, :func:`record_clock`). So
+the history is the scores as they were.
+
+Reading never writes: :func:`current_view` is the latest stored snapshot with the timeliness score
+recomputed in memory for "now" (the one dimension that changes with time alone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from govdata.aggregation import service as aggregation
+from govdata.aggregation.service import BatchFacts
+from govdata.catalog import service as catalog
+from govdata.catalog.service import ResourceRef
+from govdata.core import clock
+from govdata.core.db import unit_of_work
+from govdata.core.observability import log
+from govdata.quality.models import QualitySnapshot, SnapshotTrigger
+from govdata.quality.service import facts, scoring
+from govdata.quality.service.scoring import DIMENSIONS, HISTORY_POINTS, PROBE_WINDOW, Computed
+from govdata.store.sql import SqlStore
+
+
+def _earlier_probes(session: Session, resource_id: int) -> list[dict[str, Any]]:
+    """The probes of the latest snapshots that ran one, newest first."""
+    rows = session.scalars(
+        select(QualitySnapshot.details)
+        .where(QualitySnapshot.resource_id == resource_id, QualitySnapshot.trigger != SnapshotTrigger.clock)
+        .order_by(QualitySnapshot.computed_at.desc(), QualitySnapshot.id.desc())
+        .limit(PROBE_WINDOW * 2)
+    ).all()
+    return [((d or {}).get("accessibility") or {}).get("probe") for d in rows]
+
+
+def compute(
+    session: Session,
+    store: SqlStore,
+    resource: ResourceRef,
+    *,
+    now: datetime | None = None,
+    data_dir: Path | None = None,
+) -> Computed:
+    """All six dimensions of one resource, from its batches, its rows and a probe (nothing stored)."""
+    now = now or clock.now()
+    spec = facts.table_spec(session, resource)
+    window = facts.window_facts(session, resource, data_dir) if spec is not None else scoring.NO_WINDOW
+    fill = facts.fill(store, spec)
+    measures = {
+        "conformance": scoring.conformance(window),
+        "completeness": scoring.completeness(fill, window),
+        "accuracy": scoring.accuracy(window),
+        "consistency": scoring.consistency(
+            facts.consistency_facts(session, store, resource, spec, fill.rows if fill else 0)
+        ),
+        "timeliness": scoring.timeliness(facts.timeliness_facts(session, resource, now), now),
+        "accessibility": scoring.accessibility(
+            facts.probe(store, spec), _earlier_probes(session, resource.id)
+        ),
+    }
+    return Computed({d: m.score for d, m in measures.items()}, {d: m.body() for d, m in measures.items()})
+
+
+def save(
+    session: Session,
+    resource: ResourceRef,
+    computed: Computed,
+    trigger: SnapshotTrigger,
+    *,
+    batch: BatchFacts | None = None,
+    now: datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> QualitySnapshot:
+    details = {**computed.details, **(extra or {})}
+    if batch is not None:
+        details["batch"] = {"id": batch.id, "status": batch.status}
+    snapshot = QualitySnapshot(
+        resource_id=resource.id,
+        department_id=resource.provider_id,
+        batch_id=batch.id if batch is not None else None,
+        trigger=trigger,
+        computed_at=now or clock.now(),
+        scores=computed.scores,
+        overall=computed.overall,
+        details=details,
+    )
+    session.add(snapshot)
+    session.flush()
+    return snapshot
+
+
+def latest_snapshot(session: Session, resource_id: int) -> QualitySnapshot | None:
+    return session.scalars(
+        select(QualitySnapshot)
+        .where(QualitySnapshot.resource_id == resource_id)
+        .order_by(QualitySnapshot.computed_at.desc(), QualitySnapshot.id.desc())
+        .limit(1)
+    ).first()
+
+
+# --- reading (never writes) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreView:
+    """A resource's scores as a reader sees them: the latest snapshot, timeliness as of now."""
+
+    computed_at: datetime
+    scores: dict[str, float | None]
+    details: dict[str, Any]
+
+    @property
+    def overall(self) -> float | None:
+        return scoring.overall_of(self.scores)
+
+
+def current_view(session: Session, resource: ResourceRef, *, now: datetime | None = None) -> ScoreView | None:
+    """The latest stored scores with the timeliness score recomputed for ``now`` (not stored); None
+    when nothing was computed yet (a draft, or a resource published without data)."""
+    latest = latest_snapshot(session, resource.id)
+    if latest is None:
+        return None
+    now = now or clock.now()
+    fresh = scoring.timeliness(facts.timeliness_facts(session, resource, now), now)
+    scores = {**(latest.scores or {}), "timeliness": fresh.score}
+    details = {**(latest.details or {}), "timeliness": fresh.body()}
+    return ScoreView(latest.computed_at, scores, details)
+
+
+def history(session: Session, resource_id: int, limit: int = HISTORY_POINTS) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        select(QualitySnapshot)
+        .where(QualitySnapshot.resource_id == resource_id)
+        .order_by(QualitySnapshot.computed_at.desc(), QualitySnapshot.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "computed_at": s.computed_at,
+            "overall": s.overall,
+            "dimensions": {d: (s.scores or {}).get(d) for d in DIMENSIONS},
+            "trigger": s.trigger,
+            "batch_id": s.batch_id,
+        }
+        for s in reversed(rows)
+    ]
+
+
+def department_history(session: Session, resource_ids: list[int]) -> list[dict[str, Any]]:
+    """One point per day: the mean over the resources of each one's latest snapshot by that day."""
+    if not resource_ids:
+        return []
+    rows = session.execute(
+        select(
+            QualitySnapshot.resource_id,
+            QualitySnapshot.computed_at,
+            QualitySnapshot.overall,
+            QualitySnapshot.scores,
+        )
+        .where(QualitySnapshot.resource_id.in_(resource_ids))
+        .order_by(QualitySnapshot.computed_at, QualitySnapshot.id)
+    ).all()
+    latest: dict[int, tuple[float | None, dict]] = {}
+    by_day: dict[Any, dict[str, Any]] = {}
+    for resource_id, computed_at, overall, scores in rows:
+        latest[resource_id] = (overall, scores or {})
+        by_day[clock.china_date(computed_at)] = {
+            "computed_at": computed_at,
+            "overall": scoring.mean(o for o, _ in latest.values()),
+            "dimensions": {d: scoring.mean(s.get(d) for _, s in latest.values()) for d in DIMENSIONS},
+        }
+    return list(by_day.values())[-HISTORY_POINTS:]
+
+
+# --- writers: event handlers and the daily clock job -----------------------------------------------
+
+
+def record_after_batch(
+    session_factory: sessionmaker, store: SqlStore, batch_id: int, *, data_dir: Path | None = None
+) -> int | None:
+    """Store the resource's scores after a batch was applied (or rolled back); returns the snapshot id.
+
+    Run by the event handler after the batch committed, in its own transaction. Idempotent: a batch
+    that already has its snapshot (for its current status) is not computed again. Resources that share
+    the key data element get a fresh consistency score too (their other dimensions are carried over).
+    """
+    with unit_of_work(session_factory) as session:
+        batch = aggregation.batch_facts(session, batch_id)
+        if batch is None or not batch.changed_data:
+            return None
+        for existing in session.scalars(
+            select(QualitySnapshot).where(
+                QualitySnapshot.batch_id == batch_id, QualitySnapshot.trigger == SnapshotTrigger.batch
+            )
+        ):
+            if ((existing.details or {}).get("batch") or {}).get("status") == batch.status:
+                return existing.id
+        resource = catalog.resource_ref(session, id=batch.resource_id)
+        if resource is None:
+            return None
+        computed = compute(session, store, resource, data_dir=data_dir)
+        snapshot = save(session, resource, computed, SnapshotTrigger.batch, batch=batch)
+        _refresh_related(session, store, computed)
+        return snapshot.id
+
+
+def record_after_publish(
+    session_factory: sessionmaker,
+    store: SqlStore,
+    resource_id: int,
+    version: int | None = None,
+    *,
+    data_dir: Path | None = None,
+) -> int | None:
+    """Store the scores of a resource just published (idempotent per published version)."""
+    with unit_of_work(session_factory) as session:
+        resource = catalog.resource_ref(session, id=resource_id)
+        if resource is None or resource.published_version is None:
+            return None
+        version = version or resource.published_version
+        for existing in session.scalars(
+            select(QualitySnapshot).where(
+                QualitySnapshot.resource_id == resource_id,
+                QualitySnapshot.trigger == SnapshotTrigger.published,
+            )
+        ):
+            if ((existing.details or {}).get("published") or {}).get("version") == version:
+                return existing.id
+        computed = compute(session, store, resource, data_dir=data_dir)
+        extra = {"published": {"version": version}}
+        return save(session, resource, computed, SnapshotTrigger.published, extra=extra).id
+
+
+def _refresh_related(session: Session, store: SqlStore, computed: Computed) -> None:
+    """Recompute consistency of the resources just compared with (their side of the same pairs)."""
+    related = (computed.details.get("consistency") or {}).get("resources") or []
+    for entry in related:
+        other = catalog.resource_ref(session, code=entry["code"])
+        latest = latest_snapshot(session, other.id) if other is not None else None
+        if other is None or latest is None:
+            continue  # scored in full after its own first batch
+        spec = facts.table_spec(session, other)
+        fill = facts.fill(store, spec)
+        measure = scoring.consistency(
+            facts.consistency_facts(session, store, other, spec, fill.rows if fill else 0)
+        )
+        if measure.score != (latest.scores or {}).get("consistency"):
+            carried = scoring.carry(latest.scores, latest.details, "consistency", measure)
+            save(session, other, carried, SnapshotTrigger.on_demand)
+
+
+def record_clock(session_factory: sessionmaker, *, now: datetime | None = None) -> int:
+    """Store a ``clock`` snapshot for every resource whose timeliness score moved with time alone since
+    its latest snapshot (the daily job); returns how many were stored. Idempotent for a given moment."""
+    now = now or clock.now()
+    stored = 0
+    with unit_of_work(session_factory) as session:
+        resource_ids = session.scalars(select(QualitySnapshot.resource_id).distinct()).all()
+        for resource_id in sorted(resource_ids):
+            resource = catalog.resource_ref(session, id=resource_id)
+            latest = latest_snapshot(session, resource_id)
+            if resource is None or latest is None:
+                continue
+            fresh = scoring.timeliness(facts.timeliness_facts(session, resource, now), now)
+            if fresh.score != (latest.scores or {}).get("timeliness"):
+                carried = scoring.carry(latest.scores, latest.details, "timeliness", fresh)
+                save(session, resource, carried, SnapshotTrigger.clock, now=now)
+                stored += 1
+    if stored:
+        log.info("quality clock snapshots stored", count=stored)
+    return stored
