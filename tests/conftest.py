@@ -23,12 +23,12 @@ from govdata.core.auth import use_password_parameters
 from govdata.core.config import Settings
 from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
 from govdata.demo import DEMO_PASSWORD, REGION, create_demo
-from tests.postgres import create_database, drop_database, find_postgres
+from tests.support.http import ADMIN_PASSWORD, login
+from tests.support.postgres import create_database, drop_database, find_postgres
 
 # Passwords stay argon2id, at the library's cheapest cost: the suite hashes hundreds of them.
 use_password_parameters(profiles.CHEAPEST)
 
-ADMIN_PASSWORD = "Admin@Test-2026"
 BACKENDS = ["sqlite", "postgresql"]
 RUN_ID = uuid.uuid4().hex[:8]
 
@@ -150,12 +150,6 @@ def app(settings):
 def client(app) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
-
-
-def login(client: TestClient, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:
-    response = client.post("/api/v1/auth/token", data={"username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture

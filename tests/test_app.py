@@ -7,8 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from govdata.orgs.models import User
-from tests.conftest import login
-from tests.orgs.test_identity import PROBLEM, assert_problem
+from tests.support.http import PROBLEM, assert_problem, login
 
 
 def test_unknown_path_is_a_404_problem(client):

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from govdata.app import create_app
 from govdata.core.ids import uscc_make
 from govdata.demo import DEMO_PASSWORD
-from tests.conftest import login
+from tests.support.http import login
 
 
 def test_a_caller_over_the_limit_gets_429_and_others_are_unaffected(settings):

@@ -23,7 +23,10 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/"): "sends a visitor to the login page, or home when logged in",
     ("GET", "/login"): "the login form",
     ("POST", "/login"): "the login form posts here before there is a session",
-    ("POST", "/logout"): "ends the session of the cookie, if any; an expired one still reaches the login page",
+    (
+        "POST",
+        "/logout",
+    ): "ends the session of the cookie, if any; an expired one still reaches the login page",
 }
 
 # State-changing routes an auditor may call, each for a reason.

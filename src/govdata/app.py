@@ -13,15 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govdata import capabilities
 from govdata.aggregation.scheduler import PullScheduler
+from govdata.core import audit
 from govdata.core.config import Settings, get_settings
 from govdata.core.db import make_engine, make_sessionmaker
 from govdata.core.errors import PROBLEM_MEDIA_TYPE, InvalidInput, NotFound, Problem, validation_problem
+from govdata.core.headers import SecurityHeadersMiddleware, security_headers
 from govdata.core.observability import Metrics, RequestLogMiddleware, configure_logging, log
-from govdata.core.ratelimit import RateLimitMiddleware
+from govdata.core.ratelimit import LoginFailures, RateLimitMiddleware
+from govdata.core.scheduler import Scheduler
 from govdata.orgs.service import resolve_token
 from govdata.store import open_store
 from govdata.web import render_error, templates
@@ -69,12 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.job_worker:
             # the embedded store has one writer, this process: what a previous one left running is ours
             app.state.jobs.start(reclaim_all=store.dialect == "duckdb")
+        app.state.scheduler = Scheduler(app.state.sessionmaker)  # the one scheduler of this process
         app.state.pull_scheduler = PullScheduler.for_app(app)
         app.state.pull_scheduler.start()
+        app.state.scheduler.start()
         try:
             yield
         finally:
-            app.state.pull_scheduler.shutdown()
+            app.state.pull_scheduler.shutdown()  # running pulls stop reading before the scheduler waits
+            app.state.scheduler.shutdown()
             app.state.jobs.stop()
             store.close()
 
@@ -101,9 +108,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         login_per_minute=settings.login_rate_limit_per_minute,
     )
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: 429s and logged answers carry them too
+    app.state.login_failures = LoginFailures()  # names that are no account lock like accounts
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:
+        actor = getattr(request.state, "actor", None)
+        if exc.status in (403, 404) and actor is not None and actor.is_authenticated:
+            # SEC-3: a refusal is a data access too; audited apart, the request's transaction is gone
+            await run_in_threadpool(
+                audit.record_refusal,
+                app.state.sessionmaker,
+                actor,
+                method=request.method,
+                path=request.url.path,
+                raw_path=request.scope.get("raw_path", b"").split(b"?")[0].decode("latin-1")
+                or request.url.path,
+                status=exc.status,
+                problem_type=exc.slug,
+            )
         if exc.status == 401 and _wants_html(request):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -133,7 +156,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             title="Internal error",
         )
         problem.status = 500
-        return _problem_response(request, problem)
+        response = _problem_response(request, problem)
+        response.headers.update(security_headers(request.url.path))  # sent outside the middleware
+        return response
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

@@ -1,6 +1,7 @@
 """The capabilities the platform is made of, assembled in one place: their HTTP routers and pages, and
 their job and event handlers (which must be registered in every process that runs jobs: the server,
-``govdata worker``, and the CLI when it runs a batch in process)."""
+``govdata worker``, and the CLI when it runs a batch in process), and the sweeps the one scheduler
+fires (``core.scheduler``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from fastapi import FastAPI
 
 from govdata.aggregation import jobs as aggregation_jobs  # noqa: F401  (registers the batch job)
 from govdata.aggregation.api import router as aggregation_router
-from govdata.aggregation.pulls_api import router as aggregation_pulls_router
+from govdata.aggregation.pulls.api import router as aggregation_pulls_router
 from govdata.aggregation.web import router as aggregation_web
 from govdata.catalog.api import router as catalog_router
 from govdata.catalog.exchange_api import router as catalog_exchange_router
 from govdata.catalog.web import router as catalog_web
-from govdata.core import jobs
+from govdata.core import clock, jobs, scheduler
 from govdata.core.config import Settings
 from govdata.libraries.api import router as libraries_router
 from govdata.libraries.web import router as libraries_web
@@ -46,6 +47,16 @@ ROUTERS = (
 def mount(app: FastAPI) -> None:
     for router in ROUTERS:
         app.include_router(router)
+
+
+@scheduler.every(quality_handlers.CLOCK_SNAPSHOTS, "0 1 * * *")
+def enqueue_quality_clock_snapshots(factory) -> None:
+    """Quality's daily timeliness snapshots, at 01:00 China time: one job per China date, however many
+    processes fire the sweep."""
+    day = clock.today().isoformat()
+    scheduler.enqueue_once(
+        factory, quality_handlers.CLOCK_SNAPSHOTS, {"date": day}, key=f"quality.clock:{day}"
+    )
 
 
 def make_worker(settings: Settings, factory, store, *, threads: int = 1) -> jobs.Worker:

@@ -113,6 +113,15 @@ def worker(
         engine.dispose()
 
 
+def proxy_options(settings) -> dict[str, object]:
+    """How uvicorn treats forwarding headers: only from ``GOVDATA_TRUSTED_PROXIES`` (none by default).
+
+    uvicorn's own default trusts ``X-Forwarded-For`` from 127.0.0.1, so any local client could name
+    its address, dodging the login limit and spoofing the audited source address."""
+    proxies = settings.trusted_proxy_list()
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies}
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="监听地址")] = None,
@@ -125,7 +134,14 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(f"GovData Hub 已启动：http://{host}:{port}/ （API 文档 /docs）")
-    uvicorn.run("govdata.app:create_app", factory=True, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        "govdata.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="warning",
+        **proxy_options(settings),
+    )
 
 
 def main() -> None:

@@ -2,47 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from tests.aggregation.conftest import ric
-from tests.orgs.test_identity import assert_problem
-
-HEADER = ["公民身份号码", "姓名", "性别", "出生日期", "户籍地址"]
-
-
-def good_rows(n: int, start: int = 0) -> list[list[str]]:
-    rows = []
-    for i in range(start, start + n):
-        first17 = f"4108021985{(i % 12) + 1:02d}{(i % 28) + 1:02d}{i % 1000:03d}"
-        rows.append(
-            [
-                ric(first17),
-                f"居民{i}",
-                str(1 + i % 2),
-                f"1985-{(i % 12) + 1:02d}-{(i % 28) + 1:02d}",
-                f"焦作市解放区民主路{i}号",
-            ]
-        )
-    return rows
-
-
-def csv_bytes(rows, encoding="utf-8", header=HEADER) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def upload(client, headers, code, data: bytes, name="export.csv", **form):
-    form.setdefault("mode", "upsert")
-    return client.post(
-        f"/api/v1/resources/{code}/batches",
-        files={"file": (name, data, "text/csv")},
-        data=form,
-        headers=headers,
-    )
+from tests.support.batches import HEADER, csv_bytes, good_rows, ric, upload
+from tests.support.http import assert_problem
 
 
 def test_gbk_csv_with_known_defects_reports_exactly_those_rows(client, as_user, population_code):
@@ -191,7 +152,7 @@ def test_reconciliation_flags_a_row_count_mismatch(client, as_user, population_c
 
 
 def test_unpublished_resources_take_no_batches(client, as_user):
-    from tests.catalog.payloads import population
+    from tests.support.catalog import population
 
     code = client.post(
         "/api/v1/resources", json=population(name="草稿人口"), headers=as_user("ga_officer")

@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from govdata.store.base import TableSpec
-from tests.aggregation.conftest import ric
-from tests.aggregation.test_batches import csv_bytes, upload
+from tests.support.batches import csv_bytes, ric, upload
 
 ROWS = 250_000  # DuckDB row groups hold 122,880 rows: three of them
 BROKEN = {3: "ric", 130_000: "code_list", ROWS: "type"}  # data row -> the rule it breaks

@@ -20,9 +20,8 @@ from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 
 from govdata.app import create_app
-from tests.aggregation.test_batches import csv_bytes, good_rows, upload
-from tests.conftest import login
-from tests.orgs.test_identity import assert_problem
+from tests.support.batches import csv_bytes, good_rows, upload
+from tests.support.http import assert_problem, login
 
 CODES = ["gmsfhm", "xm", "xb", "csrq", "hjdz"]
 NAMES = ["公民身份号码", "姓名", "性别", "出生日期", "户籍地址"]

@@ -26,8 +26,8 @@ from govdata.core.config import get_settings
 from govdata.demo import DEMO_PASSWORD
 from govdata.store import open_store
 from govdata.store.base import TableSpec
-from tests.aggregation.test_crash import Server, free_port, population_csv, running
-from tests.catalog.payloads import population
+from tests.support.catalog import population
+from tests.support.server import Server, free_port, population_csv, running
 
 
 @pytest.fixture

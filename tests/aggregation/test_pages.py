@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from govdata.app import create_app
 from govdata.demo import DEMO_PASSWORD
-from tests.aggregation.test_batches import csv_bytes, good_rows
+from tests.support.batches import csv_bytes, good_rows
 from tests.support.jobs import hold_worker
 
 HTML = {"accept": "text/html"}

@@ -24,9 +24,9 @@ from govdata.aggregation.pull_models import Pull
 from govdata.aggregation.scheduler import SWITCH, PullScheduler, job_id
 from govdata.core.audit import AuditEvent
 from govdata.core.db import unit_of_work
-from tests.aggregation.conftest import ric
-from tests.orgs.test_identity import assert_problem
-from tests.postgres import create_database, drop_database
+from tests.support.batches import ric
+from tests.support.http import assert_problem
+from tests.support.postgres import create_database, drop_database
 
 COLUMNS = ["公民身份号码", "姓名", "性别", "出生日期", "户籍地址", "updated_at"]
 PASSWORD = "Dept-Secret-2026"

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
 from govdata.core.jobs import Job
-from tests.aggregation.test_crash import (
+from tests.support.server import (
     Server,
     batch_state,
     counts,

@@ -16,8 +16,8 @@ from govdata.catalog.models import Resource
 from govdata.cli import app
 from govdata.core.audit import AuditEvent
 from govdata.core.config import get_settings
-from tests.catalog.payloads import population
-from tests.catalog.test_exchange import (
+from tests.support.catalog import population
+from tests.support.exchange import (
     ENTERPRISE_ITEMS,
     ENTERPRISE_ROW,
     POPULATION_ITEMS,

@@ -6,21 +6,9 @@ import re
 
 import pytest
 
-from tests.catalog.payloads import enterprises, population
-from tests.orgs.test_identity import assert_problem
-
-
-def create(client, headers, body) -> dict:
-    response = client.post("/api/v1/resources", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def publish(client, as_user, code: str) -> dict:
-    assert client.post(f"/api/v1/resources/{code}/submit", headers=as_user("ga_officer")).status_code == 200
-    response = client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.support.catalog import create, enterprises, population
+from tests.support.catalog import publish_draft as publish
+from tests.support.http import assert_problem
 
 
 def test_compile_return_resubmit_publish(client, as_user):

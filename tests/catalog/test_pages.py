@@ -9,21 +9,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from govdata.demo import DEMO_PASSWORD
-from tests.catalog.payloads import enterprises, population
-
-HTML = {"accept": "text/html"}
-
-
-def browser(app, username: str) -> TestClient:
-    """A client logged in through the /login form, holding the session cookie."""
-    client = TestClient(app, raise_server_exceptions=False)
-    response = client.post(
-        "/login", data={"username": username, "password": DEMO_PASSWORD}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
-    assert client.cookies.get("govdata_session")
-    return client
+from tests.support.catalog import enterprises, population
+from tests.support.catalog import publish as api_publish
+from tests.support.pages import HTML, browser, nav_labels, text
 
 
 def form_data(body: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -64,30 +52,12 @@ def form_data(body: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return data
 
 
-def text(html: str) -> str:
-    """The page's visible text, roughly: tags dropped, whitespace collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-def nav_labels(html: str) -> list[str]:
-    nav = re.search(r'<nav class="sidenav".*?</nav>', html, re.S)
-    return re.findall(r">([^<>]+)</a>", nav.group(0)) if nav else []
-
-
 def create_through_form(officer: TestClient, body: dict[str, Any]) -> tuple[str, str]:
     response = officer.post("/catalog/new", data=form_data(body))
     assert response.status_code == 200, text(response.text)[:2000]
     match = re.search(r"/catalog/r/(.+)$", response.url.path)
     assert match, response.url
     return match.group(1), response.text
-
-
-def api_publish(client, as_user, officer: str, body: dict[str, Any]) -> str:
-    headers = as_user(officer)
-    code = client.post("/api/v1/resources", json=body, headers=headers).json()["code"]
-    assert client.post(f"/api/v1/resources/{code}/submit", headers=headers).status_code == 200
-    assert client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer")).status_code == 200
-    return code
 
 
 def test_officer_compiles_through_the_form_and_the_authority_reviews_on_pages(app):

@@ -8,8 +8,9 @@ import inspect
 
 from govdata.catalog import web
 from govdata.catalog.web import forms, pages, presenters
-from tests.catalog.payloads import population
-from tests.catalog.test_pages import HTML, api_publish, browser
+from tests.support.catalog import population
+from tests.support.catalog import publish as api_publish
+from tests.support.pages import HTML, browser
 
 
 def test_a_published_resource_shows_the_registered_quality_panel(app, client, as_user):

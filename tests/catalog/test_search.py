@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from tests.catalog.payloads import enterprises, population
+from tests.support.catalog import enterprises, population
 
 FACETS = (
     "provider_id",

@@ -6,9 +6,9 @@ import dataclasses
 
 from govdata.catalog.schemas import ExportSearchParams, SearchParams
 from govdata.catalog.search import SearchQuery
-from tests.catalog.payloads import enterprises, population
-from tests.catalog.test_lifecycle import create, publish
-from tests.orgs.test_identity import assert_problem
+from tests.support.catalog import create, enterprises, population
+from tests.support.catalog import publish_draft as publish
+from tests.support.http import assert_problem
 
 
 def test_the_parameters_name_every_filter_of_a_search():

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from govdata.core import clock
-from tests.catalog.payloads import enterprises, population
-from tests.catalog.test_lifecycle import create
-from tests.orgs.test_identity import assert_problem
+from tests.support.catalog import create, enterprises, population
+from tests.support.http import assert_problem
 
 
 def dept_id(client, headers, name: str) -> int:

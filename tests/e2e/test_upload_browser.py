@@ -11,9 +11,8 @@ import re
 
 import pytest
 
-from tests.aggregation.conftest import ric
-from tests.aggregation.test_batches import HEADER, good_rows
 from tests.e2e.support import ARTIFACTS, log_in, shot
+from tests.support.batches import HEADER, good_rows, ric
 from tests.support.jobs import hold_worker
 
 pytestmark = pytest.mark.e2e

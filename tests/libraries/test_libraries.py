@@ -13,9 +13,9 @@ from govdata.catalog.models import DataElement
 from govdata.core import calendar, clock
 from govdata.core.audit import AuditEvent
 from govdata.libraries.models import LibraryConflict
-from tests.aggregation.conftest import ric
-from tests.catalog.payloads import enterprises, population, publish
-from tests.orgs.test_identity import assert_problem
+from tests.support.batches import ric
+from tests.support.catalog import enterprises, population, publish
+from tests.support.http import assert_problem
 
 GA = "焦作市公安局"
 RS = "焦作市人力资源和社会保障局"

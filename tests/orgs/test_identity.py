@@ -11,20 +11,7 @@ from govdata.core.db import utcnow
 from govdata.core.ids import uscc_make
 from govdata.demo import DEMO_PASSWORD
 from govdata.orgs.models import AccessToken, SystemCredential, User
-from tests.conftest import login
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int, slug: str | None = None) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body = response.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    assert any("\u4e00" <= ch <= "\u9fff" for ch in body["detail"]), "detail must be Chinese"
-    if slug:
-        assert body["type"].endswith(":" + slug), body["type"]
-    return body
+from tests.support.http import assert_problem, login
 
 
 def test_login_and_me_shows_department_and_roles(client):

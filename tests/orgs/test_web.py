@@ -3,30 +3,11 @@ cross-site guards of the server-rendered pages."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from govdata.core.auth import SESSION_COOKIE
 from govdata.demo import DEMO_PASSWORD
-from tests.conftest import ADMIN_PASSWORD
-
-HTML = {"accept": "text/html,application/xhtml+xml"}
-
-
-def web_login(client, username: str, password: str | None = None, **form):
-    password = password or (ADMIN_PASSWORD if username == "admin" else DEMO_PASSWORD)
-    return client.post(
-        "/login",
-        data={"username": username, "password": password, **form},
-        headers=HTML,
-        follow_redirects=False,
-    )
-
-
-def nav_labels(page: str) -> list[str]:
-    nav = re.search(r'<nav class="sidenav".*?</nav>', page, re.S)
-    return re.findall(r">([^<>]+)</a>", nav.group(0)) if nav else []
+from tests.support.pages import HTML, nav_labels, web_login
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client):
@@ -163,7 +144,7 @@ def test_departments_page_lists_the_demo_region(client):
 
 
 def test_home_shows_real_catalog_figures_for_the_department(client, as_user):
-    from tests.catalog.payloads import population
+    from tests.support.catalog import population
 
     officer = as_user("ga_officer")
     code = client.post("/api/v1/resources", json=population(), headers=officer).json()["code"]

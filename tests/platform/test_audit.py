@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from govdata.core import audit
 from govdata.core.auth import Actor, Role
 from govdata.core.db import make_sessionmaker, unit_of_work
-from tests.orgs.test_identity import assert_problem
+from tests.support.http import assert_problem
 
 
 def test_sm3_is_the_chinese_standard_hash():

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from govdata.core.audit import AuditEvent
 from govdata.core.calendar import TrackedDeadline, WorkingCalendar, track_deadline
-from tests.orgs.test_identity import assert_problem
+from tests.support.http import assert_problem
 
 D = dt.date
 DEADLINE = "/api/v1/calendar/deadline"

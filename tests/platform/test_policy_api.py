@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from govdata.core.audit import AuditEvent
 from govdata.core.policy import DEFAULT_PROFILE
-from tests.orgs.test_identity import assert_problem
+from tests.support.http import assert_problem
 
 PROVINCE_FAST = Path(__file__).resolve().parents[2] / "policies" / "province-fast.toml"
 POLICY = "/api/v1/policy"

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from govdata.core import audit
 from govdata.core.auth import Actor, Role
-from tests.orgs.test_web import HTML, web_login
+from tests.support.pages import HTML, web_login
 
 PROVINCE_FAST = Path(__file__).resolve().parents[2] / "policies" / "province-fast.toml"
 SCHEDULE_2027_CSV = "date,kind\n2027-01-01,holiday\n" + "".join(f"2027-02-{d:02d},休\n" for d in range(5, 12))

@@ -4,24 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.aggregation.conftest import population_code, ric  # noqa: F401  (fixture reused)
-from tests.aggregation.test_batches import csv_bytes, good_rows, upload  # noqa: F401
-from tests.catalog.payloads import population, publish
-from tests.support.jobs import settle
-
-
-def load(client, headers, code: str, rows, **form) -> dict:
-    """Upload a CSV batch and wait for its quality snapshot (stored by the event handler after it)."""
-    response = upload(client, headers, code, csv_bytes(rows), **form)
-    assert response.status_code == 201, response.text
-    settle(client.app)
-    return response.json()
-
-
-def quality(client, headers, code: str) -> dict:
-    response = client.get(f"/api/v1/resources/{code}/quality", headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
+from tests.support.batches import population_code  # noqa: F401  (fixture)
+from tests.support.catalog import population, publish
 
 
 @pytest.fixture

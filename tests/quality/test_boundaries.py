@@ -14,11 +14,12 @@ from govdata.core.audit import AuditEvent
 from govdata.core.db import unit_of_work, utcnow
 from govdata.quality.models import QualityProblem, QualitySnapshot
 from govdata.quality.service import CRITERIA, WINDOW_BATCHES, mask_key, resource_quality, scoring
-from tests.catalog.payloads import population
-from tests.catalog.test_pages import HTML, browser, text
-from tests.orgs.test_identity import assert_problem
-from tests.quality.conftest import good_rows, load, publish, quality
+from tests.support.batches import good_rows
+from tests.support.catalog import population, publish
+from tests.support.http import assert_problem
 from tests.support.jobs import settle
+from tests.support.pages import HTML, browser, text
+from tests.support.quality import load, quality
 
 
 def _counts(session) -> tuple[int, int, int]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 
-from tests.catalog.test_pages import HTML, browser, nav_labels, text
-from tests.quality.conftest import good_rows, load
+from tests.support.batches import good_rows
+from tests.support.pages import HTML, browser, nav_labels, text
+from tests.support.quality import load
 
 
 def page(client, code: str):
@@ -67,7 +68,7 @@ def test_report_and_answer_through_the_forms(client, as_user, population_code):
 
 
 def test_draft_quality_page_is_not_found_for_others(client, as_user):
-    from tests.catalog.payloads import population
+    from tests.support.catalog import population
 
     code = client.post("/api/v1/resources", json=population(), headers=as_user("ga_officer")).json()["code"]
     assert page(browser(client.app, "rs_officer"), code).status_code == 404

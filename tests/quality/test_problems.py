@@ -10,8 +10,9 @@ from sqlalchemy import select, update
 from govdata.core.calendar import TrackedDeadline, WorkingCalendar
 from govdata.core.clock import today
 from govdata.quality.models import QualityProblem
-from tests.orgs.test_identity import assert_problem
-from tests.quality.conftest import good_rows, load, quality
+from tests.support.batches import good_rows
+from tests.support.http import assert_problem
+from tests.support.quality import load, quality
 
 
 def report(client, headers, code, **body):
@@ -125,7 +126,7 @@ def test_who_may_report_and_what_a_report_must_name(client, as_user, population_
 
 
 def _draft_body() -> dict:
-    from tests.catalog.payloads import population
+    from tests.support.catalog import population
 
     return population()
 

@@ -15,10 +15,11 @@ from govdata.core.db import unit_of_work, utcnow
 from govdata.quality.handlers import CLOCK_SNAPSHOTS
 from govdata.quality.models import QualitySnapshot
 from govdata.quality.service import DIMENSIONS, record_after_batch
-from tests.catalog.payloads import population
-from tests.orgs.test_identity import assert_problem
-from tests.quality.conftest import good_rows, load, publish, quality, ric
+from tests.support.batches import good_rows, ric
+from tests.support.catalog import population, publish
+from tests.support.http import assert_problem
 from tests.support.jobs import settle
+from tests.support.quality import load, quality
 
 
 def defective_rows() -> list[list[str]]:

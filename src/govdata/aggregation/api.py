@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from govdata.aggregation import service, sources
 from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker, DataReader
 from govdata.aggregation.schemas import BatchError, BatchOut, RecordsOut
+from govdata.core import files
 from govdata.core.auth import DbSession
 from govdata.core.db import unit_of_work
 from govdata.core.errors import InvalidInput, field_error
@@ -105,7 +106,8 @@ async def _read_request(request: Request, settings, limit: int, content_type: st
             raise field_error("file", "请上传文件")
         spool = Path(tempfile.mkdtemp(dir=settings.data_dir)) / "upload"
         spools.append(spool.parent)
-        _, checksum = await run_in_threadpool(sources.save_upload, file.file, spool, limit)
+        sheets = files.SheetLimits.from_settings(settings)
+        _, checksum = await run_in_threadpool(sources.save_upload, file.file, spool, limit, sheets)
         upload = service.Upload(spool, file.filename, checksum)
     elif content_type.startswith("application/json"):
         try:

@@ -57,3 +57,13 @@ def can_read_batches(actor: Actor, department_id: int | None) -> bool:
 def can_read_own_data(actor: Actor, provider_id: int | None) -> bool:
     """Before any grant only the provider's own staff read a resource's records (sharing adds grants)."""
     return actor.has(DATA_READ) and is_provider(actor, provider_id)
+
+
+def can_manage_pulls(actor: Actor, department_id: int | None) -> bool:
+    """Define, change and run a database pull: the providing department's officers only."""
+    return actor.has(PULL_MANAGE) and is_provider(actor, department_id)
+
+
+def can_read_pulls(actor: Actor, department_id: int | None) -> bool:
+    """See a database pull and its runs: its department, and the authority that supervises them."""
+    return actor.has(PULL_READ) and (Role.authority in actor.roles or is_provider(actor, department_id))

@@ -38,10 +38,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from govdata.aggregation.models import MODE_LABELS, STATUS_LABELS, BatchMode, BatchPolicy
+from govdata.aggregation.models import BatchMode, BatchPolicy, BatchStatus
 from govdata.core.cli import console, err_console, reports_problems
 from govdata.core.config import get_settings
 from govdata.core.errors import Problem
+from govdata.core.labels import label
 from govdata.core.observability import configure_logging
 
 FINISHED = {"applied", "rejected", "failed", "rolled_back"}
@@ -92,7 +93,7 @@ def _follow(read_state: Callable[[], dict[str, Any]], batch_id: int) -> dict[str
         task = bar.add_task(f"批次 {batch_id}：排队中", total=1.0)
         while True:
             state = read_state()
-            stage = state.get("stage") or STATUS_LABELS.get(state["status"], state["status"])
+            stage = state.get("stage") or label(BatchStatus, state["status"])
             bar.update(
                 task, completed=float(state.get("progress") or 0.0), description=f"批次 {batch_id}：{stage}"
             )
@@ -103,10 +104,8 @@ def _follow(read_state: Callable[[], dict[str, Any]], batch_id: int) -> dict[str
 
 
 def _report(state: dict[str, Any], errors_hint: str | None) -> int:
-    table = Table(
-        show_header=False, title=f"批次 {state['id']}（{MODE_LABELS.get(state['mode'], state['mode'])}）"
-    )
-    table.add_row("状态", STATUS_LABELS.get(state["status"], state["status"]))
+    table = Table(show_header=False, title=f"批次 {state['id']}（{label(BatchMode, state['mode'])}）")
+    table.add_row("状态", label(BatchStatus, state["status"]))
     table.add_row("总行数", f"{state['rows_total']:,}")
     table.add_row("入库", f"{state['rows_applied']:,}")
     table.add_row("拒绝", f"{state['rows_rejected']:,}")
@@ -233,13 +232,13 @@ def open_data_store(url: str):
 def _ingest_in_process(
     path: Path, code: str, username: str, form: dict[str, str], errors_out: Path | None
 ) -> int:
-    from govdata.aggregation import service
     from govdata.aggregation import jobs as batch_jobs
-    from govdata.core.jobs import JobContext, Worker
+    from govdata.aggregation import service
     from govdata.aggregation.models import Batch
     from govdata.aggregation.schemas import BatchOut
     from govdata.catalog.cli import acting_user
     from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
+    from govdata.core.jobs import JobContext, Worker
 
     settings = get_settings()
     engine = make_engine(settings.resolved_database_url())

@@ -7,9 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from govdata.aggregation import service
-from govdata.core import jobs
+from govdata.core import files, jobs
 
 
 @jobs.handler(service.RUN_BATCH)
 def run_batch(context: jobs.JobContext, payload: dict[str, Any]) -> None:
-    service.run_batch(context.factory, context.store, context.data_dir, int(payload["batch_id"]))
+    sheets = files.SheetLimits.from_settings(context.settings) if context.settings is not None else None
+    service.run_batch(
+        context.factory, context.store, context.data_dir, int(payload["batch_id"]), sheets=sheets
+    )

@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govdata.core.db import Base, UTCDateTime, utcnow
+from govdata.core.labels import LabelledEnum
 
 
-class BatchStatus(StrEnum):
-    queued = "queued"
-    running = "running"
-    applied = "applied"
-    rejected = "rejected"
-    failed = "failed"
-    rolled_back = "rolled_back"
+class BatchStatus(LabelledEnum):
+    queued = "queued", "排队中"
+    running = "running", "处理中"
+    applied = "applied", "已入库"
+    rejected = "rejected", "已拒绝"
+    failed = "failed", "失败"
+    rolled_back = "rolled_back", "已回滚"
 
 
-class BatchMode(StrEnum):
-    replace = "replace"
-    upsert = "upsert"
-    delete = "delete"
+class BatchMode(LabelledEnum):
+    replace = "replace", "全量替换"
+    upsert = "upsert", "增量更新"
+    delete = "delete", "按关键标识删除"
 
 
-class BatchPolicy(StrEnum):
-    strict = "strict"
-    accept_valid = "accept_valid"
-
-
-STATUS_LABELS = {
-    "queued": "排队中",
-    "running": "处理中",
-    "applied": "已入库",
-    "rejected": "已拒绝",
-    "failed": "失败",
-    "rolled_back": "已回滚",
-}
-MODE_LABELS = {"replace": "全量替换", "upsert": "增量更新", "delete": "按关键标识删除"}
+class BatchPolicy(LabelledEnum):
+    strict = "strict", "严格"
+    accept_valid = "accept_valid", "接受有效行"
 
 
 class Batch(Base):

@@ -3,42 +3,32 @@
 The connection URL is a secret (it usually carries a password): it is stored encrypted
 (``url_encrypted``, Fernet) and shown only masked (``url_masked``). The pull's schedule, its
 watermark and its lease live here, in the metadata database, so the scheduler's job store can be
-rebuilt from this table at any start (see ``scheduler.py``).
+rebuilt from this table at any start (see ``aggregation/scheduler.py``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govdata.core.db import Base, UTCDateTime, utcnow
+from govdata.core.labels import LabelledEnum
 
 
-class PullMode(StrEnum):
-    full = "full"
-    incremental = "incremental"
+class PullMode(LabelledEnum):
+    full = "full", "全量"
+    incremental = "incremental", "增量"
 
 
-class RunOutcome(StrEnum):
-    running = "running"  # reading the source, or its batch is still being processed
-    applied = "applied"
-    rejected = "rejected"
-    failed = "failed"
-    empty = "empty"  # nothing (new) to load: no batch
-    skipped = "skipped"  # outside the window, or a previous run still active
-
-
-OUTCOME_LABELS = {
-    "running": "运行中",
-    "applied": "已入库",
-    "rejected": "已拒绝",
-    "failed": "失败",
-    "empty": "无新数据",
-    "skipped": "已跳过",
-}
+class RunOutcome(LabelledEnum):
+    running = "running", "运行中"  # reading the source, or its batch is still being processed
+    applied = "applied", "已入库"
+    rejected = "rejected", "已拒绝"
+    failed = "failed", "失败"
+    empty = "empty", "无新数据"  # nothing (new) to load: no batch
+    skipped = "skipped", "已跳过"  # outside the window, or a previous run still active
 
 
 class Pull(Base):

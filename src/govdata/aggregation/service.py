@@ -32,14 +32,15 @@ from govdata.aggregation.auth import (
     can_rollback,
     is_provider,
 )
-from govdata.aggregation.models import STATUS_LABELS, Batch, BatchMode, BatchPolicy, BatchStatus
+from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
 from govdata.aggregation.validation import REJECTED_ROWIDS, VALID, ItemRule, Target, staging_columns, validate
 from govdata.catalog import service as catalog
 from govdata.catalog.service import ResourceRef
 from govdata.core import audit, events, files, jobs
 from govdata.core.auth import SYSTEM_ACTOR, Actor, require
-from govdata.core.db import unit_of_work, utcnow
+from govdata.core.db import paginate, unit_of_work, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, field_error
+from govdata.core.labels import label
 from govdata.core.observability import log
 from govdata.store.base import KEY, Staged, TableSpec
 from govdata.store.sql import SqlStore
@@ -231,8 +232,16 @@ class _Progress:
                 setattr(batch, name, value)
 
 
-def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: int) -> None:
-    """Read, validate and apply one queued batch. Safe to call again after a crash."""
+def run_batch(
+    factory: sessionmaker,
+    store: SqlStore,
+    data_dir: Path,
+    batch_id: int,
+    *,
+    sheets: files.SheetLimits | None = None,
+) -> None:
+    """Read, validate and apply one queued batch. Safe to call again after a crash. ``sheets``: the
+    spreadsheet limits (default: as configured)."""
     progress = _Progress(factory, batch_id)
     with unit_of_work(factory) as session:
         batch = session.get(Batch, batch_id)
@@ -263,7 +272,7 @@ def run_batch(factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: 
                 _finish_applied_again(factory, keys, batch_id)
                 return
             progress("读取文件", 0.1)
-            info = sources.load_file(con, path, filename, encoding, work)
+            info = sources.load_file(con, path, filename, encoding, work, limits=sheets)
             present, unknown = _match_columns(info.columns, rules)
             needed = [r for r in rules if (r.key if mode == "delete" else r.required)]
             missing = [r for r in needed if r.code not in present]
@@ -439,9 +448,7 @@ def list_batches(
     if not can_read_batches(actor, resource.provider_id):
         raise PermissionDenied("只能查看本部门资源的归集批次。")
     stmt = select(Batch).where(Batch.resource_id == resource.id)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(stmt.order_by(Batch.id.desc()).limit(limit).offset(offset)).all()
-    return list(items), total
+    return paginate(session, stmt, Batch.id.desc(), limit=limit, offset=offset)
 
 
 ERROR_COLUMNS = ["row", "item", "value", "rule", "message"]
@@ -806,7 +813,7 @@ def latest_batches(session: Session, resource_ids: list[int]) -> dict[int, Lates
         b.resource_id: LatestBatch(
             id=b.id,
             status=b.status,
-            status_label=STATUS_LABELS.get(b.status, b.status),
+            status_label=label(BatchStatus, b.status),
             mode=b.mode,
             rows_applied=b.rows_applied,
             created_at=b.created_at,

@@ -143,9 +143,14 @@ def _transcode(path: Path, encoding: str, target: Path) -> None:
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, path: Path, filename: str | None, encoding: str | None, work: Path
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    filename: str | None,
+    encoding: str | None,
+    work: Path,
+    limits: files.SheetLimits | None = None,
 ) -> SourceInfo:
-    """Read the file into ``src``."""
+    """Read the file into ``src``; an XLSX within ``limits`` (default: as configured)."""
     size = path.stat().st_size
     if size == 0:
         raise InvalidInput("文件为空。", slug="empty-file")
@@ -179,7 +184,7 @@ def load_file(
         elif kind == "parquet":
             relation = f"read_parquet({literal(str(path))})"
         else:
-            con.register("xlsx_source", read_xlsx(path))
+            con.register("xlsx_source", read_xlsx(path, limits))
             relation = "xlsx_source"
         columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
         text_cols = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns)
@@ -277,8 +282,8 @@ def save_upload(
     stream, target: Path, max_bytes: int, limits: files.SheetLimits | None = None
 ) -> tuple[int, str]:
     """Stream an upload to disk, refusing it once it exceeds ``max_bytes``, and an XLSX beyond the
-    spreadsheet limits (413, or 422 for too many rows) before a batch is made of it. Returns size
-    and SHA-256."""
+    spreadsheet limits (413, or 422 for too many rows) before a batch is made of it; a broken one is
+    left to fail its batch. Returns size and SHA-256."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -298,9 +303,11 @@ def save_upload(
     if files.is_xlsx(head):
         try:
             files.check_xlsx(target, limits or files.SheetLimits.from_settings())
-        except Problem:
+        except files.LIMIT_PROBLEMS:
             target.unlink(missing_ok=True)
             raise
+        except Problem:  # a broken workbook fails its batch, as any unreadable file does
+            pass
     return size, digest.hexdigest()
 
 

@@ -35,10 +35,11 @@ from govdata.aggregation.auth import (
     can_read_own_data,
     can_rollback,
 )
-from govdata.aggregation.models import MODE_LABELS, STATUS_LABELS, Batch, BatchStatus
+from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
 from govdata.aggregation.validation import TYPE_LABELS
 from govdata.catalog import service as catalog
-from govdata.catalog.web import enum_label
+from govdata.catalog.enums import UpdateCycle
+from govdata.core import files
 from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import (
     Conflict,
@@ -47,9 +48,11 @@ from govdata.core.errors import (
     Problem,
     field_error,
 )
+from govdata.core.labels import labels
 from govdata.orgs import service as orgs
 from govdata.web import (
     check_same_origin,
+    enum_label,
     form_action,
     local_time,
     nav_item,
@@ -75,7 +78,6 @@ STATUS_BADGES = {
     "failed": "error",
     "rolled_back": "off",
 }
-POLICY_LABELS = {"strict": "严格", "accept_valid": "接受有效行"}
 POLICY_HINTS = {
     "strict": "任何一行有错误，整批不入库。",
     "accept_valid": "有效行入库，错误行隔离并列出原因。",
@@ -133,11 +135,11 @@ def _helpers() -> dict[str, Any]:
     return {
         "local_time": local_time,
         "data_href": data_href,
-        "status_labels": STATUS_LABELS,
+        "status_labels": labels(BatchStatus),
         "status_badges": STATUS_BADGES,
-        "mode_labels": MODE_LABELS,
-        "policy_labels": POLICY_LABELS,
-        "cycle_label": lambda value: enum_label("update_cycle", value),
+        "mode_labels": labels(BatchMode),
+        "policy_labels": labels(BatchPolicy),
+        "cycle_label": lambda value: enum_label(UpdateCycle, value),
         "percent": percent,
     }
 
@@ -254,7 +256,7 @@ def _stage_text(batch: Batch) -> str:
         if batch.rows_total:
             text += f"（共 {batch.rows_total} 行）"
         return text
-    return STATUS_LABELS.get(batch.status, batch.status)
+    return enum_label(BatchStatus, batch.status)
 
 
 def _file_label(batch: Batch) -> str:
@@ -372,8 +374,8 @@ def _resource_page(
         person=_people(session, [b.created_by for b in batches]),
         form=form,
         form_error=form_error,
-        modes=[(m, MODE_LABELS[m], MODE_HINTS[m]) for m in ("replace", "upsert", "delete")],
-        policies=[(p, POLICY_LABELS[p], POLICY_HINTS[p]) for p in ("strict", "accept_valid")],
+        modes=[(m.value, m.label, MODE_HINTS[m.value]) for m in BatchMode],
+        policies=[(p.value, p.label, POLICY_HINTS[p.value]) for p in BatchPolicy],
         encodings=ENCODINGS,
         accept=ACCEPT,
         max_upload_mb=settings.max_upload_mb,
@@ -433,8 +435,8 @@ def _submit(
     if values["encoding"] not in ENCODINGS:
         raise field_error("encoding", "应为自动识别、UTF-8、GBK 或 GB18030")
     source_rows = _source_rows(values["source_rows"])
-    _, checksum = sources.save_upload(upload.file, spool, limit)
     settings = request.app.state.settings
+    _, checksum = sources.save_upload(upload.file, spool, limit, files.SheetLimits.from_settings(settings))
     batch = service.create_batch(
         session,
         actor,

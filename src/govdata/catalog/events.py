@@ -8,7 +8,7 @@ published schedule) is recomputed when the schedule is imported.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govdata.catalog.auth import CATALOG_MANAGE, CATALOG_READ, TASK_COMPLETE
@@ -17,7 +17,7 @@ from govdata.catalog.models import CatalogEvent, Resource, UpdateTask
 from govdata.catalog.schemas import CatalogEventIn, UpdateTaskOut
 from govdata.core import audit, calendar, clock, policy
 from govdata.core.auth import Actor, Role, require
-from govdata.core.db import utcnow
+from govdata.core.db import paginate, utcnow
 from govdata.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from govdata.orgs.models import Department
 
@@ -93,11 +93,10 @@ def list_tasks(
         stmt = stmt.where(UpdateTask.department_id == department_id)
     if status:
         stmt = stmt.where(UpdateTask.status == status)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     stmt = stmt.join(calendar.TrackedDeadline, calendar.TrackedDeadline.id == UpdateTask.tracked_deadline_id)
-    items = session.scalars(
-        stmt.order_by(calendar.TrackedDeadline.due_date, UpdateTask.id).limit(limit).offset(offset)
-    ).all()
+    items, total = paginate(
+        session, stmt, calendar.TrackedDeadline.due_date, UpdateTask.id, limit=limit, offset=offset
+    )
     return list(items), total
 
 

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import Integer, String, Text, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from govdata.core.auth import Actor
-from govdata.core.db import Base, UTCDateTime, utcnow
+from govdata.core.db import Base, UTCDateTime, unit_of_work, utcnow
 
 GENESIS = "0" * 64
 
@@ -133,6 +134,37 @@ def record(
     session.flush()
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
     return event
+
+
+ACCESS_DENIED = "access.denied"
+
+
+def record_refusal(
+    factory: sessionmaker[Session],
+    actor: Actor,
+    *,
+    method: str,
+    path: str,
+    raw_path: str,
+    status: int,
+    problem_type: str,
+) -> None:
+    """Append an ``access.denied`` event in a transaction of its own (SEC-3: refused reads are data
+    accesses too). The refused request's own transaction was rolled back, so the event cannot go
+    there. ``raw_path`` (percent-encoded, as sent) names the object; a failure to record is logged
+    and never changes the answer the caller gets."""
+    try:
+        with unit_of_work(factory) as session:
+            record(
+                session,
+                actor,
+                ACCESS_DENIED,
+                "request",
+                raw_path[:128],
+                details={"method": method, "path": path, "status": status, "type": problem_type},
+            )
+    except Exception:
+        structlog.get_logger("govdata").exception("audit.refusal_not_recorded", path=raw_path)
 
 
 @dataclass

@@ -17,10 +17,10 @@ import dataclasses
 import hashlib
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -95,7 +95,6 @@ class Actor:
     system_id: int | None = None
     end_user: str | None = None
     source: str | None = None
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def is_authenticated(self) -> bool:
@@ -192,15 +191,67 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def client_address(request: Request) -> str | None:
+    """The address of the peer that sent the request. ``X-Forwarded-For`` is never read here: the
+    server honours it (rewriting the peer) only from the proxies ``GOVDATA_TRUSTED_PROXIES`` lists."""
     return request.client.host if request.client else None
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def header_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header (the scheme in any case, the token trimmed)."""
+    scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.cookies.get(SESSION_COOKIE)
+    return None
+
+
+def presented_token(authorization: str | None, session_cookie: str | None) -> str | None:
+    """The credential a request presents: its bearer header, else its session cookie. The rate limiter
+    asks this too, so that it counts exactly the credential the request is authenticated by."""
+    return header_token(authorization) or session_cookie or None
+
+
+def bearer_token(request: Request) -> str | None:
+    return presented_token(request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE))
+
+
+def _origin(scheme: str, netloc: str) -> str:
+    scheme, netloc = scheme.lower(), netloc.lower()
+    default_port = {"http": ":80", "https": ":443"}.get(scheme)
+    if default_port and netloc.endswith(default_port):
+        netloc = netloc[: -len(default_port)]
+    return f"{scheme}://{netloc}"
+
+
+def same_origin(request: Request) -> bool:
+    """Whether the request says it comes from a page of this server: its ``Origin`` header, or
+    without one its ``Referer``, names this server's scheme, host and port. A request naming
+    neither does not count as same-origin."""
+    expected = _origin(request.url.scheme, request.url.netloc)
+    origin = request.headers.get("origin")
+    if origin is None:
+        origin = request.headers.get("referer")
+    if not origin:
+        return False
+    parts = urlsplit(origin.strip())
+    return bool(parts.scheme and parts.netloc) and _origin(parts.scheme, parts.netloc) == expected
+
+
+def _refuse_cross_site_cookie(request: Request) -> None:
+    """A browser sends the session cookie with every request to this host, also those a page of
+    another origin makes it send: SameSite=Lax does not stop a page on another port of the same
+    host, which is the same site. State-changing API calls therefore take the cookie only with an
+    ``Origin`` (or ``Referer``) of this server; the platform's pages call the API only to read, and
+    API clients authenticate with a bearer token, which a browser never adds by itself."""
+    if request.method in SAFE_METHODS or not request.url.path.startswith("/api/"):
+        return
+    if not same_origin(request):
+        raise PermissionDenied(
+            "接口的写操作只接受本站页面发出的会话凭据；其他来源请使用访问令牌（Authorization: Bearer）。",
+            slug="cross-origin",
+        )
 
 
 def current_actor(request: Request, session: DbSession) -> Actor:
@@ -208,7 +259,10 @@ def current_actor(request: Request, session: DbSession) -> Actor:
     cached = getattr(request.state, "actor", None)
     if cached is not None:
         return cached
-    token = bearer_token(request)
+    from_header = header_token(request.headers.get("authorization"))
+    token = from_header or request.cookies.get(SESSION_COOKIE)
+    if token and from_header is None:
+        _refuse_cross_site_cookie(request)
     actor = ANONYMOUS
     if token:
         # The end user on whose behalf a system calls (X-Road's userId); percent-encoded UTF-8.

@@ -6,11 +6,12 @@ Every setting has a safe default so that ``make run`` works on a fresh machine; 
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     max_xlsx_inflated_mb: int = 4096
     rate_limit_per_minute: int = 600
     login_rate_limit_per_minute: int = 30
+    # addresses or networks (comma-separated) of the reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto ``govdata serve`` honours; none by default, so a client cannot name its own
+    # address (the login limit and the audited source address)
+    trusted_proxies: str = ""
     policy_file: Path | None = None
     # jobs (core.jobs): "off" keeps a server process from running jobs (a PostgreSQL deployment whose
     # web processes leave them to ``govdata worker``); a claim lapses this many seconds after its
@@ -46,6 +51,16 @@ class Settings(BaseSettings):
     job_lease_seconds: float = 30.0
     log_level: str = "INFO"
     log_json: bool = True
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in _entries(value):
+            ipaddress.ip_network(entry, strict=False)  # a ValueError names the entry
+        return value
+
+    def trusted_proxy_list(self) -> list[str]:
+        return _entries(self.trusted_proxies)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -69,6 +84,10 @@ class Settings(BaseSettings):
         path.touch(mode=0o600)
         path.write_text(key)
         return key
+
+
+def _entries(text: str) -> list[str]:
+    return [entry.strip() for entry in text.split(",") if entry.strip()]
 
 
 @lru_cache

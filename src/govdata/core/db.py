@@ -7,17 +7,19 @@ state change and its audit event are committed together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from govdata.core import clock
+from govdata.core.observability import log
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -109,6 +111,38 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+# --- work that must wait for the commit -------------------------------------------------------------
+
+_AFTER_COMMIT = "govdata.after_commit"
+
+
+def after_commit(session: Session, fn: Callable[[], None]) -> None:
+    """Run ``fn`` once, after ``session``'s transaction commits; drop it if the transaction rolls back.
+
+    For work outside the database that must follow what was committed (the pull scheduler following
+    its table), never what was only attempted. ``fn`` runs in the committing thread, after the
+    commit: it uses sessions of its own, and an exception in it is logged, not raised (the data is
+    committed whatever ``fn`` does)."""
+    if not session.in_transaction():
+        session.begin()  # the hook belongs to a transaction, so that its rollback can drop it
+    session.info.setdefault(_AFTER_COMMIT, []).append(fn)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for fn in session.info.pop(_AFTER_COMMIT, ()):
+        try:
+            fn()
+        except Exception:
+            log.exception("after-commit hook failed", hook=getattr(fn, "__qualname__", repr(fn)))
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_after_commit(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended without a commit (or after it ran)
+        session.info.pop(_AFTER_COMMIT, None)
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back otherwise."""
@@ -121,3 +155,10 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def paginate(session: Session, stmt: Select, *order_by: Any, limit: int, offset: int) -> tuple[list, int]:
+    """One page of ``stmt``'s rows in ``order_by`` order, and how many rows there are in all."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = session.scalars(stmt.order_by(*order_by).limit(limit).offset(offset)).all()
+    return list(items), total

@@ -89,26 +89,38 @@ def unreadable_xlsx() -> InvalidInput:
     )
 
 
-def _inflated_too_large(limits: SheetLimits) -> PayloadTooLarge:
-    return PayloadTooLarge(
+class WorkbookTooLarge(PayloadTooLarge):
+    """A workbook that inflates beyond the limit, or a sheet too wide or with too large a grid."""
+
+
+class TooManyRows(InvalidInput):
+    """A sheet with content below the last row allowed."""
+
+
+LIMIT_PROBLEMS = (WorkbookTooLarge, TooManyRows)
+"""What ``check_xlsx`` raises for a workbook beyond the limits (rather than a broken one)."""
+
+
+def _inflated_too_large(limits: SheetLimits) -> WorkbookTooLarge:
+    return WorkbookTooLarge(
         f"工作簿解压后过大（超过 {limits.max_inflated_bytes // MIB} MiB），请拆分后分批导入。",
         slug="file-too-large",
         limit=limits.max_inflated_bytes,
     )
 
 
-def _sheet_too_large(limits: SheetLimits, rows: int, columns: int) -> PayloadTooLarge:
+def _sheet_too_large(limits: SheetLimits, rows: int, columns: int) -> WorkbookTooLarge:
     if columns > limits.max_columns:
         reason = f"最多 {limits.max_columns} 列，而第 {columns} 列还有内容"
     else:
         reason = f"从 A1 到最远的单元格有 {rows} 行 × {columns} 列，超过 {limits.max_cells} 个单元格"
-    return PayloadTooLarge(
+    return WorkbookTooLarge(
         f"工作表过大：{reason}；请删去远处多余的内容，或拆分后分批导入。", slug="sheet-too-large"
     )
 
 
-def _too_many_rows(limits: SheetLimits, row: int) -> InvalidInput:
-    return InvalidInput(
+def _too_many_rows(limits: SheetLimits, row: int) -> TooManyRows:
+    return TooManyRows(
         f"工作表行数过多：最多 {limits.max_rows - 1} 行数据（另有 1 行表头），而第 {row} 行还有内容；请拆分后分批导入。",
         slug="too-many-rows",
         limit=limits.max_rows - 1,
@@ -147,10 +159,16 @@ def check_xlsx(source: Path | bytes, limits: SheetLimits) -> None:
 
 
 class _Extent:
-    """The farthest cell with content of one part, held to the limits as cells are placed."""
+    """The farthest cell of one part so far, held to the limits as cells are placed."""
 
     def __init__(self, limits: SheetLimits) -> None:
         self.limits, self.rows, self.columns = limits, 0, 0
+
+    def admits(self, row: int, column: int) -> bool:
+        """Whether a cell there would keep the part within the limits."""
+        limits = self.limits
+        rows, columns = max(self.rows, row), max(self.columns, column)
+        return column <= limits.max_columns and row <= limits.max_rows and rows * columns <= limits.max_cells
 
     def add(self, row: int, column: int) -> None:
         """Place a cell with content, raising the problem of the first limit it breaks."""
@@ -167,10 +185,17 @@ def _check_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, limits: SheetL
     extent = _Extent(limits)
     for chunk in _chunks(archive, entry):
         farthest = _fast_extent(chunk)
-        if farthest is None:  # tags written otherwise: place every cell, from the start of the part
-            _exact_extent(_chunks(archive, entry), _Extent(limits))
-            return
-        extent.add(*farthest)
+        if farthest is not None and extent.admits(*farthest):
+            extent.add(*farthest)
+            continue
+        if farthest is not None:
+            # every cell of the chunk has its reference, so it can be placed on its own: this raises
+            # when its cells with content break a limit by themselves
+            _exact_extent([chunk], _Extent(limits))
+        # tags written otherwise, or a limit reached by empty cells or with the chunks before: place
+        # every cell, from the start of the part
+        _exact_extent(_chunks(archive, entry), _Extent(limits))
+        return
 
 
 def _chunks(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Iterator[bytes]:
@@ -186,18 +211,22 @@ def _chunks(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> Iterator[bytes]
         yield carry
 
 
-# any cell tag, whatever its namespace prefix (calamine matches the local name)
-_ANY_CELL = re.compile(rb"""<(?:[^\s<>/:"'=]+:)?c[\s/>]""")
 _PLAIN_CELL = b'<c r="'
-# what follows _PLAIN_CELL in a cell tag as Excel writes it; an RE2 pattern for Arrow
-_PLAIN_TAG = rb'^(?P<column>[A-Z]{1,3})(?P<row>[0-9]{1,7})"(?:\s+[A-Za-z:]+="[^"<>]*")*\s*(?P<empty>/?)>'
+# what follows _PLAIN_CELL: the reference and its closing quote (an RE2 pattern, for Arrow)
+_PLAIN_REF = '^(?P<column>[A-Z]{1,3})(?P<row>[0-9]{1,7})"'
+_PREFIXED_CELL = re.compile(rb":c[\s/>]")
 
 
 def _fast_extent(chunk: bytes) -> tuple[int, int] | None:
-    """(row, column) of the farthest cell with content in a chunk when every cell tag in it reads
-    ``<c r="B7" …>`` with plain attributes; None when one does not."""
+    """(row, column) of the farthest cell of a chunk, empty ones included, when every cell tag in it
+    starts ``<c r="B7"``; None when one does not."""
     plain = chunk.count(_PLAIN_CELL)
-    if len(_ANY_CELL.findall(chunk)) != plain:
+    # tags starting "<c" that are no plain cell tag: other elements ("<col", "<cfRule") or a cell
+    # tag written otherwise, which needs the exact placement
+    others = chunk.count(b"<c") - plain
+    if others:
+        others -= chunk.count(b"<co") + chunk.count(b"<cf")
+    if others or _PREFIXED_CELL.search(chunk):
         return None
     if plain == 0:
         return 0, 0
@@ -209,14 +238,10 @@ def _fast_extent(chunk: bytes) -> tuple[int, int] | None:
 
 def _plain_extent(chunk: bytes) -> tuple[int, int] | None:
     pieces = pc.list_flatten(pc.split_pattern(pa.array([chunk], pa.large_binary()), _PLAIN_CELL))[1:]
-    tags = pc.extract_regex(pc.binary_slice(pieces, 0, 80), _PLAIN_TAG)
-    if tags.null_count:
+    refs = pc.extract_regex(pc.binary_slice(pieces, 0, 11), _PLAIN_REF)
+    if refs.null_count:
         return None
-    full = pc.equal(pc.struct_field(tags, "empty"), b"")  # ``<c r="B7" s="1"/>`` holds nothing
-    letters = pc.filter(pc.struct_field(tags, "column"), full)
-    if len(letters) == 0:
-        return 0, 0
-    rows = pc.filter(pc.struct_field(tags, "row"), full)
+    letters, rows = pc.struct_field(refs, "column"), pc.struct_field(refs, "row")
     widths = pc.binary_length(letters)
     farthest = pc.max(pc.filter(letters, pc.equal(widths, pc.max(widths)))).as_py()
     last_row = pc.max(pc.cast(pc.cast(rows, pa.large_string()), pa.int64())).as_py()

@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from govdata.core import audit, calendar, clock, policy
 from govdata.core.auth import SYSTEM_ACTOR, Actor, require
-from govdata.core.db import utcnow
+from govdata.core.db import paginate, utcnow
 from govdata.core.errors import NotFound, PermissionDenied
 from govdata.libraries.auth import (
     CONFLICT_COMMENT,
@@ -244,9 +244,7 @@ def list_conflicts(
         stmt = stmt.where(LibraryConflict.status == status)
     if library_id is not None:
         stmt = stmt.where(LibraryConflict.library_id == library_id)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(stmt.order_by(LibraryConflict.id.desc()).limit(limit).offset(offset)).all()
-    return list(items), total
+    return paginate(session, stmt, LibraryConflict.id.desc(), limit=limit, offset=offset)
 
 
 def is_overdue(conflict: LibraryConflict, on: dt.date | None = None) -> bool:

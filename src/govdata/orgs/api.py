@@ -50,7 +50,12 @@ def issue_token(
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenOut:
     token, expires_at = service.authenticate(
-        session, request.app.state.settings, username, password, client_address(request)
+        session,
+        request.app.state.settings,
+        username,
+        password,
+        client_address(request),
+        unknown_names=request.app.state.login_failures,
     )
     return TokenOut(access_token=token, expires_at=expires_at)
 

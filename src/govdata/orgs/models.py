@@ -26,14 +26,6 @@ class OrgType(StrEnum):
     peoples_organization = "peoples_organization"
 
 
-ORG_TYPE_LABELS = {
-    OrgType.government: "政府部门",
-    OrgType.public_institution: "事业单位",
-    OrgType.public_service_enterprise: "具有公共服务职能的企业",
-    OrgType.peoples_organization: "人民团体",
-}
-
-
 class IdentityKind(StrEnum):
     """Public accounts (ORG-4)."""
 

@@ -3,16 +3,18 @@ caller's right (again: routes check first), changes state and appends an audit e
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import NoReturn
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from govdata.core import audit
+from govdata.core import audit, clock
 from govdata.core.auth import (
+    ANONYMOUS,
     Actor,
     Role,
     hash_password,
@@ -23,7 +25,7 @@ from govdata.core.auth import (
     verify_password,
 )
 from govdata.core.config import Settings
-from govdata.core.db import utcnow
+from govdata.core.db import paginate, utcnow
 from govdata.core.errors import (
     Conflict,
     InvalidInput,
@@ -33,6 +35,7 @@ from govdata.core.errors import (
     field_error,
 )
 from govdata.core.ids import ric_problem, uscc_problem
+from govdata.core.ratelimit import LoginFailures
 from govdata.orgs.auth import (
     DEPARTMENT_MANAGE,
     DEPARTMENT_READ,
@@ -56,30 +59,36 @@ from govdata.orgs.schemas import CredentialIn, DepartmentIn, SystemIn, UserIn, U
 USER_TOKEN_PREFIX = "gdu"
 SYSTEM_TOKEN_PREFIX = "gds"
 _DUMMY_HASH = hash_password("timing-equaliser")
-_CHINA = ZoneInfo("Asia/Shanghai")
 
 # --- authentication ---------------------------------------------------------------------------
 
 
-def authenticate(session: Session, settings: Settings, username: str, password: str, source: str | None):
+def authenticate(
+    session: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    source: str | None,
+    *,
+    unknown_names: LoginFailures | None = None,
+):
     """Check a password and issue a session token (SEC-6).
 
     Five failures lock the account for 15 minutes (configurable). Failures are committed even
-    though the login fails, otherwise the counter would roll back with the request.
+    though the login fails, otherwise the counter would roll back with the request. A name that is
+    no account is answered exactly like one: the same argon2 check, the same audited and committed
+    failure, and after as many failures the same lockout, counted in ``unknown_names`` (the
+    server's, else this module's), so neither the answers nor their timing tell which names exist.
     """
     now = utcnow()
     # No login name holds a NUL character, and PostgreSQL refuses one in a query parameter.
     user = None if "\x00" in username else session.scalar(select(User).where(User.username == username))
     if user is None:
-        verify_password(_DUMMY_HASH, password)  # same cost as a real check: no user enumeration
-        raise NotAuthenticated("用户名或密码错误。", slug="invalid-credentials")
+        names = _UNKNOWN_NAMES if unknown_names is None else unknown_names
+        _fail_unknown(session, settings, names, username, password, source, now)
     actor = actor_for_user(user, source=source)
     if user.locked_until and user.locked_until > now:
-        raise NotAuthenticated(
-            f"连续登录失败次数过多，账号已锁定，请于 {_local(user.locked_until)} 后再试。",
-            slug="account-locked",
-            headers={"Retry-After": str(int((user.locked_until - now).total_seconds()) + 1)},
-        )
+        raise _still_locked(user.locked_until, now)
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
         locked = user.failed_logins >= settings.login_max_failures
@@ -96,12 +105,8 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
         )
         session.commit()
         if locked:
-            raise NotAuthenticated(
-                f"连续 {settings.login_max_failures} 次登录失败，账号已锁定 {settings.login_lock_minutes} 分钟。",
-                slug="account-locked",
-                headers={"Retry-After": str(settings.login_lock_minutes * 60)},
-            )
-        raise NotAuthenticated("用户名或密码错误。", slug="invalid-credentials")
+            raise _just_locked(settings)
+        raise NotAuthenticated(_BAD_CREDENTIALS, slug="invalid-credentials")
     if not user.active:
         raise NotAuthenticated("账号已停用，请联系平台管理员。", slug="account-disabled")
     if password_needs_rehash(user.password_hash):
@@ -114,6 +119,61 @@ def authenticate(session: Session, settings: Settings, username: str, password: 
     session.add(AccessToken(user_id=user.id, digest=digest, expires_at=expires_at))
     audit.record(session, actor, "auth.login", "user", user.id)
     return token, expires_at
+
+
+_BAD_CREDENTIALS = "用户名或密码错误。"
+_UNKNOWN_NAMES = LoginFailures()
+
+
+def _fail_unknown(
+    session: Session,
+    settings: Settings,
+    names: LoginFailures,
+    username: str,
+    password: str,
+    source: str | None,
+    now: datetime,
+) -> NoReturn:
+    """A failed login under a name that is no account, answered as a real account's would be."""
+    until = names.locked_until(username, now)
+    if until:
+        raise _still_locked(until, now)
+    verify_password(_DUMMY_HASH, password)  # same cost as a real check
+    locked = names.fail(
+        username, now, max_failures=settings.login_max_failures, lock_minutes=settings.login_lock_minutes
+    )
+    audit.record(
+        session,
+        dataclasses.replace(ANONYMOUS, source=source),
+        "auth.login_failed",
+        "user",
+        None,
+        details={
+            "username": username,
+            "unknown": True,
+            "locked_until": locked.isoformat() if locked else None,
+        },
+    )
+    session.commit()  # as a real account's failure is: the same work, the same time
+    if locked:
+        raise _just_locked(settings)
+    raise NotAuthenticated(_BAD_CREDENTIALS, slug="invalid-credentials")
+
+
+def _still_locked(until: datetime, now: datetime) -> NotAuthenticated:
+    return NotAuthenticated(
+        f"连续登录失败次数过多，账号已锁定，请于 {_local(until)} 后再试。",
+        slug="account-locked",
+        headers={"Retry-After": str(int((until - now).total_seconds()) + 1)},
+    )
+
+
+def _just_locked(settings: Settings) -> NotAuthenticated:
+    return NotAuthenticated(
+        f"连续 {settings.login_max_failures} 次登录失败，账号已锁定 {settings.login_lock_minutes} 分钟。",
+        slug="account-locked",
+        headers={"Retry-After": str(settings.login_lock_minutes * 60)},
+    )
 
 
 def logout(session: Session, actor: Actor, token: str) -> None:
@@ -181,7 +241,7 @@ def me(session: Session, actor: Actor) -> dict:
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 # --- departments ------------------------------------------------------------------------------
@@ -294,9 +354,7 @@ def list_users(
     stmt = select(User)
     if department_id is not None:
         stmt = stmt.where(User.department_id == department_id)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = session.scalars(stmt.order_by(User.id).limit(limit).offset(offset)).all()
-    return list(items), total or 0
+    return paginate(session, stmt, User.id, limit=limit, offset=offset)
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:
@@ -510,4 +568,6 @@ def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str
     wanted = sorted({u for u in usernames if u})
     if not wanted:
         return {}
-    return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
+    return dict(
+        session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all()
+    )

@@ -71,7 +71,12 @@ def login(
     settings = request.app.state.settings
     try:
         token, expires_at = service.authenticate(
-            session, settings, username, password, client_address(request)
+            session,
+            settings,
+            username,
+            password,
+            client_address(request),
+            unknown_names=request.app.state.login_failures,
         )
     except NotAuthenticated as exc:
         return render(

@@ -11,11 +11,12 @@ from datetime import date, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govdata.core import audit, calendar, policy
 from govdata.core.auth import Actor, require
+from govdata.core.db import paginate
 from govdata.core.errors import InvalidInput, PayloadTooLarge, field_error
 from govdata.platform.auth import AUDIT_READ, CALENDAR_MANAGE, CALENDAR_READ, POLICY_MANAGE, POLICY_READ
 
@@ -72,9 +73,7 @@ def list_audit_events(
         stmt = stmt.where(audit.AuditEvent.occurred_at >= since)
     if until:
         stmt = stmt.where(audit.AuditEvent.occurred_at < until)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(stmt.order_by(audit.AuditEvent.seq.desc()).limit(limit).offset(offset)).all()
-    return list(items), total
+    return paginate(session, stmt, audit.AuditEvent.seq.desc(), limit=limit, offset=offset)
 
 
 def verify_audit(session: Session, actor: Actor) -> audit.Verification:

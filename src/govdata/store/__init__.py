@@ -1,7 +1,11 @@
-"""The data plane (AGG): a small ``Store`` protocol with DuckDB (embedded) and PostgreSQL backends.
+"""The data plane (AGG): the resources' typed tables in DuckDB (embedded) or PostgreSQL.
 
-The foundation only opens, initialises and checks the store; typed resource tables, bulk loading,
-history and export arrive with the aggregation capability on top of this protocol.
+``SqlStore`` (``sql.py``) holds what both backends share, written once in SQL both understand: a
+current and a history table per published resource (``r_<id>``, ``r_<id>_h``), bulk loading from the
+validation's DuckDB, upsert/replace/delete batches, rollback of any batch, as-of reads, and the
+statistics and comparisons other capabilities need (``column_fill``, ``compare_columns``,
+``fusion.py`` for the base libraries). Table names and the system columns (``_key``, ``_batch_id``
+…) never leave this package: capabilities speak of ``TableSpec`` and item codes.
 """
 
 from __future__ import annotations

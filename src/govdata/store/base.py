@@ -15,7 +15,6 @@ BATCH = "_batch_id"
 WRITTEN = "_written_at"
 ENDED_BY = "_ended_by"  # the batch that superseded or deleted a history version
 ENDED_AT = "_ended_at"
-SYSTEM_COLUMNS = (KEY, BATCH, WRITTEN)
 
 
 @dataclass(frozen=True)

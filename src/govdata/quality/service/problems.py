@@ -21,6 +21,7 @@ from govdata.aggregation import service as aggregation
 from govdata.catalog import service as catalog
 from govdata.core import audit, calendar, clock, policy
 from govdata.core.auth import Actor, Role, require
+from govdata.core.db import paginate
 from govdata.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from govdata.orgs import service as orgs
 from govdata.quality.auth import (
@@ -226,9 +227,7 @@ def _status_filter(stmt, status: str | None):
 
 
 def _page(session: Session, stmt, limit: int, offset: int) -> tuple[list[QualityProblem], int]:
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = session.scalars(stmt.order_by(QualityProblem.id.desc()).limit(limit).offset(offset)).all()
-    return list(items), total
+    return paginate(session, stmt, QualityProblem.id.desc(), limit=limit, offset=offset)
 
 
 def department_problems(

@@ -1,5 +1,5 @@
-"""Realistic catalog payloads for tests (JOURNEYS 1: 市公安局's 人口基础信息), and ``publish`` to put one
-into the catalog through the API."""
+"""Realistic catalog payloads for tests (JOURNEYS 1: 市公安局's 人口基础信息, 市场监管局's 企业登记信息),
+and putting one into the catalog through the API."""
 
 from __future__ import annotations
 
@@ -113,3 +113,18 @@ def publish(client, as_user, officer: str, body: dict) -> str:
     published = client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
     assert published.status_code == 200, published.text
     return code
+
+
+def create(client, headers, body) -> dict:
+    """``body`` as a draft of the caller's department; the resource as the API shows it."""
+    response = client.post("/api/v1/resources", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def publish_draft(client, as_user, code: str) -> dict:
+    """Submit 市公安局's draft ``code`` and have 市大数据局 publish it; the published resource."""
+    assert client.post(f"/api/v1/resources/{code}/submit", headers=as_user("ga_officer")).status_code == 200
+    response = client.post(f"/api/v1/resources/{code}/publish", headers=as_user("dsj_officer"))
+    assert response.status_code == 200, response.text
+    return response.json()
