@@ -30,10 +30,10 @@ from govdata.core.ids import uscc_make
 from govdata.core.ratelimit import RateLimitMiddleware
 from govdata.demo import DEMO_PASSWORD
 from govdata.orgs.models import Department
-from tests.orgs.test_identity import new_department
 from tests.support.batches import csv_bytes, good_rows, population_code, upload  # noqa: F401  (fixture)
 from tests.support.catalog import population
 from tests.support.http import assert_problem, login
+from tests.support.orgs import new_department
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "govdata" / "templates"
 STATIC = Path(__file__).resolve().parents[1] / "src" / "govdata" / "static"

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import re
 from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govdata import capabilities
@@ -21,11 +26,21 @@ from govdata.aggregation.scheduler import PullScheduler
 from govdata.core import audit
 from govdata.core.config import Settings, get_settings
 from govdata.core.db import make_engine, make_sessionmaker
-from govdata.core.errors import PROBLEM_MEDIA_TYPE, InvalidInput, NotFound, Problem, validation_problem
+from govdata.core.errors import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_REF,
+    PROBLEM_SCHEMA,
+    InvalidInput,
+    NotFound,
+    Problem,
+    unreadable_body,
+    validation_problem,
+)
 from govdata.core.headers import SecurityHeadersMiddleware, security_headers
 from govdata.core.observability import Metrics, RequestLogMiddleware, configure_logging, log
 from govdata.core.ratelimit import LoginFailures, RateLimitMiddleware
 from govdata.core.scheduler import Scheduler
+from govdata.core.schemas import BEARER, BEARER_SCHEME
 from govdata.orgs.service import resolve_token
 from govdata.store import open_store
 from govdata.web import render_error, templates
@@ -33,15 +48,68 @@ from govdata.web import render_error, templates
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def _http_problem(exc: StarletteHTTPException) -> Problem:
+def _http_problem(request: Request, exc: StarletteHTTPException) -> Problem:
     if exc.status_code == 404:
-        return NotFound("请求的地址不存在。")
+        return _misnamed_object(request) or NotFound("请求的地址不存在。")
+    if exc.status_code == 400:  # the framework could not read the body
+        return unreadable_body(
+            str(exc.detail), exc.__cause__ or exc.__context__, json_body=_sent_json(request)
+        )
     if exc.status_code == 405:
-        problem = Problem("该地址不支持此请求方法。", slug="method-not-allowed", title="Method not allowed")
+        allowed = ", ".join(_allowed_methods(request)) or (exc.headers or {}).get("Allow", "")
+        problem = Problem(
+            "该地址不支持此请求方法。",
+            slug="method-not-allowed",
+            title="Method not allowed",
+            headers={"Allow": allowed},
+        )
     else:
-        problem = Problem(str(exc.detail), slug="http-error", title="HTTP error")
+        problem = Problem(str(exc.detail), slug="http-error", title="HTTP error", headers=exc.headers)
     problem.status = exc.status_code
     return problem
+
+
+_PARAMETER = re.compile(r"{([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z_][A-Za-z0-9_]*)?}")
+
+
+def _misnamed_object(request: Request) -> Problem | None:
+    """A path that would reach a route but for the form of an object's code in it (a resource code
+    without its slash: ``/resources/abc/submit``) names an object that does not exist."""
+    path = request.url.path
+    for route in iter_route_contexts(request.app.routes):
+        convertors = getattr(route, "param_convertors", None) or {}
+        labels = {name: getattr(c, "label", None) for name, c in convertors.items()}
+        if not any(labels.values()):
+            continue
+        parts, last = [], 0
+        for found in _PARAMETER.finditer(route.path):
+            name = found.group(1)
+            parts.append(re.escape(route.path[last : found.start()]))
+            parts.append(f"(?P<{name}>[^/]+)" if labels.get(name) else f"(?:{convertors[name].regex})")
+            last = found.end()
+        parts.append(re.escape(route.path[last:]))
+        match = re.fullmatch("".join(parts), path)
+        if match:
+            name = next(n for n in match.groupdict() if labels.get(n))
+            return NotFound(f"{labels[name]} {match.group(name)} 不存在。")
+    return None
+
+
+def _sent_json(request: Request) -> bool:
+    """Whether the body was sent as JSON (or without a content type, which the API reads as JSON)."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return not media_type or media_type == "application/json" or media_type.endswith("+json")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path: the routes of one path are often several."""
+    path = request.url.path
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(path):
+            methods |= set(route_methods)
+    return sorted(methods)
 
 
 def _problem_response(request: Request, problem: Problem) -> Response:
@@ -60,6 +128,79 @@ def _wants_html(request: Request) -> bool:
     if path.startswith("/api/") or path in ("/healthz", "/metrics"):
         return False
     return "text/html" in request.headers.get("accept", "")
+
+
+DOCS_ASSETS = "/docs/assets"
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Swagger UI at ``/docs`` and ReDoc at ``/redoc``, their scripts and styles served by this server
+    from a registry package, so that both work without internet and under the documentation's CSP
+    (``core.headers.DOCS_POLICY``: scripts only from this server, besides their inline start)."""
+    app.mount(DOCS_ASSETS, StaticFiles(packages=[("fastapi_offline", "static")]), name="docs-assets")
+    title = f"{app.title} · 接口文档"
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=title,
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False},
+        )
+
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_redoc_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=title,
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    app.add_route("/docs", swagger_ui, include_in_schema=False)
+    app.add_route("/redoc", redoc, include_in_schema=False)
+
+
+def _own_convertor(convertor: Convertor | None) -> bool:
+    """A path convertor of the platform's (``rcode``), not one the framework documents by type."""
+    return convertor is not None and not type(convertor).__module__.startswith("starlette.")
+
+
+def _complete_openapi(app: FastAPI, schema: dict) -> None:
+    """What the framework leaves out of the OpenAPI document: the problem body every error shares,
+    the bearer token, and path parameters with a convertor of their own (a resource code holds a
+    slash) as strings with the convertor's pattern."""
+    components = schema.setdefault("components", {})
+    components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    components.setdefault("securitySchemes", {})[BEARER] = BEARER_SCHEME
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        operations = schema.get("paths", {}).get(route.path_format, {})
+        for method in route.methods:
+            operation = operations.get(method.lower())
+            if operation is None:
+                continue
+            for parameter in operation.get("parameters", []):
+                convertor = route.param_convertors.get(parameter["name"])
+                if parameter["in"] == "path" and _own_convertor(convertor):
+                    parameter["schema"] = {"type": "string", "pattern": f"^{convertor.regex}$"}
+                    if examples := getattr(convertor, "examples", None):
+                        parameter["schema"]["examples"] = examples
+                        label = getattr(convertor, "label", "")
+                        parameter["description"] = f"{label}代码，形如 {examples[0]}，原样写在路径中"
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                framework = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+                if framework.endswith("/HTTPValidationError"):  # our 422s are problems
+                    response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
+    if "HTTPValidationError" not in json.dumps(schema.get("paths", {})):
+        components["schemas"].pop("HTTPValidationError", None)
+        components["schemas"].pop("ValidationError", None)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -90,7 +231,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="GovData Hub 政务数据资源管理平台",
         version="0.1.0",
         description="目录、归集、共享、开放、质量、安全与考核。错误以 application/problem+json 返回。",
+        docs_url=None,  # served by _serve_docs, from this server
+        redoc_url=None,
     )
+    generated = FastAPI.openapi
+
+    def openapi() -> dict:
+        schema = generated(app)
+        if not schema.get("components", {}).get("schemas", {}).get("Problem"):
+            _complete_openapi(app, schema)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
@@ -138,7 +290,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return _problem_response(request, _http_problem(exc))
+        return _problem_response(request, _http_problem(request, exc))
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
@@ -172,5 +324,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     capabilities.mount(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _serve_docs(app)
     app.state.templates = templates
     return app

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from govdata.aggregation import handlers as aggregation_handlers  # noqa: F401  (the catalog's publish check)
 from govdata.aggregation import jobs as aggregation_jobs  # noqa: F401  (registers the batch job)
+from govdata.aggregation import retention as aggregation_retention  # (registers the upload sweep job)
 from govdata.aggregation.api import router as aggregation_router
 from govdata.aggregation.pulls.api import router as aggregation_pulls_router
 from govdata.aggregation.web import router as aggregation_web
@@ -56,6 +58,16 @@ def enqueue_quality_clock_snapshots(factory) -> None:
     day = clock.today().isoformat()
     scheduler.enqueue_once(
         factory, quality_handlers.CLOCK_SNAPSHOTS, {"date": day}, key=f"quality.clock:{day}"
+    )
+
+
+@scheduler.every(aggregation_retention.SWEEP, "30 2 * * *")
+def enqueue_upload_retention(factory) -> None:
+    """Aggregation's daily removal of uploaded sources past their retention, at 02:30 China time: one
+    job per China date."""
+    day = clock.today().isoformat()
+    scheduler.enqueue_once(
+        factory, aggregation_retention.SWEEP, {"date": day}, key=f"aggregation.retention:{day}"
     )
 
 

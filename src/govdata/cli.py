@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from govdata.aggregation.cli import ingest
+from govdata.aggregation.cli import ingest, storage
 from govdata.catalog.cli import catalog_app
 from govdata.core.cli import cli_session, console, reports_problems
 from govdata.core.config import get_settings
@@ -22,6 +22,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(policy_app, name="policy")
 app.add_typer(catalog_app, name="catalog")
 app.command("ingest")(ingest)
+app.command("storage")(storage)
 
 LOGINS_FILE = "demo-logins.txt"
 

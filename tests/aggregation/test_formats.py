@@ -358,13 +358,18 @@ def test_a_utf16_csv_with_a_bom_is_read(client, as_user, population_code, encodi
 
 
 @pytest.fixture
-def configure(monkeypatch):
-    """Set ``GOVDATA_*`` variables as an operator would; the settings are read again."""
+def configure(monkeypatch, client):
+    """Set ``GOVDATA_*`` variables as an operator would; the settings are read again (also the
+    running app's, as a restart would)."""
     from govdata.core.config import get_settings
 
     def setenv(**variables):
         for name, value in variables.items():
             monkeypatch.setenv(name, str(value))
+            field = name.removeprefix("GOVDATA_").lower()
+            monkeypatch.setattr(
+                client.app.state.settings, field, type(getattr(client.app.state.settings, field))(value)
+            )
         get_settings.cache_clear()
 
     yield setenv

@@ -61,25 +61,29 @@ def test_two_servers_apply_every_batch_exactly_once_when_one_dies(settings, tmp_
     first = Server(settings, tmp_path / "first.log", env=LEASE)
     second = Server(settings, tmp_path / "second.log", env={**LEASE, "GOVDATA_PULL_SCHEDULER": "off"})
     files = [population_csv(ROWS, region) for region in REGIONS[:BATCHES]]
-    with running(first), running(second):
-        with httpx.Client(base_url=first.url, timeout=60) as a, httpx.Client(base_url=second.url, timeout=60) as b:
-            code = publish(a)
-            ids = []
-            for index, data in enumerate(files):  # queued on both servers in turn
-                queued = upload(a if index % 2 == 0 else b, code, data, wait=False)
-                assert queued.status_code == 202, queued.text
-                ids.append(queued.json()["id"])
-            deadline = time.monotonic() + 120
-            while not (held := claimed_by(settings, first.process.pid)):
-                assert time.monotonic() < deadline, "the first server never took a batch"
-                time.sleep(0.01)
-            first.kill()
-            deadline = time.monotonic() + 300
-            while any(batch_state(b, i)["status"] in ("queued", "running") for i in ids):
-                assert time.monotonic() < deadline, [batch_state(b, i) for i in ids]
-                time.sleep(0.2)
-            states = [batch_state(b, i) for i in ids]
-            records = b.get(f"/api/v1/share/{code}/records?limit=1", headers=login(b, "ga_officer"))
+    with (
+        running(first),
+        running(second),
+        httpx.Client(base_url=first.url, timeout=60) as a,
+        httpx.Client(base_url=second.url, timeout=60) as b,
+    ):
+        code = publish(a)
+        ids = []
+        for index, data in enumerate(files):  # queued on both servers in turn
+            queued = upload(a if index % 2 == 0 else b, code, data, wait=False)
+            assert queued.status_code == 202, queued.text
+            ids.append(queued.json()["id"])
+        deadline = time.monotonic() + 120
+        while not (held := claimed_by(settings, first.process.pid)):
+            assert time.monotonic() < deadline, "the first server never took a batch"
+            time.sleep(0.01)
+        first.kill()
+        deadline = time.monotonic() + 300
+        while any(batch_state(b, i)["status"] in ("queued", "running") for i in ids):
+            assert time.monotonic() < deadline, [batch_state(b, i) for i in ids]
+            time.sleep(0.2)
+        states = [batch_state(b, i) for i in ids]
+        records = b.get(f"/api/v1/share/{code}/records?limit=1", headers=login(b, "ga_officer"))
     assert [s["status"] for s in states] == ["applied"] * BATCHES, states
     assert all(s["rows_applied"] == ROWS for s in states), states
     assert records.json()["total"] == BATCHES * ROWS

@@ -3,14 +3,9 @@ by the services, the search, the export and the pages alike."""
 
 from __future__ import annotations
 
-import ast
-import inspect
-import textwrap
-from types import ModuleType
-
 from sqlalchemy import select
 
-from govdata.catalog import auth, events, service
+from govdata.catalog import auth
 from govdata.catalog.demo import create_demo_catalog
 from govdata.catalog.models import Resource, ResourceVersion
 from govdata.core.auth import Actor, Role
@@ -129,84 +124,3 @@ def test_lifecycle_predicates_follow_the_state():
     assert not auth.can_retire(authority, published, _version("submitted"))
     assert not auth.can_retire(authority, retired, None) and not auth.can_retire(officer, published, None)
     assert auth.change_refusal(retired, None).slug == "resource-retired"
-
-
-# --- every use case checks its caller ------------------------------------------------------------------
-
-# Public functions that take an actor yet rightly check nothing themselves, with the reason.
-UNCHECKED: dict[str, str] = {}
-
-
-def unchecked_functions(module: ModuleType | str, checks: set[str]) -> list[str]:
-    """Public functions taking an ``actor`` that never call ``require``, a predicate of ``checks``,
-    or (transitively) another function of the module that does."""
-    source = module if isinstance(module, str) else inspect.getsource(module)
-    tree = ast.parse(textwrap.dedent(source))
-    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-
-    def called(node: ast.FunctionDef) -> set[str]:
-        names = set()
-        for call in ast.walk(node):
-            if isinstance(call, ast.Call):
-                if isinstance(call.func, ast.Name):
-                    names.add(call.func.id)
-                elif isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name):
-                    names.add(f"{call.func.value.id}.{call.func.attr}")
-        return names
-
-    calls = {name: called(node) for name, node in functions.items()}
-    checked: set[str] = set()
-    while True:
-        more = {name for name in functions if name not in checked and calls[name] & (checks | checked)}
-        if not more:
-            break
-        checked |= more
-    return [
-        name
-        for name, node in functions.items()
-        if not name.startswith("_")
-        and "actor" in [a.arg for a in node.args.args + node.args.kwonlyargs]
-        and name not in checked
-    ]
-
-
-def _checks(module: ModuleType) -> set[str]:
-    predicates = {
-        name
-        for name, value in vars(auth).items()
-        if inspect.isfunction(value) and value.__module__ == auth.__name__ and not name.startswith("_")
-    }
-    # the module's own names for auth's predicates (``service.is_visible``) count as the predicates
-    aliases = {
-        name
-        for name, value in vars(module).items()
-        if inspect.isfunction(value) and value in vars(auth).values()
-    }
-    return {"require"} | {f"auth.{p}" for p in predicates} | (predicates & set(vars(module))) | aliases
-
-
-def test_every_use_case_that_takes_a_caller_checks_it():
-    for module in (service, events):
-        missing = [name for name in unchecked_functions(module, _checks(module)) if name not in UNCHECKED]
-        assert missing == [], f"{module.__name__}: {missing} take an actor but never check it"
-    assert "submit_resource" not in unchecked_functions(service, _checks(service))
-
-
-def test_the_walk_finds_a_use_case_that_forgets_the_check():
-    source = """
-def careful(session, actor, code):
-    require(actor, READ)
-
-def via_careful(session, actor, code):
-    return careful(session, actor, code)
-
-def asks_a_predicate(session, actor, resource):
-    return auth.can_edit(actor, resource, None)
-
-def forgetful(session, actor, code):
-    return session.get(code)
-
-def fact(session, code):
-    return session.get(code)
-"""
-    assert unchecked_functions(source, {"require", "auth.can_edit"}) == ["forgetful"]

@@ -12,6 +12,7 @@ from govdata.core.ids import uscc_make
 from govdata.demo import DEMO_PASSWORD
 from govdata.orgs.models import AccessToken, SystemCredential, User
 from tests.support.http import assert_problem, login
+from tests.support.orgs import new_department
 
 
 def test_login_and_me_shows_department_and_roles(client):
@@ -86,16 +87,6 @@ def test_tokens_are_stored_only_as_digests(client, session):
     token = login(client, "rs_user")["Authorization"].split()[1]
     digests = session.scalars(select(AccessToken.digest)).all()
     assert token not in digests and all(len(d) == 64 for d in digests)
-
-
-def new_department(**overrides) -> dict:
-    body = {
-        "name": "焦作市统计局",
-        "uscc": uscc_make("1", "1", "410800", "MB123456"),
-        "region_code": "410800",
-    }
-    body.update(overrides)
-    return body
 
 
 def test_authority_registers_departments_with_validated_codes(client, as_user):

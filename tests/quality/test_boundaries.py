@@ -15,7 +15,7 @@ from govdata.core.db import unit_of_work, utcnow
 from govdata.quality.models import QualityProblem, QualitySnapshot
 from govdata.quality.service import CRITERIA, WINDOW_BATCHES, mask_key, resource_quality, scoring
 from tests.support.batches import good_rows
-from tests.support.catalog import population, publish
+from tests.support.catalog import population, publish, publish_draft
 from tests.support.http import assert_problem
 from tests.support.jobs import settle
 from tests.support.pages import HTML, browser, text
@@ -69,18 +69,27 @@ def test_reading_quality_never_writes(client, as_user, population_code, session)
     assert _counts(session) == before
 
 
-def test_a_resource_published_event_stores_its_first_scores(client, as_user, session):
+def test_a_publication_rescores_a_resource_with_data_once(client, as_user, population_code):
+    officer = as_user("ga_officer")
     code = publish(client, as_user, "ga_officer", population(name="新发布资源"))
-    assert quality(client, as_user("ga_officer"), code)["overall"] is None  # nothing stored yet
+    settle(client.app)  # published without records: nothing to score until its first batch
+    assert quality(client, officer, code)["overall"] is None
+    load(client, officer, population_code, good_rows(5))
+    revised = client.patch(
+        f"/api/v1/resources/{population_code}",
+        json={"summary": "全市户籍人口基础信息（修订说明）。", "reason": "完善摘要"},
+        headers=officer,
+    )
+    assert revised.status_code == 200, revised.text
+    publish_draft(client, as_user, population_code)  # the catalog emits resource_published
+    settle(client.app)
     app = client.app
-    resource_id = _resource_id(app, code)
-    for _ in range(2):  # idempotent: the same publication is scored once
-        with unit_of_work(app.state.sessionmaker) as s:
-            events.emit(s, events.RESOURCE_PUBLISHED, resource_id=resource_id)
-        settle(app)
-    scores = quality(client, as_user("ga_officer"), code)
-    assert [h["trigger"] for h in scores["history"]] == ["published"]
-    assert scores["dimensions"]["completeness"]["score"] == 0  # published without records
+    resource_id = _resource_id(app, population_code)
+    with unit_of_work(app.state.sessionmaker) as s:  # the same publication again: scored once
+        events.emit(s, events.RESOURCE_PUBLISHED, resource_id=resource_id)
+    settle(app)
+    history = quality(client, officer, population_code)["history"]
+    assert [h["trigger"] for h in history] == ["batch", "published"]
 
 
 def _resource_id(app, code: str) -> int:

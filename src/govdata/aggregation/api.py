@@ -7,7 +7,6 @@ import json
 import shutil
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -17,15 +16,16 @@ from starlette.concurrency import run_in_threadpool
 
 from govdata.aggregation import service, sources
 from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker, DataReader
+from govdata.aggregation.models import BatchMode, BatchPolicy
 from govdata.aggregation.schemas import BatchError, BatchOut, RecordsOut
 from govdata.core import files
 from govdata.core.auth import DbSession
 from govdata.core.db import unit_of_work
-from govdata.core.errors import InvalidInput, field_error
-from govdata.core.schemas import Page, PagingParams
+from govdata.core.errors import InvalidInput, field_error, problem_responses
+from govdata.core.schemas import ApiRoute, Instant, Page, PagingParams
 from govdata.web import upload_limit
 
-router = APIRouter(prefix="/api/v1", tags=["数据归集"])
+router = APIRouter(prefix="/api/v1", tags=["数据归集"], route_class=ApiRoute)
 
 WAIT_SECONDS = 600
 RESERVED = {"key", "limit", "offset", "as_of_batch", "as_of"}
@@ -40,11 +40,76 @@ def _int(value: str | None, field: str) -> int | None:
         raise field_error(field, "应为整数") from exc
 
 
+_BATCH_FIELDS = {
+    "mode": {
+        "type": "string",
+        "enum": list(BatchMode.__members__),
+        "default": "upsert",
+        "description": "replace 全量替换 | upsert 增量更新 | delete 按关键标识删除",
+    },
+    "policy": {
+        "type": "string",
+        "enum": list(BatchPolicy.__members__),
+        "default": "strict",
+        "description": "strict 有错误行则整批拒绝 | accept_valid 接受有效行",
+    },
+    "source_rows": {"type": "integer", "minimum": 0, "description": "源系统的记录数，用于核对"},
+    "source_checksum": {"type": "string", "maxLength": 128, "description": "源文件的校验值"},
+    "wait": {"type": "boolean", "default": True, "description": "等待批次处理完成（否则立即返回 202）"},
+}
+BATCH_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "CSV、XLSX、JSON 或 NDJSON 文件，表头为信息项代码或名称",
+                        },
+                        "encoding": {
+                            "type": "string",
+                            "enum": sorted(sources.ENCODINGS),
+                            "description": "文件编码，不填则自动识别",
+                        },
+                        **_BATCH_FIELDS,
+                    },
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["records"],
+                    "properties": {
+                        "records": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "object", "additionalProperties": True},
+                            "description": "记录：信息项代码到值",
+                        },
+                        **_BATCH_FIELDS,
+                    },
+                }
+            },
+        },
+    }
+}
+
+
 @router.post(
     "/resources/{code:rcode}/batches",
     response_model=BatchOut,
     status_code=201,
     summary="提交批次：multipart 文件（file, mode, policy, encoding?）或 JSON {mode, policy, records}",
+    responses={
+        202: {"model": BatchOut, "description": "批次仍在处理（wait=false，或等待超时）"},
+        **problem_responses(400, 413),
+    },
+    openapi_extra=BATCH_BODY,
 )
 async def create_batch(request: Request, actor: BatchLoader, code: str) -> Response:
     """The batch is queued in a unit of work of its own, so that its job can start on commit; with
@@ -76,8 +141,7 @@ async def create_batch(request: Request, actor: BatchLoader, code: str) -> Respo
 
         batch_id = await run_in_threadpool(queue)
     finally:
-        for spool in spools:
-            shutil.rmtree(spool, ignore_errors=True)
+        await run_in_threadpool(_remove, spools)
     status = None
     if str(params.get("wait", "true")).lower() not in ("false", "0", "no"):
         deadline = time.monotonic() + WAIT_SECONDS
@@ -96,6 +160,11 @@ async def create_batch(request: Request, actor: BatchLoader, code: str) -> Respo
     )
 
 
+def _remove(spools: list[Path]) -> None:
+    for spool in spools:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
 async def _read_request(request: Request, settings, limit: int, content_type: str, spools: list[Path]):
     upload = records = None
     if content_type.startswith("multipart/form-data"):
@@ -104,14 +173,14 @@ async def _read_request(request: Request, settings, limit: int, content_type: st
         file = form.get("file")
         if file is None or isinstance(file, str):
             raise field_error("file", "请上传文件")
-        spool = Path(tempfile.mkdtemp(dir=settings.data_dir)) / "upload"
+        spool = Path(await run_in_threadpool(tempfile.mkdtemp, dir=settings.data_dir)) / "upload"
         spools.append(spool.parent)
         sheets = files.SheetLimits.from_settings(settings)
         _, checksum = await run_in_threadpool(sources.save_upload, file.file, spool, limit, sheets)
         upload = service.Upload(spool, file.filename, checksum)
     elif content_type.startswith("application/json"):
         try:
-            params = json.loads(await request.body())
+            params = await run_in_threadpool(json.loads, await request.body())  # a large body: off the loop
         except (ValueError, RecursionError) as exc:
             raise InvalidInput("请求体不是有效的 JSON。") from exc
         if not isinstance(params, dict) or not isinstance(params.get("records"), list):
@@ -135,7 +204,19 @@ def read_batch(session: DbSession, actor: BatchReader, batch_id: int) -> BatchOu
     return BatchOut.model_validate(service.get_batch(session, actor, batch_id))
 
 
-@router.get("/batches/{batch_id}/errors", summary="批次错误明细：format=json|csv|xlsx")
+@router.get(
+    "/batches/{batch_id}/errors",
+    summary="批次错误明细：format=json|csv|xlsx",
+    responses={
+        200: {
+            "model": list[BatchError],
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                files.XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
 def batch_errors(
     request: Request,
     session: DbSession,
@@ -168,6 +249,7 @@ def rollback_batch(request: Request, session: DbSession, actor: BatchRollbacker,
     "/share/{code:rcode}/records",
     response_model=RecordsOut,
     summary="查询记录：按关键标识、信息项筛选，可回溯",
+    responses=problem_responses(409),  # not published, or not tabular
 )
 def read_records(
     request: Request,
@@ -177,7 +259,7 @@ def read_records(
     paging: PagingParams,
     key: Annotated[list[str] | None, Query(description="关键标识，可多次给出")] = None,
     as_of_batch: int | None = None,
-    as_of: datetime | None = None,
+    as_of: Instant | None = None,
 ) -> dict:
     filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     return service.read_records(

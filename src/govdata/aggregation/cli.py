@@ -348,3 +348,35 @@ def ingest(
         err_console.print(f"未发现运行中的平台服务，在本进程内直接处理（以 {username} 的身份）。")
         code = _ingest_in_process(path, resource, username, form, errors)
     raise typer.Exit(code)
+
+
+# --- space used ----------------------------------------------------------------------------------------
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "—"
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if amount < 1024 or unit == "GiB":
+            return f"{amount:,.0f} {unit}" if unit == "B" else f"{amount:,.1f} {unit}"
+        amount /= 1024
+    return f"{amount:,.1f} TiB"  # pragma: no cover
+
+
+@reports_problems
+def storage() -> None:
+    """显示平台占用的空间：保留的上传文件、错误明细文件、临时文件，以及元数据库和数据存储的大小。"""
+    from govdata.aggregation.retention import storage_usage
+
+    settings = get_settings()
+    table = Table(title=f"存储空间（数据目录 {settings.data_dir}）")
+    table.add_column("内容")
+    table.add_column("文件数", justify="right")
+    table.add_column("大小", justify="right")
+    table.add_column("说明")
+    table.add_column("位置", overflow="fold")
+    for line in storage_usage(settings):
+        files = "—" if line.files is None else f"{line.files:,}"
+        table.add_row(line.name, files, _size(line.bytes), line.note, line.location)
+    console.print(table)

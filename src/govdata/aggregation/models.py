@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govdata.core.db import Base, UTCDateTime, utcnow
-from govdata.core.labels import LabelledEnum
+from govdata.core.labels import LabelledEnum, labels
 
 
 class BatchStatus(LabelledEnum):
@@ -24,6 +24,10 @@ class BatchMode(LabelledEnum):
     replace = "replace", "全量替换"
     upsert = "upsert", "增量更新"
     delete = "delete", "按关键标识删除"
+
+
+MIGRATION = "migrate"  # the mode of the batch that migrated stored data to a new catalog version
+MODE_LABELS = {**labels(BatchMode), MIGRATION: "目录修订迁移"}
 
 
 class BatchPolicy(LabelledEnum):
@@ -57,6 +61,7 @@ class Batch(Base):
     rows_deleted: Mapped[int] = mapped_column(Integer, default=0)
     errors_count: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[str | None] = mapped_column(Text)
+    absent_items: Mapped[list[str] | None] = mapped_column(JSON)  # item columns the source lacked
     message: Mapped[str | None] = mapped_column(Text)
     source_rows: Mapped[int | None] = mapped_column(Integer)
     source_checksum: Mapped[str | None] = mapped_column(String(128))

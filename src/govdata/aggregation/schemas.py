@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
 from govdata.core.schemas import OrmModel
 
@@ -31,6 +31,9 @@ class BatchOut(OrmModel):
     stage: str | None
     message: str | None
     warnings: str | None
+    absent_items: list[str] = Field(
+        default_factory=list, description="来源中缺少列的信息项（代码）：增量更新保留其已存值，全量替换后为空"
+    )
     source_rows: int | None
     reconciliation: str | None
     created_by: str
@@ -38,6 +41,11 @@ class BatchOut(OrmModel):
     started_at: datetime | None
     finished_at: datetime | None
     rolled_back_at: datetime | None
+
+    @field_validator("absent_items", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
 
 
 class BatchError(BaseModel):

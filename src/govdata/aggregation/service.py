@@ -32,7 +32,7 @@ from govdata.aggregation.auth import (
     can_rollback,
     is_provider,
 )
-from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
+from govdata.aggregation.models import MIGRATION, Batch, BatchMode, BatchPolicy, BatchStatus
 from govdata.aggregation.validation import REJECTED_ROWIDS, VALID, ItemRule, Target, staging_columns, validate
 from govdata.catalog import service as catalog
 from govdata.catalog.service import ResourceRef
@@ -267,7 +267,7 @@ def run_batch(
     try:
         # the store's DuckDB (or, for PostgreSQL, a DuckDB of the batch's own) reads and validates
         with store.workspace(work) as con:
-            store.ensure_table(spec)
+            store.ensure_table(spec, strict=True)  # a type change that alters data waits for its migration
             if keys := store.batch_keys(spec, batch_id):  # the process died after applying: finish the record
                 _finish_applied_again(factory, keys, batch_id)
                 return
@@ -282,6 +282,9 @@ def run_batch(
                     f"文件缺少必需的列：{names}。列名应为信息项代码或名称。", slug="missing-columns"
                 )
             warnings = [f"未识别的列已忽略：{'、'.join(unknown[:20])}"] if unknown else []
+            absent = [r for r in rules if r.code not in present] if mode != "delete" else []
+            if absent:
+                warnings.append(_absent_warning(absent, mode))
             progress("校验数据", 0.2, encoding=info.encoding, file_format=info.format)
             timings.lap("open")
             written_at = utcnow().replace(tzinfo=None)
@@ -293,6 +296,7 @@ def run_batch(
                     present,
                     delete=mode == "delete",
                     into=Target(staging, batch_id, written_at) if staging else None,
+                    shapes={code: info.shapes[c] for code, c in present.items() if c in info.shapes},
                 )
             except duckdb.Error as exc:  # the source could not be read to the end
                 raise sources.read_error(exc, info.format) from exc
@@ -325,6 +329,7 @@ def run_batch(
                 "rows_rejected": rejected,
                 "errors_count": checked.errors,
                 "warnings": "\n".join(warnings) or None,
+                "absent_items": [r.code for r in absent] or None,
                 "reconciliation": reconciliation,
             }
             if rejected and policy == BatchPolicy.strict:
@@ -344,7 +349,8 @@ def run_batch(
             columns = [KEY, *(spec.key_columns if mode == "delete" else spec.codes)]
             select = "SELECT " + ", ".join(f'"{c}"' for c in columns) + f" FROM {VALID}"
             rows = Staged(con, select, work, table=staging, rejected=REJECTED_ROWIDS)
-            result = store.apply(spec, batch_id, mode, rows, written_at)
+            keep = [r.code for r in absent] if mode == BatchMode.upsert else []
+            result = store.apply(spec, batch_id, mode, rows, written_at, keep=keep)
             timings.lap("apply")
         _finish(
             factory,
@@ -368,6 +374,13 @@ def run_batch(
     finally:
         _discard_staging(store, spec, batch_id)
         sources.remove_work(work)
+
+
+def _absent_warning(absent: list[ItemRule], mode: str) -> str:
+    names = "、".join(f"{r.name}（{r.code}）" for r in absent)
+    if mode == BatchMode.upsert:
+        return f"文件中没有这些信息项的列：{names}；已有记录保留其原值，新增记录中为空。"
+    return f"文件中没有这些信息项的列：{names}；全量替换后这些信息项均为空。"
 
 
 def _discard_staging(store: SqlStore, spec: TableSpec, batch_id: int) -> None:
@@ -423,6 +436,14 @@ def _finish(factory: sessionmaker, batch_id: int, status: str, message: str | No
                 "message": message,
             },
         )
+        discard = batch.upload_path if status in (BatchStatus.failed, BatchStatus.rejected) else None
+    # a failed or rejected batch's upload is not kept, once its end is committed (its errors file
+    # stays for the report); an applied one's goes after the retention (``retention.py``)
+    if discard:
+        try:
+            Path(discard).unlink(missing_ok=True)
+        except OSError:  # the daily sweep removes it
+            log.warning("batch source not removed", batch=batch_id, exc_info=True)
 
 
 # --- reading batches, reports, rollback (AGG-5, AGG-6) -------------------------------------------
@@ -499,6 +520,7 @@ def rollback_batch(session: Session, actor: Actor, store: SqlStore, batch_id: in
         raise PermissionDenied("只能回滚本部门的批次。")
     if batch.status != BatchStatus.applied:
         raise Conflict("只有已入库的批次可以回滚。", slug="invalid-state", status_now=batch.status)
+    _refuse_rollback_across_migration(session, batch)
     spec, _ = table_of(session, catalog.resource_ref(session, id=batch.resource_id))
     store.ensure_table(spec)
     touched = store.rollback(spec, batch.id)
@@ -512,14 +534,33 @@ def rollback_batch(session: Session, actor: Actor, store: SqlStore, batch_id: in
     return batch
 
 
+def _refuse_rollback_across_migration(session: Session, batch: Batch) -> None:
+    """A migration is not undone, and a batch before one cannot be: its rollback would bring back
+    values of the item definitions the migration replaced."""
+    if batch.mode == MIGRATION:
+        raise Conflict("目录修订的数据迁移不能回滚；如需恢复原定义，请再次修订目录。", slug="migration-final")
+    later = session.scalar(
+        select(func.max(Batch.catalog_version)).where(
+            Batch.resource_id == batch.resource_id,
+            Batch.mode == MIGRATION,
+            Batch.status == BatchStatus.applied,
+            Batch.id > batch.id,
+        )
+    )
+    if later is not None:
+        raise Conflict(
+            f"该批次之后已按目录第 {later} 版迁移了已存数据，迁移之前的批次不能回滚。", slug="migration-final"
+        )
+
+
 # --- reading data and freshness (AGG-6, AGG-7) ----------------------------------------------------------
 
 
 def freshness(session: Session, resource: ResourceRef, now: datetime | None = None) -> dict[str, Any]:
     now = now or utcnow()
-    last = session.scalar(
+    last = session.scalar(  # a migration delivers no data
         select(func.max(Batch.finished_at)).where(
-            Batch.resource_id == resource.id, Batch.status == BatchStatus.applied
+            Batch.resource_id == resource.id, Batch.status == BatchStatus.applied, Batch.mode != MIGRATION
         )
     )
     days = CYCLE_DAYS.get(resource.update_cycle)
@@ -654,7 +695,10 @@ def batch_item_names(session: Session, actor: Actor, batch_id: int) -> dict[str,
 def last_policy(session: Session, resource_id: int) -> str | None:
     """The policy of the resource's latest batch (the policy is the resource's, AGG-5)."""
     return session.scalar(
-        select(Batch.policy).where(Batch.resource_id == resource_id).order_by(Batch.id.desc()).limit(1)
+        select(Batch.policy)
+        .where(Batch.resource_id == resource_id, Batch.mode != MIGRATION)
+        .order_by(Batch.id.desc())
+        .limit(1)
     )
 
 
@@ -763,13 +807,14 @@ def batch_error_counts(
 
 
 def applied_times(session: Session, resource_id: int) -> list[datetime]:
-    """When each applied batch of the resource finished, oldest first."""
+    """When each applied batch of the resource finished, oldest first (migrations deliver no data)."""
     return list(
         session.scalars(
             select(Batch.finished_at)
             .where(
                 Batch.resource_id == resource_id,
                 Batch.status == BatchStatus.applied,
+                Batch.mode != MIGRATION,
                 Batch.finished_at.is_not(None),
             )
             .order_by(Batch.finished_at)

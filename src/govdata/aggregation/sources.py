@@ -1,7 +1,9 @@
 """Reading a batch's source into DuckDB (AGG-2): CSV (UTF-8, UTF-8 with BOM, GBK, GB18030, UTF-16
 with a BOM — detected, or named by the provider), XLSX, JSON / NDJSON, Parquet, and JSON records
 pushed through the API. Every source becomes a temp view ``src`` of text columns, in the order of the file, so
-validation treats all formats alike.
+validation treats all formats alike. A JSON value is read as what it is, whatever its neighbours in
+the column are (a string without its quotes, a number as its text); where a column may hold an
+object or array (JSON, nested Parquet), ``src`` flags those rows, which validation rejects.
 
 ``src`` is a view, not a copy: validation reads the file once, as a stream, so a batch of ten
 million rows never has to fit in memory. It has no row number: numbering rows as they are read
@@ -48,6 +50,9 @@ class SourceInfo:
     columns: list[str]
     rows: int | None = None  # known once validation has scanned ``src``
     warnings: list[str] = field(default_factory=list)
+    # source column → the boolean column of ``src`` that is true where its value is an object or
+    # array (JSON, nested Parquet), which no item takes
+    shapes: dict[str, str] = field(default_factory=dict)
 
 
 def sniff_format(head: bytes, filename: str | None) -> str:
@@ -177,21 +182,68 @@ def load_file(
                 f"read_csv({literal(str(path))}, header = true, all_varchar = true, delim = {literal(delimiter)}, "
                 "quote = '\"', escape = '\"', strict_mode = true)"
             )
-        elif kind == "json":
-            relation = f"read_json({literal(str(path))}, format = 'array', maximum_object_size = 16777216)"
-        elif kind == "ndjson":
-            relation = f"read_json({literal(str(path))}, format = 'newline_delimited')"
+        elif kind in ("json", "ndjson"):
+            relation = _json_relation(con, path, kind)
         elif kind == "parquet":
             relation = f"read_parquet({literal(str(path))})"
         else:
             con.register("xlsx_source", read_xlsx(path, limits))
             relation = "xlsx_source"
-        columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-        text_cols = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in columns)
-        con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT {text_cols} FROM {relation}")
+        described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        columns = [r[0] for r in described]
+        values, shapes = _text_columns(described, json=kind in ("json", "ndjson"))
+        con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT {', '.join(values)} FROM {relation}")
     except duckdb.Error as exc:
         raise read_error(exc, kind) from exc
-    return SourceInfo(kind, used_encoding, [c for c in columns])
+    return SourceInfo(kind, used_encoding, columns, shapes=shapes)
+
+
+def _json_relation(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str:
+    """The JSON file with every key read as JSON, whatever DuckDB would infer: a key holding a
+    number in one record and text in another must not come out as JSON text with its quotes."""
+    options = (
+        "format = 'array', maximum_object_size = 16777216"
+        if kind == "json"
+        else "format = 'newline_delimited'"
+    )
+    detected = f"read_json({literal(str(path))}, {options})"
+    names = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {detected}").fetchall()]
+    columns = "{" + ", ".join(f"{literal(name)}: 'JSON'" for name in names) + "}"
+    return f"read_json({literal(str(path))}, {options}, columns = {columns})"
+
+
+NESTED_TYPES = ("STRUCT", "MAP", "UNION")
+
+
+def _text_columns(described: list[tuple], *, json: bool) -> tuple[list[str], dict[str, str]]:
+    """The ``src`` columns: each source column as text, in order, then for each column that may hold
+    an object or array a boolean column saying which rows do (``SourceInfo.shapes``).
+
+    A JSON value is read as what it is: a string without its quotes, a number or true/false as its
+    text, null as NULL; an object or array keeps its JSON text, to be shown in its row's error."""
+    names = {r[0] for r in described}
+    values: list[str] = []
+    flags: list[str] = []
+    shapes: dict[str, str] = {}
+    for i, (name, type_name, *_rest) in enumerate(described):
+        column = q(name)
+        nested = str(type_name).upper()
+        if json:
+            values.append(f"{column}->>'$' AS {column}")
+            flag = f"json_type({column}) IN ('OBJECT', 'ARRAY')"
+        elif nested.startswith(NESTED_TYPES) or nested.endswith("]"):
+            values.append(f"CAST({column} AS VARCHAR) AS {column}")
+            flag = f"{column} IS NOT NULL"
+        else:
+            values.append(f"CAST({column} AS VARCHAR) AS {column}")
+            continue
+        shape = f"_shape_{i}"
+        while shape in names:
+            shape = "_" + shape
+        names.add(shape)
+        shapes[name] = shape
+        flags.append(f"{flag} AS {q(shape)}")
+    return values + flags, shapes
 
 
 def read_error(exc: Exception, kind: str) -> InvalidInput:

@@ -6,7 +6,7 @@ vectorised, parallel pass over the file and never in a Python loop. A row's numb
 first row after the header is 1) is its position: DuckDB keeps the order of the source when it
 creates a table (``preserve_insertion_order``), so it is ``rowid + 1`` of the staged table (a temp
 table, or on a first load a fresh table of the store written by one INSERT). Rules, in order:
-required, type, length, code list, pattern, range, GB 11643 / GB 32100 for identifier items (those
+a single value (not a JSON object or array), required, type, length, code list, pattern, range, GB 11643 / GB 32100 for identifier items (those
 that are not the key once per distinct value, see ``deferred``), and duplicate keys (every row of a
 key that occurs more than once in the batch is rejected).
 """
@@ -37,6 +37,7 @@ TYPE_LABELS = {
 TEXT_TYPES = ("C", "M", "G")
 
 RULE_MESSAGES = {
+    "not_scalar": "应为单个值，不能是对象或数组",
     "required": "必填项为空",
     "type": "不是有效的{type}",
     "length": "长度超过 {length} 个字符",
@@ -139,13 +140,21 @@ def identifier_sql(rule: ItemRule, v: str) -> str | None:
     return None
 
 
-def check_sql(rule: ItemRule, v: str, typed: str | None = None, identifier_ok: str | None = None) -> str:
+def check_sql(
+    rule: ItemRule,
+    v: str,
+    typed: str | None = None,
+    identifier_ok: str | None = None,
+    nested: str | None = None,
+) -> str:
     """The name of the first rule that text ``v`` breaks, or NULL. ``typed`` and ``identifier_ok``
     may name columns that already hold ``cast_sql`` and ``identifier_sql`` of ``v``: DuckDB shares
-    no subexpression inside a CASE branch, so computing them once, a level below, is much faster."""
+    no subexpression inside a CASE branch, so computing them once, a level below, is much faster.
+    ``nested``, if given, is true where the source value is an object or array (``v`` its JSON text)."""
     own_cast = cast_sql(rule, v)
     typed = typed or own_cast
-    cases = [f"WHEN {v} IS NULL THEN {literal('required') if rule.required else 'NULL'}"]
+    cases = [f"WHEN {nested} THEN 'not_scalar'"] if nested else []
+    cases.append(f"WHEN {v} IS NULL THEN {literal('required') if rule.required else 'NULL'}")
     if own_cast != v:
         cases.append(f"WHEN {typed} IS NULL THEN 'type'")
     if rule.length and rule.data_type in ("C", "M"):
@@ -225,7 +234,13 @@ REJECTED_ROWIDS = "SELECT row - 1 FROM errors"  # the staged rows ``valid`` leav
 
 
 def validate(
-    con, rules: list[ItemRule], present: dict[str, str], *, delete: bool = False, into: Target | None = None
+    con,
+    rules: list[ItemRule],
+    present: dict[str, str],
+    *,
+    delete: bool = False,
+    into: Target | None = None,
+    shapes: dict[str, str] | None = None,
 ) -> Checked:
     """Check ``src`` once, as a stream, into the temp table ``staged`` (or the table ``into``):
     ``_key``, each item typed under its code, and ``_errors``: NULL, or the list of (item, value,
@@ -233,7 +248,8 @@ def validate(
 
     The file is parsed once and never held as text: the staged rows keep typed values, and the text
     of a value only where it broke a rule (about 1% of the rows). ``present`` maps an item code to its
-    column in ``src``. A read error of the source (a broken file) surfaces here, as ``duckdb.Error``.
+    column in ``src``; ``shapes`` an item code to the column of ``src`` that flags an object or
+    array in its column (``SourceInfo.shapes``). A read error of the source (a broken file) surfaces here, as ``duckdb.Error``.
     """
     checked_rules = [r for r in rules if (r.key if delete else True)]
     key_rules = [r for r in checked_rules if r.key]
@@ -242,6 +258,8 @@ def validate(
     # once; 3: the first rule it breaks; 4: the row's errors, built only for rows that have any
     text = {r.code: trimmed_sql(q(present[r.code])) if r.code in present else "NULL" for r in rules}
     level1 = [f"{text[r.code]} AS {q('v_' + r.code)}" for r in rules]
+    nested = {r.code: q("s_" + r.code) for r in checked_rules if r.code in (shapes or {})}
+    level1 += [f"{q(shapes[code])} AS {column}" for code, column in nested.items()]
     names = {r.code: q("v_" + r.code) for r in rules}
     level2 = [f"{key_sql(checked_rules, names)} AS _key"]
     level3 = ["_key"]
@@ -250,10 +268,12 @@ def validate(
     for r in checked_rules:
         v, t, k, e = (q(prefix + r.code) for prefix in ("v_", "t_", "k_", "e_"))
         level2 += [v, f"{'NULL' if (delete and not r.key) else cast_sql(r, v)} AS {t}"]
+        level2 += [nested[r.code]] if r.code in nested else []
         identifier = None if deferred(r) else identifier_sql(r, v)
         if identifier:
             level2.append(f"{identifier} AS {k}")
-        level3 += [v, t, f"{check_sql(r, v, typed=t, identifier_ok=k if identifier else None)} AS {e}"]
+        check = check_sql(r, v, typed=t, identifier_ok=k if identifier else None, nested=nested.get(r.code))
+        level3 += [v, t, f"{check} AS {e}"]
         level4.append(f"{t} AS {q(r.code)}")
         failures.append(f"{e} IS NOT NULL")
         problems.append(f"{{'item': {literal(r.code)}, 'value': {v}, 'rule': {e}}}")

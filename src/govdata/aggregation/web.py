@@ -35,7 +35,7 @@ from govdata.aggregation.auth import (
     can_read_own_data,
     can_rollback,
 )
-from govdata.aggregation.models import Batch, BatchMode, BatchPolicy, BatchStatus
+from govdata.aggregation.models import MODE_LABELS, Batch, BatchMode, BatchPolicy, BatchStatus
 from govdata.aggregation.validation import TYPE_LABELS
 from govdata.catalog import service as catalog
 from govdata.catalog.enums import UpdateCycle
@@ -137,7 +137,7 @@ def _helpers() -> dict[str, Any]:
         "data_href": data_href,
         "status_labels": labels(BatchStatus),
         "status_badges": STATUS_BADGES,
-        "mode_labels": labels(BatchMode),
+        "mode_labels": MODE_LABELS,
         "policy_labels": labels(BatchPolicy),
         "cycle_label": lambda value: enum_label(UpdateCycle, value),
         "percent": percent,
@@ -471,18 +471,18 @@ async def upload_batch(request: Request, session: DbSession, actor: BatchLoader,
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise field_error("file", "请选择要上传的数据文件")
-        spool_dir = Path(tempfile.mkdtemp(prefix="upload-", dir=settings.data_dir))
+        spool_dir = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="upload-", dir=settings.data_dir))
         batch_id = await run_in_threadpool(
             _submit, request, session, actor, code, upload, spool_dir / "upload", values, limit
         )
     except Problem as exc:
-        session.rollback()
+        await run_in_threadpool(session.rollback)
         return await run_in_threadpool(_upload_error, request, session, actor, code, exc, values)
     finally:
         if form is not None:
             await form.close()
         if spool_dir is not None:
-            shutil.rmtree(spool_dir, ignore_errors=True)
+            await run_in_threadpool(shutil.rmtree, spool_dir, ignore_errors=True)
     return RedirectResponse(f"/data/batches/{batch_id}", status_code=303)
 
 

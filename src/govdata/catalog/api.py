@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from govdata.catalog import events, service
 from govdata.catalog.auth import (
@@ -30,6 +30,7 @@ from govdata.catalog.schemas import (
     ResourceSummary,
     ResponsibilityOut,
     ReturnIn,
+    RevisionImpactOut,
     SearchFilters,
     SearchOut,
     TaskDoneIn,
@@ -37,9 +38,9 @@ from govdata.catalog.schemas import (
     VersionOut,
 )
 from govdata.core.auth import DbSession
-from govdata.core.schemas import Page, PagingParams
+from govdata.core.schemas import ApiRoute, Page, PagingParams
 
-router = APIRouter(prefix="/api/v1", tags=["目录"])
+router = APIRouter(prefix="/api/v1", tags=["目录"], route_class=ApiRoute)
 
 
 def summary(resource) -> ResourceSummary:
@@ -111,8 +112,18 @@ def return_resource(session: DbSession, actor: CatalogReviewer, code: str, body:
 
 
 @router.post("/resources/{code:rcode}/publish", response_model=ResourceOut, summary="发布")
-def publish_resource(session: DbSession, actor: CatalogPublisher, code: str) -> dict:
-    return service.resource_view(session, actor, service.publish_resource(session, actor, code))
+def publish_resource(request: Request, session: DbSession, actor: CatalogPublisher, code: str) -> dict:
+    store = request.app.state.store  # a revision that would change stored data needs a migration
+    return service.resource_view(session, actor, service.publish_resource(session, actor, code, store=store))
+
+
+@router.get(
+    "/resources/{code:rcode}/revision/impact",
+    response_model=RevisionImpactOut,
+    summary="修订对已存数据的影响（发布前的试算）",
+)
+def revision_impact(request: Request, session: DbSession, actor: CatalogReader, code: str) -> dict:
+    return service.revision_impact(session, actor, code, store=request.app.state.store)
 
 
 @router.post("/resources/{code:rcode}/retire", response_model=ResourceOut, summary="停用")

@@ -12,8 +12,9 @@ from govdata.catalog import exchange
 from govdata.catalog.auth import CatalogCompiler, CatalogReader
 from govdata.catalog.schemas import ExportFilters
 from govdata.core.auth import DbSession
+from govdata.core.schemas import ApiRoute
 
-router = APIRouter(prefix="/api/v1", tags=["目录交换"])
+router = APIRouter(prefix="/api/v1", tags=["目录交换"], route_class=ApiRoute)
 
 
 class ImportOut(BaseModel):

@@ -85,6 +85,8 @@ class ResourceVersion(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
     diff: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    # the data migration a revision names: {"confirm": true, "items": [codes] | null} (docs/decisions.md)
+    migration: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -79,8 +79,30 @@ class ResourceIn(BaseModel):
         return [v.strip() for v in value if v and v.strip()]
 
 
+class MigrationIn(BaseModel):
+    """The data migration a revision names: needed to publish a revision that would change stored
+    values (a narrower length or precision, another type, a removed item). The migration rewrites
+    the affected values to the new definition; the old versions stay in the history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirm: bool = Field(description="确认按新版本改写受影响的已存数据（旧值保留在历史中）")
+    items: list[str] | None = Field(
+        default=None, max_length=1000, description="只迁移这些信息项（代码）；不填为全部受影响的信息项"
+    )
+
+    @field_validator("items")
+    @classmethod
+    def _codes(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else sorted({v.strip().lower() for v in value if v and v.strip()})
+
+    def covers(self, item: str) -> bool:
+        return self.confirm and (self.items is None or item.lower() in self.items)
+
+
 class ResourcePatch(BaseModel):
-    """Any resource fields plus ``reason`` (required when revising a published resource)."""
+    """Any resource fields plus ``reason`` (required when revising a published resource) and
+    ``migration`` (the data migration of a revision, see :class:`MigrationIn`; null removes it)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -103,6 +125,7 @@ class ResourcePatch(BaseModel):
     related_codes: list[str] | None = None
     items: list[ItemIn] | None = None
     reason: str | None = Field(default=None, max_length=2000, description="修订原因")
+    migration: MigrationIn | None = Field(default=None, description="修订的数据迁移（改变已存数据时必需）")
 
 
 class ReturnIn(BaseModel):
@@ -221,6 +244,28 @@ class VersionOut(BaseModel):
     published_at: datetime | None
     published_by: str | None
     body: dict[str, Any]
+    migration: dict[str, Any] | None = Field(default=None, description="本版本声明的数据迁移")
+
+
+class DataImpactOut(BaseModel):
+    """How a revision would change the values already stored for one item."""
+
+    item: str = Field(description="信息项代码")
+    name: str = Field(description="信息项名称")
+    change: str = Field(description="narrowed 缩小长度或精度、retyped 改变类型、shortened 缩短长度、removed 删除")
+    before: str | None = Field(description="已发布版本的类型，如 N(10,2)")
+    after: str | None = Field(description="修订版本的类型；删除的信息项为空")
+    values: int = Field(description="将被改变的已存值个数")
+    covered: bool = Field(description="修订声明的数据迁移是否包含该信息项")
+
+
+class RevisionImpactOut(BaseModel):
+    """What publishing the pending revision would do to the stored data (a dry run)."""
+
+    version: int
+    migration: dict[str, Any] | None = Field(description="修订声明的数据迁移")
+    impacts: list[DataImpactOut]
+    publishable: bool = Field(description="是否可以发布：每个受影响的信息项都在声明的迁移之内")
 
 
 class LogEntryOut(OrmModel):
@@ -336,6 +381,8 @@ CATALOG_FIELD_LABELS: dict[str, str] = {
     "maximum": "最大值",
     "element": "数据元",
     "reason": "修订原因",
+    "migration": "数据迁移",
+    "confirm": "确认迁移",
     "comment": "退回意见",
     "kind": "事件类型",
     "title": "标题",

@@ -15,14 +15,14 @@ Rules worth knowing (the docs repeat them):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from govdata.catalog import auth, search
+from govdata.catalog import auth, impacts, search
 from govdata.catalog.auth import (
     CATALOG_COMPILE,
     CATALOG_MANAGE,
@@ -44,7 +44,7 @@ from govdata.catalog.models import (
     ResourceLogEntry,
     ResourceVersion,
 )
-from govdata.catalog.schemas import ClassificationIn, ResourceIn, ResourcePatch
+from govdata.catalog.schemas import ClassificationIn, MigrationIn, ResourceIn, ResourcePatch
 from govdata.catalog.validation import parse_resource, validate_resource
 from govdata.core import audit, events, policy
 from govdata.core.auth import Actor, Role, require
@@ -66,6 +66,8 @@ MIRRORED = ("name", "summary", "classification", "format", "share_type", "open_t
 
 sees_unpublished = auth.sees_unpublished
 is_visible = auth.is_visible
+# where capabilities holding data register what a revision would do to it (``catalog.impacts``)
+register_publish_check = impacts.register_publish_check
 
 
 def get_resource(session: Session, actor: Actor, code: str) -> Resource:
@@ -217,7 +219,10 @@ def update_resource(
     resource, working = editable(session, actor, code)
     changes = patch.model_dump(mode="json", exclude_unset=True)
     reason = changes.pop("reason", None)
-    if not changes:
+    names_migration = "migration" in changes  # a revision's data migration (``catalog.impacts``)
+    migration = changes.pop("migration", None)
+    migration = migration if migration and migration.get("confirm") else None
+    if not changes and not names_migration:
         raise InvalidInput("没有要修改的内容。")
     base = working.body if working is not None else shown_version(session, resource).body
     if "classification" in changes and changes["classification"] != base["classification"]:
@@ -227,8 +232,8 @@ def update_resource(
     data = parse_resource({**base, **changes})
     warnings = validate_resource(session, data)
     body = data.model_dump(mode="json")
-    if body == base:  # nothing really changes: no revision, no log entry
-        return resource, warnings
+    if body == base and (working is None or not names_migration or working.migration == migration):
+        return resource, warnings  # nothing really changes: no revision, no log entry
     if working is None:  # a published resource: open a revision
         if not (reason or "").strip():
             raise field_error("reason", "修订已发布的资源必须说明修订原因")
@@ -238,6 +243,7 @@ def update_resource(
             status=VersionStatus.draft,
             body=body,
             reason=reason,
+            migration=migration,
             created_by=actor.name,
         )
         session.add(working)
@@ -247,6 +253,8 @@ def update_resource(
         working.updated_at = utcnow()
         if reason:
             working.reason = reason
+        if names_migration:
+            working.migration = migration
         action = "edited"
     session.flush()
     if resource.published_version is None:
@@ -258,7 +266,10 @@ def update_resource(
         f"catalog.resource.{action}",
         "resource",
         resource.code,
-        details={"version": working.version, "fields": sorted(changes)},
+        details={
+            "version": working.version,
+            "fields": sorted([*changes, *(["migration"] if names_migration else [])]),
+        },
     )
     return resource, warnings
 
@@ -305,7 +316,10 @@ def return_resource(session: Session, actor: Actor, code: str, comment: str) -> 
     return resource
 
 
-def publish_resource(session: Session, actor: Actor, code: str) -> Resource:
+def publish_resource(session: Session, actor: Actor, code: str, *, store: Any = None) -> Resource:
+    """Publish the version being prepared. A revision that would change stored data (``store``: the
+    data store, whose values the registered checks measure) is refused unless it names a migration
+    covering it (``catalog.impacts``); the checks then carry the migration out."""
     require(actor, CATALOG_PUBLISH_OWN)
     resource = get_resource(session, actor, code)
     working = working_version(session, resource)
@@ -314,6 +328,11 @@ def publish_resource(session: Session, actor: Actor, code: str) -> Resource:
     previous = (
         version_of(session, resource, resource.published_version) if resource.published_version else None
     )
+    revision, measured = None, []
+    if previous is not None:
+        revision = _revision(resource, previous, working)
+        measured = impacts.measure(session, store, revision)
+        impacts.enforce(revision, measured)
     now = utcnow()
     if previous is not None:
         previous.status = VersionStatus.superseded
@@ -336,10 +355,39 @@ def publish_resource(session: Session, actor: Actor, code: str) -> Resource:
         code,
         details={"version": working.version, "changes": len(working.diff or [])},
     )
+    if revision is not None:
+        impacts.carry_out(session, actor, revision, measured)
     events.emit(
         session, events.RESOURCE_PUBLISHED, resource_id=resource.id, code=code, version=working.version
     )
     return resource
+
+
+def _revision(resource: Resource, published: ResourceVersion, working: ResourceVersion) -> impacts.Revision:
+    migration = MigrationIn.model_validate(working.migration) if working.migration else None
+    return impacts.Revision(resource.id, resource.code, working.version, published.body, working.body, migration)
+
+
+def revision_impact(session: Session, actor: Actor, code: str, *, store: Any = None) -> dict[str, Any]:
+    """A dry run of publishing the revision being prepared: the stored values it would change, per
+    item, and whether its migration covers them. For those who see the revision (404 otherwise)."""
+    require(actor, CATALOG_READ)
+    resource = get_resource(session, actor, code)
+    working = working_version(session, resource)
+    if working is None or not sees_unpublished(actor, resource):
+        raise NotFound(f"资源 {code} 没有修订中的版本。")
+    found: list[impacts.DataImpact] = []
+    revision = None
+    if resource.published_version is not None:
+        revision = _revision(resource, shown_version(session, resource), working)
+        found = impacts.impacts_of(impacts.measure(session, store, revision))
+    rows = [{**asdict(i), "covered": bool(revision and revision.covers(i.item))} for i in found]
+    return {
+        "version": working.version,
+        "migration": working.migration,
+        "impacts": rows,
+        "publishable": all(row["covered"] for row in rows),
+    }
 
 
 def retire_resource(session: Session, actor: Actor, code: str) -> Resource:
@@ -386,6 +434,8 @@ def resource_view(
                 "status": working.status,
                 "reason": working.reason,
             }
+            if working.migration:  # the data migration the revision names (``catalog.impacts``)
+                view["revision"]["migration"] = working.migration
     return view
 
 
@@ -652,6 +702,15 @@ def version_body(session: Session, resource_id: int, version: int | None = None)
         )
     )
     return body
+
+
+def version_migration(session: Session, resource_id: int, version: int) -> dict[str, Any] | None:
+    """The data migration a version names (``catalog.impacts``): ``{"confirm", "items"}`` or None."""
+    return session.scalar(
+        select(ResourceVersion.migration).where(
+            ResourceVersion.resource_id == resource_id, ResourceVersion.version == version
+        )
+    )
 
 
 def element_key_kinds(session: Session) -> dict[str, str | None]:

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     max_upload_mb: int = 2048
+    # days an applied batch's uploaded source is kept under the data directory before the daily sweep
+    # removes it (a failed or rejected batch's source is removed when it finishes)
+    upload_retention_days: int = Field(default=30, ge=0)
     # spreadsheets read (core.files): rows of a sheet, its header included (Excel's own maximum), and
     # the size of a workbook inflated
     max_sheet_rows: int = 1_048_576

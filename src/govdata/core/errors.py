@@ -90,6 +90,10 @@ class TooManyRequests(Problem):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
 
+class MalformedBody(Problem):
+    status, slug, title = 400, "malformed-body", "Malformed request body"
+
+
 def field_error(field: str, message: str) -> InvalidInput:
     """A 422 naming one field, for rules a schema cannot express."""
     label = field_label(field.split("."))
@@ -173,3 +177,100 @@ def validation_problem(errors: list[dict[str, Any]], prefix: str = "请求参数
     summary = "；".join(f"{e['label']}：{e['message']}" for e in translated[:5])
     more = f"（共 {len(translated)} 处）" if len(translated) > 5 else ""
     return InvalidInput(f"{prefix}：{summary}{more}", errors=translated)
+
+
+# --- bodies the server could not read ---------------------------------------------------------
+
+
+def unreadable_json() -> InvalidInput:
+    """A JSON body that does not parse: invalid syntax or encoding, or nested too deep to read. The
+    same 422 as any malformed JSON, whether the framework or a route parsed it."""
+    return validation_problem([{"type": "json_invalid", "loc": ("body",)}])
+
+
+# What the multipart parser says (English, for developers), and what a caller is told.
+_MULTIPART_PROBLEMS: tuple[tuple[str, int, str], ...] = (
+    ("Part exceeded maximum size", 413, "上传的文件或表单字段超过允许的大小。"),
+    ("Field exceeded maximum size", 413, "表单字段超过允许的大小。"),
+    ("Too many files", 413, "一次上传的文件太多。"),
+    ("Too many fields", 413, "表单字段太多。"),
+    ("Missing boundary", 400, "multipart/form-data 请求缺少 boundary 参数。"),
+    ("Content-Disposition", 400, "表单数据的每一部分都须在 Content-Disposition 中给出 name。"),
+)
+_HEADER_TOO_LONG = "Maximum header size"
+
+
+def unreadable_body(detail: str, cause: BaseException | None, *, json_body: bool) -> Problem:
+    """The problem for a 400 the framework raised while reading a request body (``detail`` is its
+    English text, ``cause`` the exception behind it; ``json_body`` when the body was sent as JSON):
+    the right status and a Chinese detail."""
+    for prefix, status, message in _MULTIPART_PROBLEMS:
+        if detail.startswith(prefix):
+            return PayloadTooLarge(message) if status == 413 else MalformedBody(message)
+    causes = []
+    while cause is not None and len(causes) < 5:
+        causes.append(str(cause))
+        cause = cause.__cause__ or cause.__context__
+    if any(_HEADER_TOO_LONG in c for c in causes):
+        return MalformedBody("表单数据中某一部分的头部超过 4 KiB（例如文件名太长），无法解析。")
+    if json_body:  # not JSON's syntax (a 422 already) but its encoding, or nesting too deep to read
+        return unreadable_json()
+    return MalformedBody("请求体无法解析：表单数据（multipart/form-data）格式不正确。")
+
+
+# --- the OpenAPI description of problems ------------------------------------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 问题详情：稳定的 type、英文 title、中文 detail",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": f"{PROBLEM_BASE}<slug>"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "中文说明"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "422：逐项的字段错误",
+            "items": {
+                "type": "object",
+                "required": ["field", "label", "message"],
+                "properties": {
+                    "field": {"type": "string"},
+                    "label": {"type": "string", "description": "字段的中文名"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+        "permission": {"type": "string", "description": "403：缺少的权限"},
+    },
+    "additionalProperties": True,
+}
+"""The JSON schema of a problem body, as ``components.schemas.Problem`` of the OpenAPI document."""
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "请求体无法解析（表单数据格式不正确等）",
+    401: "未登录，或访问令牌无效、已过期",
+    403: "无权执行此操作",
+    404: "对象不存在或无权查看",
+    409: "与当前状态冲突",
+    413: "上传的内容太大",
+    422: "输入有误，errors 逐项列出字段（中文名）",
+    429: "请求过于频繁",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` of a route: each status answered with ``application/problem+json``."""
+    return {
+        status: {
+            "description": PROBLEM_DESCRIPTIONS[status],
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}},
+        }
+        for status in statuses
+    }

@@ -32,6 +32,7 @@ DOCS_POLICY = "; ".join(
         "script-src 'self' 'unsafe-inline'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data:",
+        "worker-src 'self' blob:",  # ReDoc searches in a worker it starts from its own script
         "object-src 'none'",
         "base-uri 'self'",
         "frame-ancestors 'none'",

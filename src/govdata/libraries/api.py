@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from govdata.core.auth import DbSession
-from govdata.core.schemas import Page, PagingParams
+from govdata.core.errors import problem_responses
+from govdata.core.schemas import ApiRoute, Page, PagingParams
 from govdata.libraries import conflicts, service
 from govdata.libraries.auth import (
     ConflictCommenter,
@@ -36,7 +37,7 @@ from govdata.libraries.schemas import (
     ResolveIn,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["基础库与数据冲突"])
+router = APIRouter(prefix="/api/v1", tags=["基础库与数据冲突"], route_class=ApiRoute)
 
 
 @router.get(
@@ -84,6 +85,7 @@ def build_library(request: Request, session: DbSession, actor: LibraryManager, l
     "/libraries/{library_id}/records",
     response_model=LibraryRecordsOut,
     summary="查询融合数据（主管部门与牵头部门），每个字段附来源资源与批次",
+    responses=problem_responses(409),  # not built yet
 )
 def library_records(
     request: Request,

@@ -92,16 +92,19 @@ def seed_libraries(session: Session, lead_departments: dict[str, int] | None = N
     """Create the missing 人口 and 法人 definitions (idempotent); the demo passes lead departments.
     The platform does this in its own name, when a store is initialised (and for the demo)."""
     elements = _elements(session)
-    have = set(session.scalars(select(Library.code)))
+    have = {library.code: library for library in session.scalars(select(Library))}
     created = []
     for code, name, key, items, description in BASE_LIBRARIES:
+        lead = (lead_departments or {}).get(code)
+        if code in have and have[code].lead_department_id is None and lead is not None:
+            have[code].lead_department_id = lead  # seeded when the store was made; the demo names its lead
         if code in have or key not in elements:
             continue
         library = Library(
             code=code,
             name=name,
             key_element=key,
-            lead_department_id=(lead_departments or {}).get(code),
+            lead_department_id=lead,
             description=description,
             created_by=SYSTEM_ACTOR.name,
         )

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 
 from govdata.core.auth import DbSession, bearer_token, client_address
-from govdata.core.schemas import Page, PagingParams
+from govdata.core.schemas import ApiRoute, Page, PagingParams
 from govdata.orgs import service
 from govdata.orgs.auth import (
     DepartmentManager,
@@ -33,7 +33,7 @@ from govdata.orgs.schemas import (
     UserPatch,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["机构与身份"])
+router = APIRouter(prefix="/api/v1", tags=["机构与身份"], route_class=ApiRoute)
 
 
 def _department_out(department) -> DepartmentOut:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, File, Form, Path, Query, UploadFile
 
 from govdata.core.auth import DbSession
 from govdata.core.policy import PolicyProfile
-from govdata.core.schemas import Page, PagingParams
+from govdata.core.schemas import ApiRoute, Page, PagingParams
 from govdata.platform import service
 from govdata.platform.auth import AuditReader, CalendarManager, CalendarReader, PolicyManager, PolicyReader
 from govdata.platform.schemas import (
@@ -22,7 +22,7 @@ from govdata.platform.schemas import (
     PolicyProfileInfo,
 )
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
 
 
 @router.get(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 import govdata.catalog.codes  # noqa: F401  (registers the {code:rcode} path convertor)
 from govdata.core.auth import DbSession
-from govdata.core.schemas import Page, PagingParams
+from govdata.core.schemas import ApiRoute, Page, PagingParams
 from govdata.quality import service
 from govdata.quality.auth import (
     DepartmentQualityReader,
@@ -20,7 +20,7 @@ from govdata.quality.auth import (
 )
 from govdata.quality.schemas import AnswerIn, DepartmentQualityOut, ProblemIn, ProblemOut, QualityOut
 
-router = APIRouter(prefix="/api/v1", tags=["数据质量"])
+router = APIRouter(prefix="/api/v1", tags=["数据质量"], route_class=ApiRoute)
 
 StatusFilter = Annotated[
     str | None,

@@ -84,6 +84,26 @@ class ApplyResult:
     deleted: int
 
 
+@dataclass(frozen=True)
+class Migrated:
+    """What a migration changed: the values per item column, and the rows whose old versions went
+    to the history."""
+
+    values: dict[str, int]
+    rows: int
+
+
+class MigrationNeeded(ValueError):
+    """Bringing the table to the catalog would change stored values: only a migration may."""
+
+    def __init__(self, values: dict[str, int]) -> None:
+        self.values = values
+        items = "、".join(f"{code}（{n} 个值）" for code, n in values.items())
+        super().__init__(
+            f"数据表中信息项 {items} 的已存数据不符合目录的新定义，改写须经目录修订声明的数据迁移；数据未改变。"
+        )
+
+
 @dataclass
 class QueryResult:
     rows: list[dict]

@@ -39,6 +39,7 @@ from govdata.store.base import (
     default_memory_limit,
 )
 from govdata.store.sql import SqlStore, q
+from govdata.store.types import SqlType, parse_type
 
 
 class DuckDBStore(SqlStore):
@@ -140,6 +141,17 @@ class DuckDBStore(SqlStore):
             return f"{q(name)} {sql_type} USING COMPRESSION zstd"
         return f"{q(name)} {sql_type}"
 
+    def alter_column(self, table: str, code: str, sql_type: SqlType, using: str) -> None:
+        """A text column keeps its ZSTD compression through ALTER TYPE, which no other type takes:
+        it is replaced by a new column instead (which comes last; every statement names its columns)."""
+        if sql_type.kind == "text" or parse_type(self.existing_columns(table)[code]).kind != "text":
+            return super().alter_column(table, code, sql_type, using)
+        spare = f"{code}__retyped"
+        self.execute(f"ALTER TABLE {q(table)} ADD COLUMN {q(spare)} {sql_type.sql(self.dialect)}")
+        self.execute(f"UPDATE {q(table)} SET {q(spare)} = {using}")
+        self.execute(f"ALTER TABLE {q(table)} DROP COLUMN {q(code)}")
+        self.execute(f"ALTER TABLE {q(table)} RENAME COLUMN {q(spare)} TO {q(code)}")
+
     # --- first loads -----------------------------------------------------------------------------------
     def first_load(self, spec: TableSpec, batch_id: int, extra: dict[str, str]) -> str | None:
         """Into an empty current table, a batch is validated straight into a table shaped like it
@@ -163,13 +175,13 @@ class DuckDBStore(SqlStore):
     def discard_staging(self, spec: TableSpec, batch_id: int) -> None:
         self.execute(f"DROP TABLE IF EXISTS {q(_staging_name(spec, batch_id))}")
 
-    def apply(self, spec, batch_id, mode, data, written_at) -> ApplyResult:
+    def apply(self, spec, batch_id, mode, data, written_at, *, keep=()) -> ApplyResult:
         if isinstance(data, Staged) and data.table and mode != "delete":
             with self.transaction():
                 if self.is_empty(spec):
                     return self._adopt(spec, data)
         # the current table has rows by now (another batch came first): apply as usual
-        return super().apply(spec, batch_id, mode, data, written_at)
+        return super().apply(spec, batch_id, mode, data, written_at, keep=keep)
 
     def _adopt(self, spec: TableSpec, data: Staged) -> ApplyResult:
         """The staging table, without its rejected rows and extra columns, becomes the current table."""

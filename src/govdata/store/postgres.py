@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import psycopg
 
 from govdata.store.base import KEY, META_TABLE, STORE_SCHEMA_VERSION, Column, Staged
 from govdata.store.sql import SqlStore, q
+from govdata.store.types import POSTGRES_TRY_CAST
 
 SCHEMA = "govdata_data"
 
@@ -103,6 +104,17 @@ class PostgresStore(SqlStore):
     def column_type(self, column: Column) -> str:
         return column.postgres_type()
 
+    def existing_columns(self, table: str) -> dict[str, str]:
+        """Column → its full type (``numeric(10,2)``, not the bare ``numeric`` of information_schema)."""
+        rows = self.fetchall(
+            "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped "
+            "ORDER BY a.attnum",
+            [self.data_schema, table],
+        )
+        return dict(rows)
+
     def table_name(self, table: str) -> str:
         return f"{SCHEMA}.{q(table)}"
 
@@ -113,6 +125,9 @@ class PostgresStore(SqlStore):
     def initialise(self) -> None:
         found = self.schema_version()
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        if self.fetchall("SELECT to_regprocedure(?)", [f"{SCHEMA}.govdata_try_cast(text, text)"])[0][0] is None:
+            with suppress(psycopg.errors.UniqueViolation):  # another process created it meanwhile
+                self.execute(POSTGRES_TRY_CAST.format(schema=SCHEMA))
         self.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")
         self.upgrade(found)
         self.execute(

@@ -14,6 +14,11 @@ then (written up to N, ended after N): at most one version per key, with no wind
 Rolling back batch N removes the versions it wrote and gives the versions it ended the end of what
 came after them (or makes them current again).
 
+A catalog revision that would change stored values (a narrower precision, another type, a removed
+item) is applied by ``migrate``, as if it were a batch: the rows whose values change move to the
+history, ended by the migration's batch, and stay current with their new values, so as-of reads
+before it still see the old ones; ``types.py`` says which type holds which and how values convert.
+
 A batch arrives as ``Staged`` rows: a query on the DuckDB connection of the store's ``workspace``,
 where the batch was read and validated. The DuckDB store validates inside its own database, so
 applying is SQL from its temp tables into the resource tables with no copy in between; PostgreSQL
@@ -22,8 +27,9 @@ takes the rows through ``COPY``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,10 +45,13 @@ from govdata.store.base import (
     WRITTEN,
     ApplyResult,
     Column,
+    Migrated,
+    MigrationNeeded,
     QueryResult,
     TableSpec,
     default_memory_limit,
 )
+from govdata.store.types import Conversions, SqlType, holds, parse_type, supertype
 
 
 def q(identifier: str) -> str:
@@ -117,9 +126,17 @@ class SqlStore:
             con.close()
 
     # --- schema (AGG-1) ----------------------------------------------------------------------------
-    def ensure_table(self, spec: TableSpec) -> list[str]:
-        """Create the tables or migrate them to the spec: add columns, widen types. Never drops a
-        column (an item removed from the catalog keeps its data). Returns what changed."""
+    @property
+    def conversions(self) -> Conversions:
+        return Conversions(self.dialect)
+
+    def ensure_table(self, spec: TableSpec, *, strict: bool = False) -> list[str]:
+        """Create the tables or bring them to the spec: add columns, widen types, and change a type
+        that does not hold the old one when no stored value would change. Never drops a column (an
+        item removed from the catalog keeps its data) and never changes a stored value: a column
+        whose values would change keeps its type until ``migrate`` (the catalog publishes such a
+        revision only with a migration). With ``strict`` (a batch about to write), such a column
+        raises ``MigrationNeeded``. Returns what changed."""
         changes: list[str] = []
         existing = self.existing_columns(spec.name)
         if not existing:
@@ -136,6 +153,8 @@ class SqlStore:
                 self.execute(f"CREATE TABLE {self.table_name(spec.name)} ({', '.join(current)})")
                 self._create_history(spec.history, items)
             return ["created"]
+        history = self.existing_columns(spec.history)
+        pending: dict[str, int] = {}
         for column in spec.columns:
             wanted = self.column_type(column)
             have = existing.get(column.code)
@@ -147,22 +166,143 @@ class SqlStore:
                             + self.column_definition(column.code, wanted, length=column.length)
                         )
                 changes.append(f"added {column.code}")
-            elif not _same_type(have, wanted):
-                if not _widens(have, wanted):
-                    raise ValueError(
-                        f"信息项 {column.code} 的类型由 {have} 改为 {wanted} 会丢失数据，需要显式的迁移步骤"
-                    )
+                continue
+            have_type, want_type = parse_type(have), parse_type(wanted)
+            if have_type == want_type:
+                continue
+            if holds(want_type, have_type):
                 with self.transaction():
-                    # DuckDB cannot alter a column of a table that has secondary indexes
-                    for index in self._history_index_names(spec.history):
-                        self.execute(f"DROP INDEX IF EXISTS {self.index_name(index)}")
-                    for table in (spec.name, spec.history):
-                        self.execute(
-                            f"ALTER TABLE {self.table_name(table)} ALTER COLUMN {q(column.code)} TYPE {wanted}"
-                        )
-                    self._create_history_indexes(spec.history)
+                    self._retype(spec, column.code, want_type, history, using=None)
                 changes.append(f"widened {column.code} {have}→{wanted}")
+                continue
+            converted = self.conversions.convert(q(column.code), have_type, want_type)
+            changed = self.conversions.changed(q(column.code), have_type, want_type, converted)
+            with self.transaction():
+                count = self._count_where(spec.name, changed)
+                if count == 0:
+                    self._retype(spec, column.code, want_type, history, using=converted)
+            if count:
+                pending[column.code] = count
+            else:
+                changes.append(f"retyped {column.code} {have}→{wanted}")
+        if pending and strict:
+            raise MigrationNeeded(pending)
         return changes
+
+    def _count_where(self, table: str, condition: str) -> int:
+        return int(
+            self.fetchall(
+                f"SELECT coalesce(sum(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) FROM {self.table_name(table)}"
+            )[0][0]
+        )
+
+    def _retype(
+        self, spec: TableSpec, code: str, want: SqlType, history: dict[str, str], *, using: str | None
+    ) -> None:
+        """Change the current table's column to ``want`` (its values computed by ``using``), and the
+        history's to a type that holds both its versions and the new ones."""
+        self._history_holds(spec, code, want, history)
+        self.alter_column(spec.name, code, want, using or f"CAST({q(code)} AS {want.sql(self.dialect)})")
+
+    def _history_holds(self, spec: TableSpec, code: str, want: SqlType, history: dict[str, str]) -> None:
+        """Widen the history's column, if need be, to a type that holds its versions and ``want``."""
+        kept = parse_type(history.get(code, want.sql(self.dialect)))
+        if holds(kept, want):
+            return
+        wider = supertype(kept, want)
+        # DuckDB cannot alter a column of a table that has secondary indexes
+        for index in self._history_index_names(spec.history):
+            self.execute(f"DROP INDEX IF EXISTS {self.index_name(index)}")
+        self.alter_column(spec.history, code, wider, f"CAST({q(code)} AS {wider.sql(self.dialect)})")
+        self._create_history_indexes(spec.history)
+
+    def alter_column(self, table: str, code: str, sql_type: SqlType, using: str) -> None:
+        """Give a column of a resource table another type, its values computed by ``using``."""
+        self.execute(
+            f"ALTER TABLE {self.table_name(table)} ALTER COLUMN {q(code)} TYPE {sql_type.sql(self.dialect)} "
+            f"USING {using}"
+        )
+
+    # --- migrations (AGG-1) -----------------------------------------------------------------------------
+    def _migration_steps(
+        self, spec: TableSpec, codes: Iterable[str], removed: Iterable[str], existing: dict[str, str]
+    ) -> list[_Step]:
+        """What migrating the current table to ``spec`` does to the columns ``codes`` (items whose
+        definition narrowed or changed type) and ``removed`` (items no longer in the catalog)."""
+        by_code = {c.code: c for c in spec.columns}
+        steps: list[_Step] = []
+        for code in dict.fromkeys(codes):
+            column, have = by_code.get(code), existing.get(code)
+            if column is None or have is None:
+                continue
+            have_type, want_type = parse_type(have), parse_type(self.column_type(column))
+            shortens = want_type.kind == "text" and column.data_type in ("C", "M") and bool(column.length)
+            if holds(want_type, have_type) and not shortens:
+                continue
+            converted = self.conversions.convert(q(code), have_type, want_type, column)
+            changed = self.conversions.changed(q(code), have_type, want_type, converted)
+            retype = want_type if want_type != have_type else None
+            steps.append(_Step(code, converted, changed, retype))
+        for code in dict.fromkeys(removed):
+            if code in existing and code not in by_code:
+                steps.append(_Step(code, "NULL", f"{q(code)} IS NOT NULL", None))
+        return steps
+
+    def data_impact(self, spec: TableSpec, codes: Iterable[str], removed: Iterable[str] = ()) -> dict[str, int]:
+        """How many current values of each item column would change if the table were migrated to
+        ``spec`` (see ``migrate``): the columns ``codes`` and ``removed``; those whose values all
+        survive unchanged count 0, those the table lacks are left out."""
+        existing = self.existing_columns(spec.name)
+        steps = self._migration_steps(spec, codes, removed, existing) if existing else []
+        if not steps:
+            return {}
+        sums = ", ".join(f"coalesce(sum(CASE WHEN {step.changed} THEN 1 ELSE 0 END), 0)" for step in steps)
+        row = self.fetchall(f"SELECT {sums} FROM {self.table_name(spec.name)}")[0]
+        return {step.code: int(n) for step, n in zip(steps, row, strict=True)}
+
+    def migrate(
+        self,
+        spec: TableSpec,
+        marker: int,
+        at: datetime,
+        codes: Iterable[str],
+        removed: Iterable[str] = (),
+    ) -> Migrated:
+        """Migrate the current table to ``spec`` for the columns ``codes`` and ``removed``, in one
+        transaction: each current row with a value that changes moves to the history, ended by
+        ``marker`` (the migration's batch) at ``at``, and stays current with its new values, written
+        by ``marker``. As-of reads before the migration therefore still show the old values; a
+        removed item's values become NULL in the current table. Safe to run again: a migrated
+        table has nothing left to change."""
+        with self.transaction():
+            existing = self.existing_columns(spec.name)
+            steps = self._migration_steps(spec, codes, removed, existing) if existing else []
+            if not steps:
+                return Migrated({}, 0)
+            history = self.existing_columns(spec.history)
+            sums = ", ".join(f"coalesce(sum(CASE WHEN {s.changed} THEN 1 ELSE 0 END), 0)" for s in steps)
+            counts = self.fetchall(f"SELECT {sums} FROM {self.table_name(spec.name)}")[0]
+            values = {step.code: int(n) for step, n in zip(steps, counts, strict=True)}
+            for step in steps:  # the history holds the new versions' types as well as its own
+                if step.retype is not None:
+                    self._history_holds(spec, step.code, step.retype, history)
+            cur, hist = self.table_name(spec.name), self.table_name(spec.history)
+            changed = " OR ".join(f"({step.changed})" for step in steps)
+            names = ", ".join(q(c) for c in existing)
+            moved = self.write(
+                f"INSERT INTO {hist} ({names}, {ENDED_BY}, {ENDED_AT}) SELECT {names}, ?, ? FROM {cur} "
+                f"WHERE {changed}",
+                [marker, at],
+            )
+            sets = [f"{q(s.code)} = {s.converted}" for s in steps if s.retype is None]
+            self.execute(
+                f"UPDATE {cur} SET {', '.join([*sets, f'{BATCH} = ?', f'{WRITTEN} = ?'])} WHERE {changed}",
+                [marker, at],
+            )
+            for step in steps:
+                if step.retype is not None:
+                    self.alter_column(spec.name, step.code, step.retype, step.converted)
+        return Migrated(values, moved)
 
     def _create_history(self, history: str, items: list[str]) -> None:
         columns = [
@@ -237,15 +377,23 @@ class SqlStore:
         """Remove what ``first_load`` made for the batch, if it is still there."""
 
     def apply(
-        self, spec: TableSpec, batch_id: int, mode: str, data: Any, written_at: datetime
+        self,
+        spec: TableSpec,
+        batch_id: int,
+        mode: str,
+        data: Any,
+        written_at: datetime,
+        *,
+        keep: Sequence[str] = (),
     ) -> ApplyResult:
         """Apply one validated batch atomically. ``data`` holds ``_key`` and the item columns (for
-        ``delete`` only ``_key`` and the key columns are read)."""
+        ``delete`` only ``_key`` and the key columns are read). In an ``upsert``, the item columns
+        ``keep`` (those the source lacked) keep the values stored for the batch's existing keys."""
         codes = spec.codes
         try:
             with self.transaction():
                 source = self.load_incoming(data, spec, codes if mode != "delete" else list(spec.key_columns))
-                return self._apply_loaded(spec, batch_id, mode, written_at, source)
+                return self._apply_loaded(spec, batch_id, mode, written_at, source, keep)
         finally:
             self.drop_incoming()
 
@@ -257,7 +405,13 @@ class SqlStore:
         return not self.fetchall(f"SELECT 1 FROM {self.table_name(spec.name)} LIMIT 1")
 
     def _apply_loaded(
-        self, spec: TableSpec, batch_id: int, mode: str, written_at: datetime, source: str
+        self,
+        spec: TableSpec,
+        batch_id: int,
+        mode: str,
+        written_at: datetime,
+        source: str,
+        keep: Sequence[str] = (),
     ) -> ApplyResult:
         in_batch = f"{KEY} IN (SELECT {KEY} FROM {source} i)"
         has_rows = not self.is_empty(spec)
@@ -276,9 +430,21 @@ class SqlStore:
             updated = self._end_current(spec, batch_id, written_at, in_batch)
         codes = [KEY, *spec.codes]
         names = ", ".join(q(c) for c in codes)
+        kept = [c for c in spec.codes if c in keep] if has_rows and mode == "upsert" else []
+        if kept:
+            # the versions this batch just ended hold the values the source lacked
+            restore = self._restore_columns(spec, "h")
+            values = ", ".join(restore[c] if c in kept else f"i.{q(c)}" for c in codes)
+            source = (
+                f"{source} i LEFT JOIN {self.table_name(spec.history)} h "
+                f"ON h.{KEY} = i.{KEY} AND h.{ENDED_BY} = {int(batch_id)}"
+            )
+        else:
+            values = ", ".join(f"i.{q(c)}" for c in codes)
+            source = f"{source} i"
         written = self.write(
             f"INSERT INTO {self.table_name(spec.name)} ({names}, {BATCH}, {WRITTEN}) "
-            f"SELECT {', '.join(f'i.{q(c)}' for c in codes)}, ?, ? FROM {source} i",
+            f"SELECT {values}, ?, ? FROM {source}",
             [batch_id, written_at],
         )
         # the batch's keys are unique (validation rejects every row of a repeated key)
@@ -294,6 +460,20 @@ class SqlStore:
             [batch_id, at],
         )
         return self.write(f"DELETE FROM {cur}{clause}")
+
+    def _restore_columns(self, spec: TableSpec, alias: str | None = None) -> dict[str, str]:
+        """Column → how to read it from the history into the current table (``alias`` its name in
+        the query): as is, or cast where a migration left the history a wider type."""
+        current, history = self.existing_columns(spec.name), self.existing_columns(spec.history)
+        prefix = f"{alias}." if alias else ""
+        restore = {}
+        for column in [KEY, *spec.codes, BATCH, WRITTEN]:
+            have, want = history.get(column), current.get(column)
+            value = prefix + q(column)
+            if have and want and parse_type(have) != parse_type(want):
+                value = f"CAST({value} AS {parse_type(want).sql(self.dialect)})"
+            restore[column] = value
+        return restore
 
     def batch_keys(self, spec: TableSpec, batch_id: int) -> int:
         """How many keys the batch wrote or deleted, as the store holds them now (0: not applied)."""
@@ -334,7 +514,8 @@ class SqlStore:
                     f"UPDATE {hist} AS h SET {ENDED_BY} = e.end_batch, {ENDED_AT} = e.end_at FROM rollback_ends e "
                     f"WHERE h.{ENDED_BY} = {b} AND h._key = e._key AND e.end_batch IS NOT NULL"
                 )
-                self.execute(f"INSERT INTO {cur} ({names}) SELECT {names} FROM {hist} WHERE {ENDED_BY} = {b}")
+                restore = ", ".join(self._restore_columns(spec).values())
+                self.execute(f"INSERT INTO {cur} ({names}) SELECT {restore} FROM {hist} WHERE {ENDED_BY} = {b}")
                 self.execute(f"DELETE FROM {hist} WHERE {ENDED_BY} = {b}")
             finally:
                 self.execute("DROP TABLE rollback_ends")
@@ -358,9 +539,10 @@ class SqlStore:
             # the versions alive then: current ones written by then, history ones not yet ended
             written, ended = (BATCH, ENDED_BY) if as_of_batch is not None else (WRITTEN, ENDED_AT)
             bound = as_of_batch if as_of_batch is not None else as_of_time
+            both = self._union_columns(spec)
             source = (
-                f"(SELECT {select} FROM {self.table_name(spec.name)} WHERE {written} <= ? UNION ALL "
-                f"SELECT {select} FROM {self.table_name(spec.history)} WHERE {written} <= ? AND {ended} > ?)"
+                f"(SELECT {both} FROM {self.table_name(spec.name)} WHERE {written} <= ? UNION ALL "
+                f"SELECT {both} FROM {self.table_name(spec.history)} WHERE {written} <= ? AND {ended} > ?)"
             )
             params += [bound, bound, bound]
         else:
@@ -380,6 +562,18 @@ class SqlStore:
         )
         names = [KEY, *spec.codes, BATCH, WRITTEN]
         return QueryResult([dict(zip(names, row, strict=True)) for row in rows], total)
+
+    def _union_columns(self, spec: TableSpec) -> str:
+        """The columns of the current and the history table as one list both answer alike: a column
+        a migration left of different types in the two is read as text (each value as stored)."""
+        current, history = self.existing_columns(spec.name), self.existing_columns(spec.history)
+        text = parse_type("TEXT").sql(self.dialect)
+        columns = []
+        for code in spec.codes:
+            have, kept = current.get(code), history.get(code)
+            differ = have and kept and parse_type(have) != parse_type(kept)
+            columns.append(f"CAST({q(code)} AS {text}) AS {q(code)}" if differ else q(code))
+        return ", ".join([KEY, *columns, BATCH, WRITTEN])
 
     def row_count(self, spec: TableSpec) -> int:
         if not self.existing_columns(spec.name):
@@ -420,34 +614,12 @@ class SqlStore:
         return [counts.get(pair) for pair in pairs]
 
 
-_WIDENING = {
-    "BIGINT": {"DOUBLE", "DOUBLE PRECISION", "VARCHAR", "TEXT"},
-    "INTEGER": {"BIGINT", "DOUBLE", "DOUBLE PRECISION", "VARCHAR", "TEXT"},
-    "DOUBLE": {"VARCHAR", "TEXT"},
-    "DOUBLE PRECISION": {"VARCHAR", "TEXT"},
-    "DATE": {"TIMESTAMP", "VARCHAR", "TEXT"},
-    "TIMESTAMP": {"VARCHAR", "TEXT"},
-    "BOOLEAN": {"VARCHAR", "TEXT"},
-}
+@dataclass(frozen=True)
+class _Step:
+    """One column of a migration: its new value, whether a row's value changes, its new type (None:
+    the type stays, the values are updated)."""
 
-
-def _norm(type_name: str) -> str:
-    name = (
-        type_name.upper()
-        .replace("CHARACTER VARYING", "VARCHAR")
-        .replace("TIMESTAMP WITHOUT TIME ZONE", "TIMESTAMP")
-    )
-    return name.replace("NUMERIC", "DECIMAL").replace(" ", "")
-
-
-def _same_type(have: str, wanted: str) -> bool:
-    return _norm(have) == _norm(wanted) or {_norm(have), _norm(wanted)} <= {"VARCHAR", "TEXT"}
-
-
-def _widens(have: str, wanted: str) -> bool:
-    h, w = _norm(have), _norm(wanted)
-    if h.startswith("DECIMAL") and (
-        w in ("DOUBLE", "DOUBLEPRECISION", "VARCHAR", "TEXT") or w.startswith("DECIMAL")
-    ):
-        return True
-    return any(_norm(t) == w for t in _WIDENING.get(h.replace("DOUBLEPRECISION", "DOUBLE PRECISION"), ()))
+    code: str
+    converted: str
+    changed: str
+    retype: SqlType | None

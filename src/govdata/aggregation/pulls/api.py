@@ -20,9 +20,9 @@ from govdata.aggregation.pulls.schemas import PullIn, PullOut, PullPatch, PullRu
 from govdata.aggregation.pulls.source import PullEnv
 from govdata.core.auth import Actor, Authenticator, DbSession
 from govdata.core.db import after_commit, unit_of_work
-from govdata.core.schemas import Page, PagingParams
+from govdata.core.schemas import ApiRoute, Page, PagingParams
 
-router = APIRouter(prefix="/api/v1", tags=["数据归集"])
+router = APIRouter(prefix="/api/v1", tags=["数据归集"], route_class=ApiRoute)
 
 PullManager = Annotated[Actor, Depends(Authenticator(PULL_MANAGE))]
 PullReader = Annotated[Actor, Depends(Authenticator(PULL_READ))]
@@ -92,6 +92,7 @@ def list_runs(session: DbSession, actor: PullReader, pull_id: int, paging: Pagin
     response_model=PullRunOut,
     status_code=201,
     summary="立即运行一次（在时间窗口内）；wait=false 时在后台运行并立即返回 202",
+    responses={202: {"model": PullRunOut, "description": "已在后台开始运行（wait=false）"}},
 )
 async def run_pull(
     request: Request,

@@ -559,8 +559,14 @@ def return_resource(
 @router.post("/catalog/r/{code:path}/publish")
 def publish_resource(request: Request, session: DbSession, actor: CatalogPublisher, code: str) -> Response:
     check_same_origin(request)
+    store = request.app.state.store  # a revision that would change stored data needs a migration
     return _lifecycle(
-        request, session, actor, code, lambda: service.publish_resource(session, actor, code), "published"
+        request,
+        session,
+        actor,
+        code,
+        lambda: service.publish_resource(session, actor, code, store=store),
+        "published",
     )
 
 

@@ -223,10 +223,13 @@ def record_after_publish(
     *,
     data_dir: Path | None = None,
 ) -> int | None:
-    """Store the scores of a resource just published (idempotent per published version)."""
+    """Store the scores of a resource just published (idempotent per published version). A resource
+    without data yet has nothing to score: its first batch scores it."""
     with unit_of_work(session_factory) as session:
         resource = catalog.resource_ref(session, id=resource_id)
         if resource is None or resource.published_version is None:
+            return None
+        if not aggregation.resources_with_data(session, [resource_id]):
             return None
         version = version or resource.published_version
         for existing in session.scalars(
