@@ -82,8 +82,12 @@ def contract_app(settings, session):
         )
     )
     yield app
-    shutdown_lifespans()  # the run started the app's lifespan: job worker, scheduler, store
+    shutdown_lifespans()  # schemathesis's plugin ends the lifespan it started as well (worker, store)
     app.state.engine.dispose()
+    # schemathesis keeps the app until the interpreter exits: let go of the closed store's connections
+    for name in ("store", "jobs", "scheduler", "pull_scheduler"):
+        if hasattr(app.state, name):
+            delattr(app.state, name)
 
 
 @pytest.fixture

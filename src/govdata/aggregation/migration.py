@@ -87,9 +87,10 @@ def measure(session: Session, store: SqlStore | None, revision: Revision) -> lis
     return impacts
 
 
-def queue(session: Session, actor: Actor, revision: Revision, impacts: list[DataImpact]) -> None:
+def queue(session: Session, publisher: Actor, revision: Revision, impacts: list[DataImpact]) -> None:
     """Queue the migration of a just-published revision: a batch of the resource, whose job comes
-    before those of any batch submitted after the publication."""
+    before those of any batch submitted after the publication. ``publisher`` (whom the catalog
+    checked) is recorded as the batch's creator."""
     resource = catalog.resource_ref(session, id=revision.resource_id)
     batch = Batch(
         resource_id=resource.id,
@@ -100,14 +101,14 @@ def queue(session: Session, actor: Actor, revision: Revision, impacts: list[Data
         policy=BatchPolicy.strict,
         source="migration",
         status=BatchStatus.queued,
-        created_by=actor.name,
+        created_by=publisher.name,
     )
     session.add(batch)
     session.flush()
     jobs.enqueue(session, RUN_MIGRATION, {"batch_id": batch.id}, key=f"batch:{batch.id}")
     audit.record(
         session,
-        actor,
+        publisher,
         "aggregation.batch.created",
         "batch",
         batch.id,
@@ -126,7 +127,11 @@ def run_migration(factory: sessionmaker, store: SqlStore, batch_id: int) -> None
     revision's migration covers. Safe to run again after a crash (one store transaction)."""
     with unit_of_work(factory) as session:
         batch = session.get(Batch, batch_id)
-        if batch is None or batch.mode != MIGRATION or batch.status not in (BatchStatus.queued, BatchStatus.running):
+        if (
+            batch is None
+            or batch.mode != MIGRATION
+            or batch.status not in (BatchStatus.queued, BatchStatus.running)
+        ):
             return
         resource_id, version = batch.resource_id, batch.catalog_version
         after = catalog.version_body(session, resource_id, version) or {}
@@ -145,7 +150,13 @@ def run_migration(factory: sessionmaker, store: SqlStore, batch_id: int) -> None
             _finish(factory, batch_id, BatchStatus.applied, "没有需要迁移的已存数据。")
             return
         if keys := store.batch_keys(spec, batch_id):  # the process died after migrating
-            _finish(factory, batch_id, BatchStatus.applied, "服务重启后确认：数据此前已完成迁移。", rows_applied=keys)
+            _finish(
+                factory,
+                batch_id,
+                BatchStatus.applied,
+                "服务重启后确认：数据此前已完成迁移。",
+                rows_applied=keys,
+            )
             return
         codes = [code for code, change in altered.items() if change != "removed"]
         removed = [code for code, change in altered.items() if change == "removed"]
@@ -155,7 +166,13 @@ def run_migration(factory: sessionmaker, store: SqlStore, batch_id: int) -> None
         message = f"已按目录第 {version} 版迁移已存数据（改变的值：{changed}），原值保留在历史中。"
         rows = migrated.rows
         _finish(
-            factory, batch_id, BatchStatus.applied, message, rows_total=rows, rows_applied=rows, rows_updated=rows
+            factory,
+            batch_id,
+            BatchStatus.applied,
+            message,
+            rows_total=rows,
+            rows_applied=rows,
+            rows_updated=rows,
         )
         log.info("migration applied", batch=batch_id, rows=rows, values=migrated.values)
     except Exception:

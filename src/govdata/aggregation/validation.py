@@ -91,14 +91,18 @@ def cast_sql(rule: ItemRule, v: str) -> str:
     letter = rule.data_type
     if letter in ("C", "M", "G"):
         return v
-    if letter == "I":
-        return f"TRY_CAST({v} AS BIGINT)"
+    if letter == "I":  # digits only: a cast alone would round 1.5 and read 0x10 or 1_000
+        return f"CASE WHEN regexp_full_match({v}, '[+-]{{0,1}}[0-9]+') THEN TRY_CAST({v} AS BIGINT) END"
     if letter == "N":
         if rule.length and rule.length <= 38:
             return f"TRY_CAST({v} AS DECIMAL({rule.length}, {min(rule.precision or 0, rule.length)}))"
         return f"TRY_CAST({v} AS DOUBLE)"
-    if letter == "Y":  # thousands separators are read
-        return f"TRY_CAST(CASE WHEN contains({v}, ',') THEN replace({v}, ',', '') ELSE {v} END AS DECIMAL(18, 2))"
+    if letter == "Y":  # thousands separators are read where they group digits by three (not 1,5)
+        grouped = "'[+-]{0,1}[0-9]{1,3}(,[0-9]{3})+([.][0-9]+){0,1}'"
+        return (
+            f"TRY_CAST(CASE WHEN NOT contains({v}, ',') THEN {v} "
+            f"WHEN regexp_full_match({v}, {grouped}) THEN replace({v}, ',', '') END AS DECIMAL(18, 2))"
+        )
     if letter in ("B", "F"):
         return f"TRY_CAST({v} AS DOUBLE)"
     if letter == "D":

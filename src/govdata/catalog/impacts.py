@@ -117,7 +117,7 @@ def enforce(revision: Revision, measured: list[tuple[PublishCheck, list[DataImpa
     raise Conflict(
         f"资源 {revision.code} 的第 {revision.version} 版会改变已存储的数据："
         + "；".join(i.describe() for i in uncovered)
-        + "。如确需改变，请在修订中声明数据迁移（migration，例如 {\"confirm\": true}），"
+        + '。如确需改变，请在修订中声明数据迁移（migration，例如 {"confirm": true}），'
         "迁移后旧值保留在历史中；否则请保留原有定义。",
         slug="migration-required",
         impacts=[asdict(i) for i in uncovered],
@@ -125,8 +125,13 @@ def enforce(revision: Revision, measured: list[tuple[PublishCheck, list[DataImpa
 
 
 def carry_out(
-    session: Session, actor: Actor, revision: Revision, measured: list[tuple[PublishCheck, list[DataImpact]]]
+    session: Session,
+    publisher: Actor,
+    revision: Revision,
+    measured: list[tuple[PublishCheck, list[DataImpact]]],
 ) -> None:
+    """Once ``publish_resource`` has checked ``publisher`` and published the revision: each check
+    carries out its part of the migration."""
     for check, found in measured:
         if check.on_publish is not None and found:
-            check.on_publish(session, actor, revision, found)
+            check.on_publish(session, publisher, revision, found)

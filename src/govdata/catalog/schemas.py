@@ -252,7 +252,9 @@ class DataImpactOut(BaseModel):
 
     item: str = Field(description="信息项代码")
     name: str = Field(description="信息项名称")
-    change: str = Field(description="narrowed 缩小长度或精度、retyped 改变类型、shortened 缩短长度、removed 删除")
+    change: str = Field(
+        description="narrowed 缩小长度或精度、retyped 改变类型、shortened 缩短长度、removed 删除"
+    )
     before: str | None = Field(description="已发布版本的类型，如 N(10,2)")
     after: str | None = Field(description="修订版本的类型；删除的信息项为空")
     values: int = Field(description="将被改变的已存值个数")

@@ -365,7 +365,9 @@ def publish_resource(session: Session, actor: Actor, code: str, *, store: Any = 
 
 def _revision(resource: Resource, published: ResourceVersion, working: ResourceVersion) -> impacts.Revision:
     migration = MigrationIn.model_validate(working.migration) if working.migration else None
-    return impacts.Revision(resource.id, resource.code, working.version, published.body, working.body, migration)
+    return impacts.Revision(
+        resource.id, resource.code, working.version, published.body, working.body, migration
+    )
 
 
 def revision_impact(session: Session, actor: Actor, code: str, *, store: Any = None) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import socket
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -167,6 +166,8 @@ class Worker:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._running: dict[int, str] = {}  # job id → claim, renewed by the heartbeat
+        self._idle = threading.Event()  # set while no job is in hand
+        self._idle.set()
         self._lock = threading.Lock()
 
     # --- lifecycle ---
@@ -239,7 +240,7 @@ class Worker:
             except Exception:
                 log.exception("job lease renewal")
             if stopped:  # the jobs in hand are finishing: keep their leases alive until they do
-                time.sleep(interval)
+                self._idle.wait(interval)
 
     # --- claiming and running ---
 
@@ -258,6 +259,7 @@ class Worker:
         fn = HANDLERS.get(kind)
         with self._lock:
             self._running[job_id] = claim
+            self._idle.clear()
         try:
             if fn is None:
                 raise LookupError(f"no handler for job kind {kind!r}")
@@ -270,6 +272,8 @@ class Worker:
         finally:
             with self._lock:
                 self._running.pop(job_id, None)
+                if not self._running:
+                    self._idle.set()
         return True
 
     def _claim(self) -> tuple[int, str, dict, str, int, int] | None:

@@ -125,7 +125,8 @@ class PostgresStore(SqlStore):
     def initialise(self) -> None:
         found = self.schema_version()
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
-        if self.fetchall("SELECT to_regprocedure(?)", [f"{SCHEMA}.govdata_try_cast(text, text)"])[0][0] is None:
+        try_cast = f"{SCHEMA}.govdata_try_cast(text, text)"
+        if self.fetchall("SELECT to_regprocedure(?)", [try_cast])[0][0] is None:
             with suppress(psycopg.errors.UniqueViolation):  # another process created it meanwhile
                 self.execute(POSTGRES_TRY_CAST.format(schema=SCHEMA))
         self.execute(f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{META_TABLE} (key TEXT PRIMARY KEY, value TEXT)")

@@ -248,7 +248,9 @@ class SqlStore:
                 steps.append(_Step(code, "NULL", f"{q(code)} IS NOT NULL", None))
         return steps
 
-    def data_impact(self, spec: TableSpec, codes: Iterable[str], removed: Iterable[str] = ()) -> dict[str, int]:
+    def data_impact(
+        self, spec: TableSpec, codes: Iterable[str], removed: Iterable[str] = ()
+    ) -> dict[str, int]:
         """How many current values of each item column would change if the table were migrated to
         ``spec`` (see ``migrate``): the columns ``codes`` and ``removed``; those whose values all
         survive unchanged count 0, those the table lacks are left out."""
@@ -515,7 +517,9 @@ class SqlStore:
                     f"WHERE h.{ENDED_BY} = {b} AND h._key = e._key AND e.end_batch IS NOT NULL"
                 )
                 restore = ", ".join(self._restore_columns(spec).values())
-                self.execute(f"INSERT INTO {cur} ({names}) SELECT {restore} FROM {hist} WHERE {ENDED_BY} = {b}")
+                self.execute(
+                    f"INSERT INTO {cur} ({names}) SELECT {restore} FROM {hist} WHERE {ENDED_BY} = {b}"
+                )
                 self.execute(f"DELETE FROM {hist} WHERE {ENDED_BY} = {b}")
             finally:
                 self.execute("DROP TABLE rollback_ends")
