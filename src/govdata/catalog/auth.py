@@ -13,8 +13,16 @@ from sqlalchemy import ColumnElement, and_, or_
 
 from govdata.catalog.enums import OpenType, ResourceStatus, VersionStatus
 from govdata.catalog.models import Resource, ResourceVersion
-from govdata.core.auth import INTERNAL_ROLES, Actor, Authenticator, Permission, Role, permission, require
-from govdata.core.errors import Conflict, PermissionDenied, Problem
+from govdata.core.auth import (
+    INTERNAL_ROLES,
+    Actor,
+    Authenticator,
+    Refusal,
+    Role,
+    lacks,
+    permission,
+)
+from govdata.core.errors import Conflict, PermissionDenied
 
 CATALOG_READ = permission(
     "catalog.read",
@@ -129,23 +137,6 @@ def sees_unpublished(actor: Actor, resource: Resource) -> bool:
 # raise it, pages ask the ``can_*`` form to show a button. ``working`` is the version being prepared
 # (draft, submitted or returned), if any; ``publisher`` the policy switch ``catalog_publisher``.
 
-Refusal = Problem | None
-
-
-def enforce(refusal: Refusal) -> None:
-    """Raise the refusal, if there is one."""
-    if refusal is not None:
-        raise refusal
-
-
-def _lacks(actor: Actor, perm: Permission) -> Refusal:
-    """What :func:`require` raises for this caller, as a value."""
-    try:
-        require(actor, perm)
-    except Problem as problem:
-        return problem
-    return None
-
 
 def _in_state(
     resource: Resource, working: ResourceVersion | None, allowed: tuple[str, ...], message: str
@@ -157,7 +148,7 @@ def _in_state(
 
 def compile_refusal(actor: Actor, resource: Resource) -> Refusal:
     """Only the provider department's catalog officers compile (edit, submit) a resource."""
-    if refusal := _lacks(actor, CATALOG_COMPILE):
+    if refusal := lacks(actor, CATALOG_COMPILE):
         return refusal
     return None if owns(actor, resource) else PermissionDenied("只能编制本部门的目录。")
 
@@ -185,7 +176,7 @@ def submit_refusal(actor: Actor, resource: Resource, working: ResourceVersion | 
 
 
 def return_refusal(actor: Actor, resource: Resource, working: ResourceVersion | None) -> Refusal:
-    return _lacks(actor, CATALOG_REVIEW) or _in_state(
+    return lacks(actor, CATALOG_REVIEW) or _in_state(
         resource, working, (VersionStatus.submitted,), "只有待审核的版本可以退回。"
     )
 
@@ -193,7 +184,7 @@ def return_refusal(actor: Actor, resource: Resource, working: ResourceVersion | 
 def publisher_refusal(actor: Actor, resource: Resource, publisher: str) -> Refusal:
     """The authority publishes; a department head publishes their own department's resources only
     when the policy lets providers publish (``catalog_publisher = provider``)."""
-    if refusal := _lacks(actor, CATALOG_PUBLISH_OWN):
+    if refusal := lacks(actor, CATALOG_PUBLISH_OWN):
         return refusal
     if Role.authority in actor.roles:
         return None
@@ -211,7 +202,7 @@ def publish_refusal(
 
 
 def retire_refusal(actor: Actor, resource: Resource, working: ResourceVersion | None) -> Refusal:
-    if refusal := _lacks(actor, CATALOG_REVIEW):
+    if refusal := lacks(actor, CATALOG_REVIEW):
         return refusal
     if resource.status != ResourceStatus.published:
         return Conflict("只有已发布的资源可以停用。", slug="invalid-state", status_now=resource.status)

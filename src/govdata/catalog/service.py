@@ -47,7 +47,7 @@ from govdata.catalog.models import (
 from govdata.catalog.schemas import ClassificationIn, MigrationIn, ResourceIn, ResourcePatch
 from govdata.catalog.validation import parse_resource, validate_resource
 from govdata.core import audit, events, policy
-from govdata.core.auth import Actor, Role, require
+from govdata.core.auth import Actor, Role, enforce, require
 from govdata.core.db import utcnow
 from govdata.core.errors import (
     Conflict,
@@ -209,7 +209,7 @@ def editable(session: Session, actor: Actor, code: str) -> tuple[Resource, Resou
     require(actor, CATALOG_COMPILE)
     resource = get_resource(session, actor, code)
     working = working_version(session, resource)
-    auth.enforce(auth.edit_refusal(actor, resource, working))
+    enforce(auth.edit_refusal(actor, resource, working))
     return resource, working
 
 
@@ -281,7 +281,7 @@ def submit_resource(session: Session, actor: Actor, code: str) -> Resource:
     require(actor, CATALOG_COMPILE)
     resource = get_resource(session, actor, code)
     working = working_version(session, resource)
-    auth.enforce(auth.submit_refusal(actor, resource, working))
+    enforce(auth.submit_refusal(actor, resource, working))
     assert working is not None  # the rule allows a submission only of a version being prepared
     validate_resource(session, parse_resource(working.body))  # elements or classifications may have changed
     working.status = VersionStatus.submitted
@@ -299,7 +299,7 @@ def return_resource(session: Session, actor: Actor, code: str, comment: str) -> 
     require(actor, CATALOG_REVIEW)
     resource = get_resource(session, actor, code)
     working = working_version(session, resource)
-    auth.enforce(auth.return_refusal(actor, resource, working))
+    enforce(auth.return_refusal(actor, resource, working))
     assert working is not None
     working.status = VersionStatus.returned
     if resource.published_version is None:
@@ -323,7 +323,7 @@ def publish_resource(session: Session, actor: Actor, code: str, *, store: Any = 
     require(actor, CATALOG_PUBLISH_OWN)
     resource = get_resource(session, actor, code)
     working = working_version(session, resource)
-    auth.enforce(auth.publish_refusal(actor, resource, working, catalog_publisher(session)))
+    enforce(auth.publish_refusal(actor, resource, working, catalog_publisher(session)))
     assert working is not None
     previous = (
         version_of(session, resource, resource.published_version) if resource.published_version else None
@@ -395,7 +395,7 @@ def revision_impact(session: Session, actor: Actor, code: str, *, store: Any = N
 def retire_resource(session: Session, actor: Actor, code: str) -> Resource:
     require(actor, CATALOG_REVIEW)
     resource = get_resource(session, actor, code)
-    auth.enforce(auth.retire_refusal(actor, resource, working_version(session, resource)))
+    enforce(auth.retire_refusal(actor, resource, working_version(session, resource)))
     shown_version(session, resource).status = VersionStatus.retired
     resource.status = ResourceStatus.retired
     resource.updated_at = utcnow()

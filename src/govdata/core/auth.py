@@ -27,7 +27,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from govdata.core.errors import NotAuthenticated, PermissionDenied
+from govdata.core.errors import NotAuthenticated, PermissionDenied, Problem
 
 
 class Role(StrEnum):
@@ -124,6 +124,26 @@ def require(actor: Actor, perm: Permission) -> None:
         raise NotAuthenticated()
     if not actor.has(perm):
         raise PermissionDenied(f"当前账号无权执行此操作：{perm.label}。", permission=perm.name)
+
+
+# Object rules as values: a capability's predicate returns the problem its service raises (the
+# message and status the API answers) or None; ``enforce`` raises it, a page asks ``is None``.
+Refusal = Problem | None
+
+
+def enforce(refusal: Refusal) -> None:
+    """Raise the refusal, if there is one."""
+    if refusal is not None:
+        raise refusal
+
+
+def lacks(actor: Actor, perm: Permission) -> Refusal:
+    """What :func:`require` raises for this caller, as a value."""
+    try:
+        require(actor, perm)
+    except Problem as problem:
+        return problem
+    return None
 
 
 # --- passwords and tokens -------------------------------------------------------------------

@@ -10,7 +10,15 @@ from typing import Annotated
 from fastapi import Depends
 
 from govdata.core import clock
-from govdata.core.auth import INTERNAL_ROLES, Actor, Authenticator, Permission, Role, permission, require
+from govdata.core.auth import (
+    INTERNAL_ROLES,
+    Actor,
+    Authenticator,
+    Refusal,
+    Role,
+    lacks,
+    permission,
+)
 from govdata.core.errors import Conflict, NotFound, PermissionDenied, Problem
 from govdata.libraries.models import (
     CONFLICT_STATUS_LABELS,
@@ -70,23 +78,6 @@ PoolReader = Annotated[Actor, Depends(Authenticator(POOL_READ))]
 # Each ``*_refusal`` returns the problem that forbids an action (None when it is allowed), with the
 # message and status the API answers; ``can_*`` is the same rule as a yes/no for a page.
 
-Refusal = Problem | None
-
-
-def enforce(refusal: Refusal) -> None:
-    """Raise the refusal, if there is one."""
-    if refusal is not None:
-        raise refusal
-
-
-def _lacks(actor: Actor, perm: Permission) -> Refusal:
-    """What :func:`require` raises for this caller, as a value."""
-    try:
-        require(actor, perm)
-    except Problem as problem:
-        return problem
-    return None
-
 
 # base libraries
 
@@ -102,7 +93,7 @@ def can_edit_library(actor: Actor, library: Library) -> bool:
 
 def records_refusal(actor: Actor, library: Library) -> Refusal:
     """The fused rows are read by the authority and the library's lead department."""
-    if refusal := _lacks(actor, LIBRARY_DATA_READ):
+    if refusal := lacks(actor, LIBRARY_DATA_READ):
         return refusal
     if Role.authority in actor.roles or (
         actor.department_id is not None and actor.department_id == library.lead_department_id
@@ -124,7 +115,7 @@ def reads_every_pool(actor: Actor) -> bool:
 
 
 def pool_refusal(actor: Actor, department_id: int) -> Refusal:
-    if refusal := _lacks(actor, POOL_READ):
+    if refusal := lacks(actor, POOL_READ):
         return refusal
     if reads_every_pool(actor) or actor.department_id == department_id:
         return None
@@ -177,7 +168,7 @@ def _not_negotiable(conflict: LibraryConflict, when_escalated: str) -> Refusal:
 
 def comment_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
     """The parties and the authority comment until the conflict is settled."""
-    if refusal := _lacks(actor, CONFLICT_COMMENT) or _unseen(actor, conflict):
+    if refusal := lacks(actor, CONFLICT_COMMENT) or _unseen(actor, conflict):
         return refusal
     return None if conflict.status in UNSETTLED else settled(conflict)
 
@@ -185,7 +176,7 @@ def comment_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
 def resolve_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
     """Either party records the value both agreed on, while the conflict is being negotiated."""
     return (
-        _lacks(actor, CONFLICT_RESOLVE)
+        lacks(actor, CONFLICT_RESOLVE)
         or _unseen(actor, conflict)
         or _not_a_party(actor, conflict)
         or _not_negotiable(conflict, "该冲突已提交主管部门裁决，等待裁决。")
@@ -194,7 +185,7 @@ def resolve_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
 
 def escalate_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
     """A party (or the authority itself) escalates a conflict being negotiated."""
-    if refusal := _lacks(actor, CONFLICT_ESCALATE) or _unseen(actor, conflict):
+    if refusal := lacks(actor, CONFLICT_ESCALATE) or _unseen(actor, conflict):
         return refusal
     if Role.authority not in actor.roles and (refusal := _not_a_party(actor, conflict)):
         return refusal
@@ -203,7 +194,7 @@ def escalate_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
 
 def decide_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
     """The authority decides an escalated conflict, or one past its coordination deadline."""
-    if refusal := _lacks(actor, CONFLICT_DECIDE) or _unseen(actor, conflict):
+    if refusal := lacks(actor, CONFLICT_DECIDE) or _unseen(actor, conflict):
         return refusal
     if conflict.status == ConflictStatus.escalated or conflict.overdue_on(clock.today()):
         return None

@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from govdata.core import audit, calendar, clock, policy
-from govdata.core.auth import SYSTEM_ACTOR, Actor, require
+from govdata.core.auth import SYSTEM_ACTOR, Actor, enforce, require
 from govdata.core.db import paginate, utcnow
 from govdata.core.errors import NotFound, PermissionDenied
 from govdata.libraries.auth import (
@@ -44,7 +44,6 @@ from govdata.libraries.auth import (
     can_see_conflict,
     comment_refusal,
     decide_refusal,
-    enforce,
     escalate_refusal,
     resolve_refusal,
     sees_every_conflict,

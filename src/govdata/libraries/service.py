@@ -35,7 +35,7 @@ from govdata.aggregation import service as aggregation
 from govdata.catalog import service as catalog
 from govdata.catalog.service import ElementRef, ResourceRef
 from govdata.core import audit
-from govdata.core.auth import SYSTEM_ACTOR, Actor, require
+from govdata.core.auth import SYSTEM_ACTOR, Actor, enforce, require
 from govdata.core.db import utcnow
 from govdata.core.errors import Conflict, NotFound, field_error
 from govdata.libraries import conflicts
@@ -44,7 +44,6 @@ from govdata.libraries.auth import (
     LIBRARY_MANAGE,
     LIBRARY_READ,
     POOL_READ,
-    enforce,
     pool_refusal,
     records_refusal,
 )

@@ -49,7 +49,7 @@ from govdata.catalog.web.presenters import (
     resource_href,
 )
 from govdata.core import clock
-from govdata.core.auth import INTERNAL_ROLES, Actor, DbSession, Role
+from govdata.core.auth import INTERNAL_ROLES, Actor, DbSession, Role, enforce
 from govdata.core.errors import PermissionDenied, Problem, field_error
 from govdata.orgs import service as orgs
 from govdata.orgs.auth import DEPARTMENT_READ
@@ -370,7 +370,7 @@ def _edit_context(session: Session, actor: Actor, code: str) -> tuple[dict[str, 
     """The body the form edits, and the page's context: the resource as shown, the revision being
     prepared (if any), and why it cannot be changed now (if so)."""
     resource = service.get_resource(session, actor, code)
-    auth.enforce(auth.compile_refusal(actor, resource))
+    enforce(auth.compile_refusal(actor, resource))
     view = service.resource_view(session, actor, resource)
     revision = view["revision"]
     body = view
