@@ -27,6 +27,11 @@ PUBLIC_ROUTES: dict[tuple[str, str], str] = {
         "POST",
         "/logout",
     ): "ends the session of the cookie, if any; an expired one still reaches the login page",
+    ("GET", "/api/v1/node/keys"): "the node's public keys, so that anyone can check its receipts (SHR-9)",
+    (
+        "POST",
+        "/api/v1/receipts/verify",
+    ): "whoever holds a shared answer may check its receipt, logged in or not (SHR-9)",
 }
 
 # State-changing routes an auditor may call, each for a reason.

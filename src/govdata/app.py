@@ -42,6 +42,7 @@ from govdata.core.ratelimit import LoginFailures, RateLimitMiddleware
 from govdata.core.scheduler import Scheduler
 from govdata.core.schemas import BEARER, BEARER_SCHEME
 from govdata.orgs.service import resolve_token
+from govdata.sharing import usage
 from govdata.store import open_store
 from govdata.web import render_error, templates
 
@@ -224,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.pull_scheduler.shutdown()  # running pulls stop reading before the scheduler waits
             app.state.scheduler.shutdown()
             app.state.jobs.stop()
+            usage.close(app.state.engine)  # the sharing calls still queued for the usage log
             store.close()
 
     app = FastAPI(

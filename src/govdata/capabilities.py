@@ -20,6 +20,8 @@ from govdata.core import clock, jobs, scheduler
 from govdata.core.config import Settings
 from govdata.libraries.api import router as libraries_router
 from govdata.libraries.web import router as libraries_web
+from govdata.notifications.api import router as notifications_router
+from govdata.notifications.web import router as notifications_web
 from govdata.orgs.api import router as orgs_router
 from govdata.orgs.web import router as orgs_web
 from govdata.platform.api import router as platform_router
@@ -27,6 +29,12 @@ from govdata.platform.web import router as platform_web
 from govdata.quality import handlers as quality_handlers  # noqa: F401  (rescoring after batches)
 from govdata.quality.api import router as quality_router
 from govdata.quality.web import router as quality_web
+from govdata.sharing import service as sharing_service
+from govdata.sharing.api import router as sharing_router
+from govdata.sharing.data_api import router as sharing_data_router
+from govdata.sharing.receipts_api import router as receipts_router
+from govdata.supervision.api import router as supervision_router
+from govdata.supervision.web import router as supervision_web
 
 ROUTERS = (
     orgs_router,
@@ -43,6 +51,13 @@ ROUTERS = (
     libraries_router,
     libraries_web,
     aggregation_web,
+    notifications_router,
+    notifications_web,
+    supervision_router,
+    supervision_web,
+    receipts_router,
+    sharing_router,
+    sharing_data_router,
 )
 
 
@@ -69,6 +84,13 @@ def enqueue_upload_retention(factory) -> None:
     scheduler.enqueue_once(
         factory, aggregation_retention.SWEEP, {"date": day}, key=f"aggregation.retention:{day}"
     )
+
+
+@scheduler.every(sharing_service.SWEEP, "5 * * * *")
+def enqueue_sharing_sweep(factory) -> None:
+    """Sharing's sweep (escalations, expiries, reminders), hourly: one job per China hour."""
+    hour = clock.china_now().strftime("%Y-%m-%dT%H")
+    scheduler.enqueue_once(factory, sharing_service.SWEEP, {"hour": hour}, key=f"sharing.sweep:{hour}")
 
 
 def make_worker(settings: Settings, factory, store, *, threads: int = 1) -> jobs.Worker:

@@ -6,7 +6,10 @@ from govdata.catalog import models as catalog_models  # noqa: F401
 from govdata.core import audit, calendar, jobs, policy  # noqa: F401
 from govdata.core.db import Base
 from govdata.libraries import models as libraries_models  # noqa: F401
+from govdata.notifications import models as notifications_models  # noqa: F401
 from govdata.orgs import models as orgs_models  # noqa: F401
 from govdata.quality import models as quality_models  # noqa: F401
+from govdata.sharing import models as sharing_models  # noqa: F401
+from govdata.supervision import models as supervision_models  # noqa: F401
 
 metadata = Base.metadata

@@ -80,6 +80,34 @@ def home_cards(session, actor: Actor) -> list[tuple[str, dict]]:
     return cards
 
 
+# --- links in the page header ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeaderLink:
+    """A link beside the user menu of every page (the message centre's "消息 (3)")."""
+
+    label: str
+    href: str
+    highlight: bool = False
+
+
+HEADER_LINKS: dict[str, Callable[[Request, Actor], HeaderLink | None]] = {}
+
+
+def header_link(loader: Callable[[Request, Actor], HeaderLink | None]):
+    """Register ``loader(request, actor)``, which returns the link to show or None. It runs on every
+    page, error pages too, so it must be cheap and must not fail; a page GET never writes."""
+    HEADER_LINKS[f"{loader.__module__}.{loader.__qualname__}"] = loader
+    return loader
+
+
+def header_links(request: Request, actor: Actor) -> list[HeaderLink]:
+    if not actor.is_authenticated:
+        return []
+    return [link for loader in HEADER_LINKS.values() if (link := loader(request, actor)) is not None]
+
+
 # --- panels of the catalog's resource page ---------------------------------------------------------
 
 
@@ -156,6 +184,7 @@ def render(request: Request, template: str, actor: Actor, status_code: int = 200
             "actor": actor,
             "nav": nav,
             "active_href": active_href(nav, request.url.path),
+            "header_links": header_links(request, actor),
             "path": request.url.path,
             "role_labels": role_labels,
             **context,

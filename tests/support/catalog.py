@@ -1,5 +1,10 @@
 """Realistic catalog payloads for tests (JOURNEYS 1: 市公安局's 人口基础信息, 市场监管局's 企业登记信息),
-and putting one into the catalog through the API."""
+and putting one into the catalog through the API.
+
+Both keep the catalog's rules: registered complete for sharing (materials, share methods, usage
+requirements: SHR-1), a basis of kind law for conditional sharing, and — 人口基础信息 being a class-1
+resource — its base items (公民身份号码, 姓名, 性别, 出生日期, 户籍地址) shared unconditionally (CAT-13)
+while the resource stays conditional."""
 
 from __future__ import annotations
 
@@ -18,48 +23,52 @@ def population(**overrides) -> dict:
         "legal_basis_kind": "law",
         "share_modes": ["verify", "query"],
         "share_methods": ["interface"],
+        "usage_requirements": "仅用于申请时载明的履职用途，不得向第三方提供，使用记录留存备查",
         "open_type": "none",
         "update_cycle": "daily",
         "grade": "important",
         "materials": ["共享申请函（加盖公章）", "数据安全承诺书"],
         "items": [
-            {
-                "code": "gmsfhm",
-                "name": "公民身份号码",
-                "data_type": "C",
-                "length": 18,
-                "required": True,
-                "key": True,
-                "level": 3,
-                "element": "公民身份号码",
-            },
-            {
-                "code": "xm",
-                "name": "姓名",
-                "data_type": "C",
-                "length": 50,
-                "required": True,
-                "level": 2,
-                "element": "姓名",
-            },
-            {
-                "code": "xb",
-                "name": "性别",
-                "data_type": "C",
-                "length": 1,
-                "level": 1,
-                "code_list": ["0", "1", "2", "9"],
-                "element": "性别",
-            },
-            {"code": "csrq", "name": "出生日期", "data_type": "D", "level": 2, "element": "出生日期"},
-            {
-                "code": "hjdz",
-                "name": "户籍地址",
-                "data_type": "C",
-                "length": 200,
-                "level": 3,
-                "element": "户籍地址",
-            },
+            {**item, "share_type": "unconditional"}
+            for item in [
+                {
+                    "code": "gmsfhm",
+                    "name": "公民身份号码",
+                    "data_type": "C",
+                    "length": 18,
+                    "required": True,
+                    "key": True,
+                    "level": 3,
+                    "element": "公民身份号码",
+                },
+                {
+                    "code": "xm",
+                    "name": "姓名",
+                    "data_type": "C",
+                    "length": 50,
+                    "required": True,
+                    "level": 2,
+                    "element": "姓名",
+                },
+                {
+                    "code": "xb",
+                    "name": "性别",
+                    "data_type": "C",
+                    "length": 1,
+                    "level": 1,
+                    "code_list": ["0", "1", "2", "9"],
+                    "element": "性别",
+                },
+                {"code": "csrq", "name": "出生日期", "data_type": "D", "level": 2, "element": "出生日期"},
+                {
+                    "code": "hjdz",
+                    "name": "户籍地址",
+                    "data_type": "C",
+                    "length": 200,
+                    "level": 3,
+                    "element": "户籍地址",
+                },
+            ]
         ],
     }
     body.update(copy.deepcopy(overrides))
@@ -74,6 +83,9 @@ def enterprises(**overrides) -> dict:
         "format": "database",
         "share_type": "unconditional",
         "share_modes": ["query", "exchange"],
+        "share_methods": ["interface", "table"],
+        "usage_requirements": "按履职需要使用，注明数据来源",
+        "materials": ["共享申请函（加盖公章）"],
         "open_type": "unconditional",
         "update_cycle": "daily",
         "grade": "general",

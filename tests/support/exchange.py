@@ -1,5 +1,6 @@
 """Catalog files as departments fill them in (CAT-10): the template's headers, rows of 人口基础信息 and
-企业登记信息 in Chinese labels and in English values, and an XLSX built from such rows."""
+企业登记信息 in Chinese labels and in English values, and an XLSX built from such rows. Like
+``tests.support.catalog`` they keep the catalog's rules (SHR-1 registration, CAT-13 base items)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ POPULATION_ROW = {  # Chinese labels, as officers write them
     "更新周期": "每日",
     "数据分级": "重要",
     "申请材料": "共享申请函（加盖公章）\n数据安全承诺书",
+    "使用要求": "仅用于申请时载明的履职用途，不得向第三方提供",
 }
 POPULATION_ITEMS = [
     {
@@ -64,6 +66,7 @@ POPULATION_ITEMS = [
         "关键标识": "是",
         "敏感级别": 3,
         "数据元": "公民身份号码",
+        "共享类型": "无条件共享",
     },
     {
         "资源名称": "人口基础信息",
@@ -74,6 +77,7 @@ POPULATION_ITEMS = [
         "必填": "是",
         "敏感级别": 2,
         "数据元": "姓名",
+        "共享类型": "无条件共享",
     },
     {
         "资源名称": "人口基础信息",
@@ -83,6 +87,7 @@ POPULATION_ITEMS = [
         "长度": 1,
         "代码表": "0;1;2;9",
         "数据元": "性别",
+        "共享类型": "unconditional",
     },
 ]
 ENTERPRISE_ROW = {  # English values are accepted as well
@@ -92,6 +97,9 @@ ENTERPRISE_ROW = {  # English values are accepted as well
     "资源格式": "database",
     "共享类型": "unconditional",
     "服务方式": "query;exchange",
+    "共享方式": "table;interface",
+    "使用要求": "按履职需要使用，注明数据来源",
+    "申请材料": "共享申请函（加盖公章）",
     "开放类型": "unconditional",
     "更新周期": "daily",
 }

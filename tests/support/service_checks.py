@@ -17,7 +17,16 @@ from types import ModuleType
 
 import govdata
 
-CAPABILITIES = ("orgs", "platform", "catalog", "aggregation", "quality", "libraries")
+CAPABILITIES = (
+    "orgs",
+    "platform",
+    "catalog",
+    "aggregation",
+    "quality",
+    "libraries",
+    "notifications",
+    "supervision",
+)
 # modules that hold routes, pages, commands, tables or shapes rather than use cases
 NOT_SERVICES = {
     "api",

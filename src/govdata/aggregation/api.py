@@ -15,20 +15,19 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from govdata.aggregation import service, sources
-from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker, DataReader
+from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker
 from govdata.aggregation.models import BatchMode, BatchPolicy
-from govdata.aggregation.schemas import BatchError, BatchOut, RecordsOut
+from govdata.aggregation.schemas import BatchError, BatchOut
 from govdata.core import files
 from govdata.core.auth import DbSession
 from govdata.core.db import unit_of_work
 from govdata.core.errors import InvalidInput, field_error, problem_responses
-from govdata.core.schemas import ApiRoute, Instant, Page, PagingParams
+from govdata.core.schemas import ApiRoute, Page, PagingParams
 from govdata.web import upload_limit
 
 router = APIRouter(prefix="/api/v1", tags=["数据归集"], route_class=ApiRoute)
 
 WAIT_SECONDS = 600
-RESERVED = {"key", "limit", "offset", "as_of_batch", "as_of"}
 
 
 def _int(value: str | None, field: str) -> int | None:
@@ -243,34 +242,3 @@ def batch_errors(
 @router.post("/batches/{batch_id}/rollback", response_model=BatchOut, summary="回滚已入库的批次")
 def rollback_batch(request: Request, session: DbSession, actor: BatchRollbacker, batch_id: int) -> BatchOut:
     return BatchOut.model_validate(service.rollback_batch(session, actor, request.app.state.store, batch_id))
-
-
-@router.get(
-    "/share/{code:rcode}/records",
-    response_model=RecordsOut,
-    summary="查询记录：按关键标识、信息项筛选，可回溯",
-    responses=problem_responses(409),  # not published, or not tabular
-)
-def read_records(
-    request: Request,
-    session: DbSession,
-    actor: DataReader,
-    code: str,
-    paging: PagingParams,
-    key: Annotated[list[str] | None, Query(description="关键标识，可多次给出")] = None,
-    as_of_batch: int | None = None,
-    as_of: Instant | None = None,
-) -> dict:
-    filters = {k: v for k, v in request.query_params.items() if k not in RESERVED}
-    return service.read_records(
-        session,
-        actor,
-        request.app.state.store,
-        code,
-        keys=key,
-        filters=filters,
-        as_of_batch=as_of_batch,
-        as_of=as_of,
-        limit=paging.limit,
-        offset=paging.offset,
-    )

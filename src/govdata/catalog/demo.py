@@ -1,6 +1,11 @@
 """The demo region's catalog: about forty realistic resources across the 焦作市 departments, in
 every lifecycle state (draft, submitted, returned, published, revised, retired). Created through
-the catalog services as the departments' officers and the authority, so it is audited like real work."""
+the catalog services as the departments' officers and the authority, so it is audited like real work.
+
+Every resource keeps the catalog's rules: shareable ones list their materials, share methods and usage
+requirements (SHR-1); conditional ones stand on a central policy; each carries the key identifier of
+its subject (CAT-3); the base items of class-1 resources (公民身份号码, 姓名, 性别, 出生日期 …) are shared
+unconditionally while the rest of a conditional resource stays conditional (CAT-13, :func:`base`)."""
 
 from __future__ import annotations
 
@@ -34,6 +39,11 @@ def item(
     return body
 
 
+def base(*items: dict[str, Any]) -> list[dict[str, Any]]:
+    """Base items of a class-1 resource: shared unconditionally whatever the resource's type (CAT-13)."""
+    return [{**i, "share_type": "unconditional"} for i in items]
+
+
 PERSON = [
     item("gmsfhm", "公民身份号码", "C", 18, "公民身份号码", key=True, level=3),
     item("xm", "姓名", "C", 50, "姓名", required=True, level=2),
@@ -62,11 +72,14 @@ CONDITIONAL = {
     "materials": ["共享申请函（加盖公章）", "使用数据的法定职责依据", "数据安全保护承诺书"],
     "share_modes": ["verify", "query"],
     "share_methods": ["interface"],
+    "usage_requirements": "仅用于申请时载明的履职事项和应用场景，不得超范围使用或向第三方提供，调用记录留存备查。",
 }
 UNCONDITIONAL = {
     "share_type": "unconditional",
     "share_modes": ["query", "exchange"],
     "share_methods": ["interface", "table"],
+    "materials": ["共享申请函（写明使用的应用系统和用途）"],
+    "usage_requirements": "按履职需要使用，使用时注明数据来源，不得向第三方提供。",
 }
 OPEN = {"open_type": "unconditional"}
 
@@ -83,7 +96,8 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "important",
             "summary": "全市户籍人口的身份、出生、户籍地址等基础信息，由户籍管理系统每日更新。",
             **CONDITIONAL,
-            "items": PERSON + [SEX, BIRTH, item("hjdz", "户籍地址", "C", 200, "户籍地址", level=3)],
+            "items": base(*PERSON, SEX, BIRTH, item("hjdz", "户籍地址", "C", 200, "户籍地址", level=3))
+            + [PHONE],
         },
     ),
     (
@@ -97,7 +111,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "important",
             "summary": "户口迁入、迁出及省内迁移登记记录。",
             **CONDITIONAL,
-            "items": PERSON
+            "items": base(*PERSON)
             + [item("qyrq", "迁移日期", "D", required=True), item("qclx", "迁移类型", "C", 2), REGION],
         },
     ),
@@ -112,7 +126,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "important",
             "summary": "居民身份证申领、换领、补领的受理与签发信息。",
             **CONDITIONAL,
-            "items": PERSON + [item("slrq", "受理日期", "D"), item("qfjg", "签发机关", "C", 100)],
+            "items": base(*PERSON) + [item("slrq", "受理日期", "D"), item("qfjg", "签发机关", "C", 100)],
         },
     ),
     (
@@ -140,7 +154,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "general",
             "summary": "来焦暂住人员的居住登记信息（编制中）。",
             **CONDITIONAL,
-            "items": PERSON + [ADDRESS, item("djrq", "登记日期", "D")],
+            "items": base(*PERSON) + [ADDRESS, item("djrq", "登记日期", "D")],
         },
     ),
     (
@@ -350,7 +364,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "important",
             "summary": "结婚、离婚登记及补领婚姻登记证记录。",
             **CONDITIONAL,
-            "items": PERSON
+            "items": base(*PERSON)
             + [item("hyzk", "婚姻状况", "C", 2, "婚姻状况", level=3), item("djrq", "登记日期", "D")],
         },
     ),
@@ -423,11 +437,13 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "important",
             "summary": "新生儿出生医学证明签发信息。",
             **CONDITIONAL,
-            "items": [
+            # the newborn's 公民身份号码, given at birth registration (出生一件事), is the key
+            "items": base(
+                item("gmsfhm", "新生儿公民身份号码", "C", 18, "公民身份号码", key=True, level=3), SEX, BIRTH
+            )
+            + [
                 item("csyxzmbh", "出生医学证明编号", "C", 20, required=True),
                 item("xsexm", "新生儿姓名", "C", 50),
-                SEX,
-                BIRTH,
             ],
         },
     ),
@@ -485,7 +501,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "important",
             "summary": "不动产权利人、不动产单元及权利状态。",
             **CONDITIONAL,
-            "items": PERSON + [item("bdcdyh", "不动产单元号", "C", 28, required=True), ADDRESS],
+            "items": base(*PERSON) + [item("bdcdyh", "不动产单元号", "C", 28, required=True), ADDRESS],
         },
     ),
     (

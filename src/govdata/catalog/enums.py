@@ -108,6 +108,15 @@ class KeyKind(LabelledEnum):
     other = "other", "其他关键标识"
 
 
+class Subject(LabelledEnum):
+    """Whom a resource is about (CAT-3): it decides the key identifier the resource must carry."""
+
+    natural_person = "natural_person", "自然人"
+    legal_person = "legal_person", "法人"
+    unincorporated_org = "unincorporated_org", "非法人组织"
+    other = "other", "其他"
+
+
 class EventKind(LabelledEnum):
     law_revised = "law_revised", "法律法规修订"
     functions_changed = "functions_changed", "部门职能调整"
@@ -119,8 +128,15 @@ class TaskStatus(LabelledEnum):
     done = "done", "已完成"
 
 
-# Legal bases on which a refusal of sharing may stand (CAT-1).
+# Legal bases on which conditional sharing and a refusal of sharing may stand (CAT-1; seeds 002, 003).
 REFUSAL_BASES = {LegalBasisKind.law, LegalBasisKind.administrative_regulation, LegalBasisKind.central_policy}
+# The key identifier a resource about each subject must carry (CAT-3; seed 003: 收集公共数据应当包含被收集对象
+# 统一社会信用代码、身份证号等关键标识信息).
+SUBJECT_KEYS = {
+    Subject.natural_person: KeyKind.ric,
+    Subject.legal_person: KeyKind.uscc,
+    Subject.unincorporated_org: KeyKind.uscc,
+}
 
 # Value → label per enumeration, by class name. Kept for pages of other capabilities that read it;
 # new code uses ``labels(Enum)`` or ``member.label``.
@@ -138,6 +154,7 @@ LABELS: dict[str, dict[str, str]] = {
         LegalBasisKind,
         DataType,
         KeyKind,
+        Subject,
         EventKind,
         TaskStatus,
     )

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Query
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govdata.catalog.enums import (
     DataType,
@@ -21,6 +21,7 @@ from govdata.catalog.enums import (
     ShareMethod,
     ShareMode,
     ShareType,
+    Subject,
     UpdateCycle,
 )
 from govdata.catalog.search import SORTS, SearchQuery
@@ -71,12 +72,29 @@ class ResourceIn(BaseModel):
     grade: Grade = Field(default=Grade.general, description="数据分级")
     materials: list[str] = Field(default_factory=list, max_length=50, description="申请材料")
     related_codes: list[str] = Field(default_factory=list, max_length=50, description="关联资源代码")
+    subject: Subject | None = Field(
+        default=None,
+        description="资源主体（自然人、法人、非法人组织、其他）；不填则由分类和信息项的数据元判断",
+    )
+    subject_derived: bool | None = Field(
+        default=None,
+        exclude=True,
+        description="与答复相同：为 true 时 subject 是平台判断的，不作为声明（答复可原样提交）",
+    )
     items: list[ItemIn] = Field(default_factory=list, max_length=1000, description="信息项")
 
     @field_validator("materials", "related_codes")
     @classmethod
     def _strip_blank(cls, value: list[str]) -> list[str]:
         return [v.strip() for v in value if v and v.strip()]
+
+    @model_validator(mode="after")
+    def _derived_subject_is_no_declaration(self) -> ResourceIn:
+        # an answer sent back (an export imported again) must not turn a derived subject into a declared one
+        if self.subject_derived:
+            self.subject = None
+        self.subject_derived = None
+        return self
 
 
 class MigrationIn(BaseModel):
@@ -123,6 +141,7 @@ class ResourcePatch(BaseModel):
     grade: Grade | None = None
     materials: list[str] | None = None
     related_codes: list[str] | None = None
+    subject: Subject | None = None
     items: list[ItemIn] | None = None
     reason: str | None = Field(default=None, max_length=2000, description="修订原因")
     migration: MigrationIn | None = Field(default=None, description="修订的数据迁移（改变已存数据时必需）")
@@ -157,6 +176,8 @@ class ResourceOut(BaseModel):
     grade: str
     materials: list[str] = []
     related_codes: list[str] = []
+    subject: str = Field(description="资源主体：声明的，或由分类和信息项判断的")
+    subject_derived: bool = Field(description="资源主体是否由平台判断（未声明）")
     items: list[dict[str, Any]] = []
     published_version: int | None = None
     published_at: datetime | None = None
@@ -369,6 +390,8 @@ CATALOG_FIELD_LABELS: dict[str, str] = {
     "grade": "数据分级",
     "materials": "申请材料",
     "related_codes": "关联资源",
+    "subject": "资源主体",
+    "subject_derived": "主体由平台判断",
     "items": "信息项",
     "data_type": "数据类型",
     "length": "长度",

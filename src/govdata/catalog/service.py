@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from govdata.catalog import auth, impacts, search
+from govdata.catalog import auth, impacts, search, validation
 from govdata.catalog.auth import (
     CATALOG_COMPILE,
     CATALOG_MANAGE,
@@ -45,7 +45,12 @@ from govdata.catalog.models import (
     ResourceVersion,
 )
 from govdata.catalog.schemas import ClassificationIn, MigrationIn, ResourceIn, ResourcePatch
-from govdata.catalog.validation import parse_resource, validate_resource
+from govdata.catalog.validation import (
+    checked_resource,
+    parse_resource,
+    resource_warnings,
+    subject_of,
+)
 from govdata.core import audit, events, policy
 from govdata.core.auth import Actor, Role, enforce, require
 from govdata.core.db import utcnow
@@ -68,6 +73,10 @@ sees_unpublished = auth.sees_unpublished
 is_visible = auth.is_visible
 # where capabilities holding data register what a revision would do to it (``catalog.impacts``)
 register_publish_check = impacts.register_publish_check
+# where the capability keeping base libraries says what their base items are (CAT-13, ``validation``)
+register_base_items = validation.register_base_items
+BaseItems = validation.BaseItems
+validate_resource = validation.validate_resource  # pages and the catalog exchange check with it
 
 
 def get_resource(session: Session, actor: Actor, code: str) -> Resource:
@@ -176,7 +185,7 @@ def create_resource(session: Session, actor: Actor, data: ResourceIn) -> tuple[R
     if actor.department_id is None:
         raise PermissionDenied("只有部门目录管理员可以编制目录。")
     department = session.get(Department, actor.department_id)
-    warnings = validate_resource(session, data)
+    data, warnings = checked_resource(session, data)
     body = data.model_dump(mode="json")
     resource = Resource(
         code=next_code(session, data.classification, department),
@@ -229,10 +238,10 @@ def update_resource(
         raise Conflict(
             "资源分类决定资源代码，创建后不能更改；请按新分类新建资源。", slug="classification-fixed"
         )
-    data = parse_resource({**base, **changes})
-    warnings = validate_resource(session, data)
+    data, warnings = checked_resource(session, parse_resource({**base, **changes}))
     body = data.model_dump(mode="json")
-    if body == base and (working is None or not names_migration or working.migration == migration):
+    unchanged = body == parse_resource(base).model_dump(mode="json")  # a body stored before a field was added
+    if unchanged and (working is None or not names_migration or working.migration == migration):
         return resource, warnings  # nothing really changes: no revision, no log entry
     if working is None:  # a published resource: open a revision
         if not (reason or "").strip():
@@ -283,7 +292,7 @@ def submit_resource(session: Session, actor: Actor, code: str) -> Resource:
     working = working_version(session, resource)
     enforce(auth.submit_refusal(actor, resource, working))
     assert working is not None  # the rule allows a submission only of a version being prepared
-    validate_resource(session, parse_resource(working.body))  # elements or classifications may have changed
+    _recheck(session, working)  # elements, classifications or the policy may have changed
     working.status = VersionStatus.submitted
     working.submitted_at = utcnow()
     if resource.published_version is None:
@@ -293,6 +302,15 @@ def submit_resource(session: Session, actor: Actor, code: str) -> Resource:
         session, actor, "catalog.resource.submitted", "resource", code, details={"version": working.version}
     )
     return resource
+
+
+def _recheck(session: Session, working: ResourceVersion) -> None:
+    """The rules again, on a stored version (422 listing what it breaks); an identifier item it
+    names without linking its element is linked now, as saving it would."""
+    data, _ = checked_resource(session, parse_resource(working.body))
+    body = data.model_dump(mode="json")
+    if body != parse_resource(working.body).model_dump(mode="json"):
+        working.body = body
 
 
 def return_resource(session: Session, actor: Actor, code: str, comment: str) -> Resource:
@@ -325,6 +343,7 @@ def publish_resource(session: Session, actor: Actor, code: str, *, store: Any = 
     working = working_version(session, resource)
     enforce(auth.publish_refusal(actor, resource, working, catalog_publisher(session)))
     assert working is not None
+    _recheck(session, working)  # a version stored before a rule or a policy change is caught here
     previous = (
         version_of(session, resource, resource.published_version) if resource.published_version else None
     )
@@ -412,9 +431,15 @@ def retire_resource(session: Session, actor: Actor, code: str) -> Resource:
 def resource_view(
     session: Session, actor: Actor, resource: Resource, warnings: list[str] | None = None
 ) -> dict:
-    """The resource as this caller may see it: the shown version, plus the pending revision for
-    the provider and the authority."""
+    """The resource as this caller may see it: the shown version with its subject (declared or
+    derived, CAT-3), plus the pending revision for the provider and the authority, who also see the
+    warnings of the shown version (what the policy only flags) when ``warnings`` is not given."""
     body = shown_version(session, resource).body
+    data = parse_resource(body)
+    context = validation.RuleContext.load(session)
+    subject = subject_of(session, data, context)
+    if warnings is None and sees_unpublished(actor, resource):
+        warnings = resource_warnings(session, data, context)
     view = {
         **body,
         "code": resource.code,
@@ -427,6 +452,9 @@ def resource_view(
         "updated_at": resource.updated_at,
         "warnings": warnings or [],
         "revision": None,
+        "subject": subject.subject.value,
+        "subject_derived": subject.derived,
+        "subject_basis": subject.basis,
     }
     if resource.published_version is not None and sees_unpublished(actor, resource):
         working = working_version(session, resource)

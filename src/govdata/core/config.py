@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     # address (the login limit and the audited source address)
     trusted_proxies: str = ""
     policy_file: Path | None = None
+    # the node's Ed25519 private key (PEM, created on first use when missing); default:
+    # data_dir/keys/node_ed25519.pem. Kept outside the database (core.signing)
+    node_key_file: Path | None = None
     # jobs (core.jobs): "off" keeps a server process from running jobs (a PostgreSQL deployment whose
     # web processes leave them to ``govdata worker``); a claim lapses this many seconds after its
     # worker stopped renewing it

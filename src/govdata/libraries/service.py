@@ -339,6 +339,18 @@ def set_field_source(
     return library
 
 
+def base_items(session: Session) -> list[catalog.BaseItems]:
+    """Each library's key element and base items, for the catalog's rule that the base items of a
+    base information resource are shared unconditionally (CAT-13)."""
+    return [
+        catalog.BaseItems(library.name, library.key_element, frozenset(f.element for f in library.fields))
+        for library in session.scalars(select(Library).order_by(Library.id))
+    ]
+
+
+catalog.register_base_items("libraries", base_items)
+
+
 # --- fusion (AGG-8, QUA-3) -----------------------------------------------------------------------
 
 

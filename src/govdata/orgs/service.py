@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -571,3 +572,40 @@ def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str
     return dict(
         session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all()
     )
+
+
+@dataclass(frozen=True)
+class SystemRef:
+    """What another capability may know of an application system (ORG-3)."""
+
+    id: int
+    department_id: int
+    name: str
+    active: bool
+
+
+def system_ref(session: Session, system_id: int) -> SystemRef | None:
+    system = session.get(ApplicationSystem, system_id)
+    if system is None:
+        return None
+    return SystemRef(system.id, system.department_id, system.name, system.active)
+
+
+def system_names(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(ApplicationSystem.id, ApplicationSystem.name).where(ApplicationSystem.id.in_(wanted))
+    )
+    return {id_: name for id_, name in rows}
+
+
+def department_systems(session: Session, department_id: int) -> list[SystemRef]:
+    """The active application systems of a department (an applicant picks one)."""
+    rows = session.scalars(
+        select(ApplicationSystem)
+        .where(ApplicationSystem.department_id == department_id, ApplicationSystem.active.is_(True))
+        .order_by(ApplicationSystem.id)
+    )
+    return [SystemRef(s.id, s.department_id, s.name, s.active) for s in rows]

@@ -111,6 +111,17 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class Change:
+    """One change of a resource's rows since a batch (``SqlStore.changes_since``): ``op`` is
+    ``upsert`` (``row`` holds the current values) or ``delete``; ``batch`` the batch that made it."""
+
+    op: str
+    batch: int
+    key: str
+    row: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class Staged:
     """Validated rows to apply, as a query on a DuckDB connection (the store's ``workspace``):
     ``_key`` and the item columns. ``work`` is a directory the store may use for spill files;

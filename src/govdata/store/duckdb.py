@@ -152,6 +152,17 @@ class DuckDBStore(SqlStore):
         self.execute(f"ALTER TABLE {q(table)} DROP COLUMN {q(code)}")
         self.execute(f"ALTER TABLE {q(table)} RENAME COLUMN {q(spare)} TO {q(code)}")
 
+    # --- exchange ----------------------------------------------------------------------------------------
+    def export_batches(self, spec, codes, batch_size=65_536):
+        """Streamed from a cursor of its own (one snapshot, whichever thread reads on)."""
+        columns = ", ".join(q(c) for c in codes)
+        con = self._connection.cursor()
+        try:
+            reader = con.sql(f"SELECT {columns} FROM {q(spec.name)}").to_arrow_reader(batch_size)
+            yield from reader
+        finally:
+            con.close()
+
     # --- first loads -----------------------------------------------------------------------------------
     def first_load(self, spec: TableSpec, batch_id: int, extra: dict[str, str]) -> str | None:
         """Into an empty current table, a batch is validated straight into a table shaped like it

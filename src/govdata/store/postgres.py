@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import psycopg
+import pyarrow as pa
 
 from govdata.store.base import KEY, META_TABLE, STORE_SCHEMA_VERSION, Column, Staged
 from govdata.store.sql import SqlStore, q
@@ -121,6 +122,27 @@ class PostgresStore(SqlStore):
     def index_name(self, index: str) -> str:
         return f"{SCHEMA}.{q(index)}"
 
+    # --- exchange ----------------------------------------------------------------------------------------
+    def export_batches(self, spec, codes, batch_size=65_536):
+        """Read through a server-side cursor on a connection of its own (one snapshot: the cursor's
+        transaction), ``batch_size`` rows at a time, each turned into an Arrow batch column by column."""
+        schema = self.arrow_schema(spec, codes)
+        columns = ", ".join(q(c) for c in codes)
+        with psycopg.connect(self._conninfo) as conn:
+            conn.execute(f"SET search_path TO {SCHEMA}, public")
+            with conn.cursor(name="govdata_export") as cur:
+                cur.itersize = batch_size
+                cur.execute(f"SELECT {columns} FROM {self.table_name(spec.name)}")
+                while rows := cur.fetchmany(batch_size):
+                    values = list(zip(*rows, strict=True))
+                    yield pa.record_batch(
+                        [
+                            pa.array(_exportable(values[i], field.type), field.type)
+                            for i, field in enumerate(schema)
+                        ],
+                        schema=schema,
+                    )
+
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:
         found = self.schema_version()
@@ -150,3 +172,10 @@ class PostgresStore(SqlStore):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
+
+
+def _exportable(values: tuple, arrow: pa.DataType) -> tuple | list:
+    """Column values as Arrow takes them: an unbounded NUMERIC (read as text) as its exact text."""
+    if pa.types.is_string(arrow):
+        return [None if v is None else str(v) for v in values]
+    return values

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from govdata.core.values import comparable_sql
 from govdata.store.base import (
@@ -44,6 +45,7 @@ from govdata.store.base import (
     KEY,
     WRITTEN,
     ApplyResult,
+    Change,
     Column,
     Migrated,
     MigrationNeeded,
@@ -51,7 +53,7 @@ from govdata.store.base import (
     TableSpec,
     default_memory_limit,
 )
-from govdata.store.types import Conversions, SqlType, holds, parse_type, supertype
+from govdata.store.types import Conversions, SqlType, arrow_type, holds, parse_type, supertype
 
 
 def q(identifier: str) -> str:
@@ -583,6 +585,78 @@ class SqlStore:
         if not self.existing_columns(spec.name):
             return 0
         return self.fetchall(f"SELECT count(*) FROM {self.table_name(spec.name)}")[0][0]
+
+    # --- exchange (SHR-6): bulk export and changes since a batch ---------------------------------------
+    def arrow_schema(self, spec: TableSpec, codes: Sequence[str]) -> pa.Schema:
+        """The Arrow types of the current table's columns ``codes`` (as stored, after migrations)."""
+        existing = self.existing_columns(spec.name)
+        return pa.schema([pa.field(code, arrow_type(parse_type(existing[code]))) for code in codes])
+
+    def export_batches(
+        self, spec: TableSpec, codes: Sequence[str], batch_size: int = 65_536
+    ) -> Iterator[pa.RecordBatch]:
+        """The current rows' columns ``codes`` as Arrow record batches of at most ``batch_size`` rows,
+        read as one snapshot and streamed: memory holds a batch or two, whatever the table's size.
+        Rows come in the store's order (none is imposed: sorting a large table would cost more than
+        the export)."""
+        raise NotImplementedError
+
+    def latest_batch(self, spec: TableSpec) -> int:
+        """The newest batch that wrote or ended a row of the resource (0 when none did)."""
+        if not self.existing_columns(spec.name):
+            return 0
+        row = self.fetchall(
+            f"SELECT max(b) FROM (SELECT max({BATCH}) AS b FROM {self.table_name(spec.name)} UNION ALL "
+            f"SELECT max({ENDED_BY}) FROM {self.table_name(spec.history)}) latest"
+        )
+        return int(row[0][0] or 0)
+
+    def changes_since(
+        self,
+        spec: TableSpec,
+        batch_id: int,
+        limit: int,
+        *,
+        after_key: str | None = None,
+        deletions_after: int = 0,
+        codes: Sequence[str] | None = None,
+    ) -> list[Change]:
+        """What changed after position (``batch_id``, ``after_key``), at most ``limit`` changes in the
+        order (batch, key): each key whose current version a later batch wrote (an upsert, with its
+        ``codes`` columns), and each key no longer current whose last version a later batch ended (a
+        deletion). ``after_key`` None means after every key of ``batch_id``. Deletions by batches up
+        to ``deletions_after`` are left out (a first synchronisation has nothing to delete).
+
+        A key changed by several batches is reported once, at its latest change; a reader that keeps
+        the position of the last change it received and asks again misses nothing, as batches of a
+        resource are applied in the order of their ids (which the as-of reads assume too)."""
+        if not self.existing_columns(spec.name):
+            return []
+        codes = list(spec.codes if codes is None else codes)
+        cur, hist = self.table_name(spec.name), self.table_name(spec.history)
+        b, key = int(batch_id), after_key
+        upserts_after = (
+            f"{BATCH} > {b}" if key is None else f"({BATCH} > {b} OR ({BATCH} = {b} AND {KEY} > ?))"
+        )
+        deletes_after = f"d.b > {b}" if key is None else f"(d.b > {b} OR (d.b = {b} AND d.k > ?))"
+        params: list[Any] = [key, key] if key is not None else []
+        columns = ", ".join(q(c) for c in codes)
+        empty = ", ".join(f"NULL AS {q(c)}" for c in codes)
+        rows = self.fetchall(
+            f"SELECT op, b, k{', ' + columns if codes else ''} FROM ("
+            f"SELECT 'upsert' AS op, {BATCH} AS b, {KEY} AS k{', ' + columns if codes else ''} "
+            f"FROM {cur} WHERE {upserts_after} "
+            f"UNION ALL SELECT 'delete', d.b, d.k{', ' + empty if codes else ''} FROM ("
+            f"SELECT h.{KEY} AS k, max(h.{ENDED_BY}) AS b FROM {hist} h "
+            f"WHERE h.{ENDED_BY} >= {b} AND h.{ENDED_BY} > {int(deletions_after)} "
+            f"AND NOT EXISTS (SELECT 1 FROM {cur} c WHERE c.{KEY} = h.{KEY}) GROUP BY h.{KEY}) d "
+            f"WHERE {deletes_after}) changes ORDER BY b, k LIMIT {int(limit)}",
+            params,
+        )
+        return [
+            Change(op, int(batch), k, dict(zip(codes, values, strict=True)) if op == "upsert" else None)
+            for op, batch, k, *values in rows
+        ]
 
     # --- statistics and comparisons (quality) --------------------------------------------------------
     def column_fill(self, spec: TableSpec) -> tuple[int, dict[str, int]]:

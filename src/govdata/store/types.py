@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import pyarrow as pa
+
 from govdata.store.base import Column
 
 MAX_DECIMAL_DIGITS = 38
@@ -80,6 +82,21 @@ def parse_type(name: str) -> SqlType:
     if upper in ("BOOLEAN", "BOOL"):
         return SqlType("boolean")
     return SqlType("other")
+
+
+def arrow_type(sql_type: SqlType) -> pa.DataType:
+    """The Arrow type a value of ``sql_type`` is read as (an unbounded decimal as text, exactly)."""
+    if sql_type.kind == "decimal":
+        if sql_type.precision is None:
+            return pa.string()
+        return pa.decimal128(sql_type.precision, sql_type.scale or 0)
+    return {
+        "double": pa.float64(),
+        "bigint": pa.int64(),
+        "date": pa.date32(),
+        "timestamp": pa.timestamp("us"),
+        "boolean": pa.bool_(),
+    }.get(sql_type.kind, pa.string())
 
 
 def holds(wide: SqlType, narrow: SqlType) -> bool:

@@ -25,7 +25,7 @@ Form = Annotated[FormData, Depends(form_data)]
 _ITEM_FIELD = re.compile(r"^items-(\d{1,5})-([a-z_]+)$")
 _SPLIT_CODES = re.compile(r"[,，、;；\s]+")
 TEXT_FIELDS = ("name", "summary", "share_conditions", "legal_basis", "usage_requirements", "open_conditions")
-CHOICE_FIELDS = ("format", "share_type", "open_type", "update_cycle", "grade", "legal_basis_kind")
+CHOICE_FIELDS = ("format", "share_type", "open_type", "update_cycle", "grade", "legal_basis_kind", "subject")
 ROW_FIELDS = (
     "code",
     "name",
@@ -48,6 +48,7 @@ OPTIONAL_FIELDS = {
     "usage_requirements",
     "open_conditions",
     "legal_basis_kind",
+    "subject",  # not chosen: derived from the classification and the items (CAT-3)
 }
 ROW_COLUMNS = (
     "code",
@@ -152,6 +153,8 @@ def payload(
 def values_from_body(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The form's values and item rows showing a resource body."""
     values = {f: body.get(f) or "" for f in (*TEXT_FIELDS, *CHOICE_FIELDS)}
+    if body.get("subject_derived"):  # a view shows the derived subject; the form keeps it undeclared
+        values["subject"] = ""
     values["classification"] = body.get("classification", "")
     values["materials"] = "\n".join(body.get("materials") or [])
     values["related_codes"] = "\n".join(body.get("related_codes") or [])

@@ -35,6 +35,7 @@ from govdata.catalog.enums import (
     ShareMethod,
     ShareMode,
     ShareType,
+    Subject,
     UpdateCycle,
 )
 from govdata.catalog.schemas import ResourceIn, ResourcePatch, ReturnIn, SearchParams
@@ -334,6 +335,7 @@ def _form_page(
             "share_modes": ShareMode.choices(),
             "share_methods": ShareMethod.choices(),
             "data_type": DataType.choices(),
+            "subject": Subject.choices(),
         },
         action=resource_href(resource["code"], "/edit") if resource else "/catalog/new",
     )
@@ -464,6 +466,9 @@ def _detail_page(
             warnings = service.validate_resource(session, service.parse_resource(working.body))
         except Problem as exc:
             warnings = [exc.detail]
+    # What the shown version was published with (rules the policy only flags, CAT-13, legal basis), or
+    # breaks since a rule or the policy changed: the provider and the authority see it (``resource_view``).
+    notices = [w for w in view["warnings"] if w not in warnings]
     # Panels of other capabilities (data quality …) are about the resource's data: once published.
     panels = (
         resource_panels(request, session, actor, code) if view["status"] in ("published", "retired") else []
@@ -483,6 +488,7 @@ def _detail_page(
         actions=actions,
         classifications=classifications,
         warnings=warnings,
+        notices=notices,
         done=DONE_MESSAGES.get(done or ""),
         action_error=action_error,
         action_errors=action_errors or {},

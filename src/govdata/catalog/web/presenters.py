@@ -20,6 +20,7 @@ from govdata.catalog.enums import (
     ShareMethod,
     ShareMode,
     ShareType,
+    Subject,
     UpdateCycle,
     VersionStatus,
 )
@@ -38,7 +39,7 @@ def _field_labels(fields: str, **own: str) -> dict[str, str]:
 RESOURCE_FIELDS = _field_labels(
     "name summary classification format share_type share_conditions legal_basis legal_basis_kind"
     " usage_requirements share_modes share_methods open_type open_conditions update_cycle grade"
-    " materials related_codes items",
+    " materials related_codes subject items",
     name="资源名称",
     summary="资源摘要",
     related_codes="关联资源代码",
@@ -62,6 +63,7 @@ ENUMS: dict[str, type[LabelledEnum]] = {
     "data_type": DataType,
     "key_kind": KeyKind,
     "status": ResourceStatus,
+    "subject": Subject,
 }
 VERSION_STATUS = labels(VersionStatus)
 LOG_ACTIONS = {

@@ -1,0 +1,244 @@
+"""Masks of shared data (SEC-4): what a grant serves ``masked`` is shown only in part.
+
+| mask | keeps | example |
+|---|---|---|
+| ``ric`` 公民身份号码 | the first 6 and the last 4 characters | ``410802********1234`` |
+| ``name`` 姓名、名称 | the family name: one character, two for a compound surname (欧阳, 司马 …) | ``张**``, ``欧阳**`` |
+| ``phone`` 电话、手机 | the last 4 characters | ``*******5678`` |
+| ``date`` 日期 | the year, as four digits and nothing else | ``1985`` |
+| ``address`` 地址、住址 | up to and including the county (县, 区, 旗, or a county-level 市) | ``河南省焦作市解放区******`` |
+| ``generic`` anything else | the first and the last character | ``A******9`` |
+
+Every other character becomes one ``*``, so a masked value keeps its length (except a date, which
+becomes its year). A value too short to keep anything hidden (a phone number of 4 characters, a
+one-character name) is all ``*``. Nulls stay null. A masked value is always text, whatever the
+item's type.
+
+A date is masked to its year alone (``1985``), not to ``1985-**-**``: the year is what the rule
+leaves, and a bare year reads the same for a date (D), a date and time (T) and a date kept as text
+(``19850101``). A text value that does not start with a year gets the generic mask.
+
+An address keeps the text up to the first county-level marker: the first 县, 区 or 旗 (but not the 区
+of 自治区 or 地区), or a 市 that follows a city (市), an autonomous prefecture (自治州), a league (盟)
+or a prefecture (地区): ``河南省焦作市沁阳市……`` keeps ``河南省焦作市沁阳市``. An address with no
+county keeps up to its city (``沁阳市……``), and one with neither is all ``*``. When it cannot tell,
+the mask keeps less, never more.
+
+Which mask an item gets (:func:`mask_kind`): by its data element (an identifier element of kind
+``ric``, or the element's name read as below), else by its data type (D, T: ``date``), else by its
+name (公民身份号码/身份证 → ``ric``, 电话/手机 → ``phone``, 地址/住址/住所 → ``address``, 日期 → ``date``,
+姓名/名称/法定代表人/联系人 → ``name``), else ``generic``.
+
+The masks are Arrow compute expressions over whole columns (the export masks a million rows without
+a Python loop per value); :func:`mask_values` applies them to a page of query results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy.orm import Session
+
+from govdata.catalog import service as catalog
+
+RIC, NAME, PHONE, DATE, ADDRESS, GENERIC = "ric", "name", "phone", "date", "address", "generic"
+KINDS = (RIC, NAME, PHONE, DATE, ADDRESS, GENERIC)
+
+# compound surnames (复姓): a name starting with one keeps two characters
+COMPOUND_SURNAMES = (
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "司空",
+    "夏侯",
+    "轩辕",
+    "令狐",
+    "钟离",
+    "澹台",
+    "端木",
+    "独孤",
+    "南宫",
+    "西门",
+    "呼延",
+    "万俟",
+    "闻人",
+    "赫连",
+    "申屠",
+    "太史",
+    "濮阳",
+    "淳于",
+    "单于",
+    "百里",
+    "东郭",
+    "拓跋",
+    "左丘",
+    "公冶",
+    "仲孙",
+    "宗政",
+    "鲜于",
+    "乐正",
+    "漆雕",
+    "谷梁",
+    "段干",
+    "第五",
+    "梁丘",
+    "公羊",
+    "公良",
+    "巫马",
+    "壤驷",
+    "颛孙",
+    "亓官",
+    "司寇",
+    "羊舌",
+    "微生",
+    "子车",
+    "东门",
+    "宰父",
+    "南门",
+    "归海",
+    "夹谷",
+    "公西",
+    "太叔",
+)
+
+# the shortest prefix that ends at a county-level marker (see the module's docstring); RE2 syntax
+_COUNTY = (
+    "^(?P<kept>(?:自治区|地区|.)*?(?:[县旗]|区|(?:市|自治州|盟|地区)(?:自治区|地区|.)*?(?:[县旗区]|市)))"
+)
+_CITY = "^(?P<kept>(?:自治区|.)*?(?:市|自治州|盟|地区))"
+_YEAR = "^(?P<kept>[0-9]{4})"
+
+# words of an item's (or data element's) name, and the mask they call for, in the order they are tried
+_NAME_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (RIC, ("公民身份号码", "身份证", "身份号码")),
+    (PHONE, ("电话", "手机")),
+    (ADDRESS, ("地址", "住址", "住所")),
+    (DATE, ("日期",)),
+    (NAME, ("姓名", "名称", "法定代表人", "联系人")),
+)
+
+
+def kind_by_name(name: str | None) -> str | None:
+    """The mask an item or data element of this name calls for, if its name says so."""
+    for kind, words in _NAME_WORDS:
+        if name and any(word in name for word in words):
+            return kind
+    return None
+
+
+def mask_kind(item: Mapping[str, Any], elements: Mapping[str, Any] | None = None) -> str:
+    """The mask of a catalog item (``{name, data_type, element?}``): by its data element, its data
+    type, its name, else generic. ``elements`` maps element names to ``catalog.ElementRef``."""
+    element = item.get("element")
+    if element:
+        ref = (elements or {}).get(element)
+        if ref is not None and getattr(ref, "key_kind", None) == RIC:
+            return RIC
+        if kind := kind_by_name(element):
+            return kind
+    if item.get("data_type") in ("D", "T"):
+        return DATE
+    return kind_by_name(item.get("name")) or GENERIC
+
+
+def kinds_for(session: Session, resource_id: int, version: int | None = None) -> dict[str, str]:
+    """Item code (lower case) → its mask, for a resource's (published) catalog version."""
+    body = catalog.version_body(session, resource_id, version) or {}
+    elements = catalog.data_elements(session)
+    return {item["code"].lower(): mask_kind(item, elements) for item in body.get("items", [])}
+
+
+# --- the masks, over Arrow arrays ------------------------------------------------------------------------
+
+
+def _stars(text: pa.Array) -> pa.Array:
+    return pc.replace_substring_regex(text, pattern="(?s).", replacement="*")
+
+
+def _join(*parts: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def _keep_ends(text: pa.Array, length: pa.Array, head: int, tail: int) -> pa.Array:
+    """The first ``head`` and last ``tail`` characters, the others ``*``; all ``*`` when the text is
+    not longer than what would be kept."""
+    parts = [pc.utf8_slice_codeunits(text, start=0, stop=head)] if head else []
+    parts.append(_stars(pc.utf8_slice_codeunits(text, start=head, stop=-tail if tail else None)))
+    if tail:
+        parts.append(pc.utf8_slice_codeunits(text, start=-tail))
+    return pc.if_else(pc.greater(length, head + tail), _join(*parts), _stars(text))
+
+
+def _keep_prefix(text: pa.Array, pattern: str, otherwise: pa.Array) -> pa.Array:
+    """The prefix ``pattern`` captures (group ``kept``), the rest ``*``; ``otherwise`` where it does
+    not match."""
+    found = pc.extract_regex(text, pattern=f"(?s){pattern}(?P<rest>.*)$")
+    masked = _join(pc.struct_field(found, "kept"), _stars(pc.struct_field(found, "rest")))
+    return pc.if_else(pc.is_valid(found), masked, otherwise)
+
+
+def _as_text(values: pa.Array) -> pa.Array:
+    if pa.types.is_string(values.type):
+        return values
+    if pa.types.is_large_string(values.type):
+        return values.cast(pa.string())
+    if pa.types.is_boolean(values.type):
+        return pc.if_else(values, "true", "false")
+    return values.cast(pa.string())
+
+
+def mask_array(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """``values`` masked with ``kind`` (one of :data:`KINDS`), as text; nulls stay null."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if kind == DATE and (pa.types.is_date(values.type) or pa.types.is_timestamp(values.type)):
+        return pc.cast(pc.year(values), pa.string())
+    text = _as_text(values)
+    length = pc.utf8_length(text)
+    if kind == RIC:
+        return _keep_ends(text, length, 6, 4)
+    if kind == PHONE:
+        return _keep_ends(text, length, 0, 4)
+    if kind == NAME:
+        compound = pc.and_(
+            pc.match_substring_regex(text, pattern="^(?:" + "|".join(COMPOUND_SURNAMES) + ")"),
+            pc.greater(length, 2),
+        )
+        return pc.if_else(compound, _keep_ends(text, length, 2, 0), _keep_ends(text, length, 1, 0))
+    if kind == DATE:
+        year = pc.struct_field(pc.extract_regex(text, pattern=_YEAR), "kept")
+        return pc.if_else(pc.is_valid(year), year, _keep_ends(text, length, 1, 1))
+    if kind == ADDRESS:
+        city = _keep_prefix(text, _CITY, _stars(text))
+        return _keep_prefix(text, _COUNTY, city)
+    return _keep_ends(text, length, 1, 1)
+
+
+def mask_values(kind: str, values: Iterable[Any]) -> list[str | None]:
+    """Python values masked with ``kind`` (a page of query results)."""
+    values = list(values)
+    if not values:
+        return []
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        array = pa.array([None if v is None else str(v) for v in values], pa.string())
+    if pa.types.is_null(array.type):
+        return [None] * len(values)
+    return mask_array(kind, array).to_pylist()
+
+
+def mask_value(kind: str, value: Any) -> str | None:
+    return mask_values(kind, [value])[0]

@@ -1,0 +1,60 @@
+"""Use cases of sharing (SHR), along their seams:
+
+* :mod:`.applications` — apply, compliance check, receipt, decision, dispute, coordination, escalation;
+* :mod:`.grants` — grants and who may use which service under which grant (``access_for``);
+* :mod:`.attachments` — the materials of an application;
+* :mod:`.data` — the services themselves: verification, query, export, changes;
+* :mod:`.sweep` — the scheduled sweep (escalations, expiries, reminders), also ``govdata tick``.
+
+Other capabilities call what this module exports.
+"""
+
+from govdata.sharing.service.applications import (
+    apply,
+    check,
+    coordinate,
+    deadline_of,
+    decide,
+    dispute,
+    get_application,
+    list_applications,
+    receive,
+    working_days_left,
+)
+from govdata.sharing.service.attachments import add_attachment, attachments_of, read_attachment
+from govdata.sharing.service.grants import (
+    Access,
+    access_for,
+    change_grant,
+    get_grant,
+    is_direct_evidence,
+    list_grants,
+    set_direct_evidence,
+)
+from govdata.sharing.service.sweep import SWEEP, sweep, tick
+
+__all__ = [
+    "SWEEP",
+    "Access",
+    "access_for",
+    "add_attachment",
+    "apply",
+    "attachments_of",
+    "change_grant",
+    "check",
+    "coordinate",
+    "deadline_of",
+    "decide",
+    "dispute",
+    "get_application",
+    "get_grant",
+    "is_direct_evidence",
+    "list_applications",
+    "list_grants",
+    "read_attachment",
+    "receive",
+    "set_direct_evidence",
+    "sweep",
+    "tick",
+    "working_days_left",
+]

@@ -1,0 +1,723 @@
+"""The sharing services (SHR-6): verification, query, export and changes, under a grant or as the
+provider's own staff, masked as the grant says (SEC-4), logged (SHR-7), rate-limited per grant and
+signed (SHR-9).
+
+Every use case starts from ``grants.access_for`` (401/403/404 as SPEC §15 says), then:
+
+* **rate limit** — a call beyond the grant's ``rate_limit`` within the last 60 seconds is refused with
+  429 and ``Retry-After`` (the seconds until the oldest call in the window leaves it). The window is
+  kept in this process's memory, per grant: with several server processes (PostgreSQL) each counts
+  its own calls, so a grant may make up to ``rate_limit`` calls per minute *per process*. Counting in
+  the metadata database would cost a write per call on the request path, which the usage log avoids
+  by design. The provider's own staff have no grant and no grant limit (the platform's limit per
+  caller, ``core.ratelimit``, still applies to everyone);
+* **items** — only the granted items are answered, by code; a filter, a verified value or a query on
+  an item outside the grant is 403 ``item-not-granted``, on an item the resource does not have 422.
+  A filter on an item served masked is 403 ``item-masked`` too: filtering on clear values would tell
+  them (use verification, if granted);
+* **keys** — a key that is a 公民身份号码 or 统一社会信用代码 and fails its check (GB 11643, GB 32100) is
+  422; keys are compared as the store keeps them (trimmed, identifiers upper-case);
+* **masking** — items the grant serves masked are masked (``sharing.masking``); the provider's own
+  staff see clear values;
+* every answer carries ``under_review`` (the keys of returned records under review: the objections
+  capability registers its lookup with :func:`register_under_review`), ``freshness`` (aggregation's
+  ``last_batch_at``, ``next_due``, ``overdue``) and ``receipt`` (signed over the answer, ``receipts``).
+
+A key in an answer (``under_review``, a change's ``key``) is shown as the grant shows the key item:
+in clear when it is granted in clear (or when the caller sent that key itself), masked when it is
+served masked, and as asterisks when the key item is not granted.
+
+**Verification** answers ``{match, items: {item: bool}}`` and never a stored value. A key that does
+not exist answers exactly as a key whose values all differ (every item false), through the same
+code path (the record is looked up and every value compared either way), so answers never tell
+whether a key exists. For the same reason ``under_review`` stays empty unless some value matched,
+and the usage log counts one row for every verification.
+
+**Query** takes keys (``key``, repeatable) or filters (``item=value``, exact text); a grant holder
+must give one of them (bulk reading is exchange), the provider's own staff may page through all.
+``as_of_batch`` / ``as_of`` read the records as they were (AGG-6).
+
+**Export** writes the granted items of every current record, CSV or Parquet, from the store's Arrow
+record batches (bounded memory, no Python loop per row): masked, and for CSV every text cell made
+safe as ``core.files.safe_cell`` does (control characters dropped, a leading ``'`` before = + - @
+tab or CR). CSV is UTF-8 with a BOM (Excel reads Chinese right), a header of item codes, RFC 4180
+quoting and CRLF line ends, as every CSV of the platform. The file is written to a spool file under
+the data directory while its SM3 digest is computed, so that the answer can carry its digest and
+receipt in headers before the body: ``X-GovData-Digest: sm3=<hex>``, ``X-GovData-Manifest`` (Base64
+of the manifest JSON: resource, format, items, masked, rows, digest, cursor, freshness,
+under_review) and ``X-GovData-Receipt`` (Base64 of the receipt JSON, signed over the manifest). A
+consumer checks the receipt against the manifest (``POST /api/v1/receipts/verify`` or offline) and
+the body's SM3 against the manifest's ``digest``. ``X-GovData-Cursor`` is a changes cursor taken
+before the export: following it from there misses nothing the file lacks.
+
+**Changes** answer ``{changes: [{op: upsert|delete, key, record?}], cursor, more}`` in the order of
+the batches that made them: every key a later batch wrote (its current record) or deleted. The
+cursor is opaque; the caller keeps it and sends it back. A first call without a cursor answers every
+current record as an upsert (page after page, ``more``), and from there on the changes; deletions
+before that first call are not reported. After a batch the caller already received is rolled back,
+the records it had changed are not replayed: call again without a cursor (or export) to start over.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import math
+import os
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+from sqlalchemy.orm import Session
+
+from govdata.aggregation import service as aggregation
+from govdata.catalog import service as catalog
+from govdata.core import clock, files, ids
+from govdata.core.auth import Actor, require
+from govdata.core.config import Settings
+from govdata.core.errors import PermissionDenied, Problem, TooManyRequests, field_error
+from govdata.core.observability import log
+from govdata.core.signing import node_key
+from govdata.core.values import agree
+from govdata.sharing import masking, receipts, usage
+from govdata.sharing.auth import USE
+from govdata.sharing.service.grants import Access, access_for
+from govdata.store.base import TableSpec
+from govdata.store.sql import SqlStore
+
+VERIFY, QUERY, EXCHANGE = "verify", "query", "exchange"
+CHANGES_LIMIT = 1000
+CHANGES_MAX = 10_000
+EXPORT_BATCH_ROWS = 65_536
+EXPORT_DIR = "exports"
+EXPORT_KEEP_SECONDS = 3600  # spool files a broken download left behind are removed after this
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
+RATE_WINDOW_SECONDS = 60.0
+
+
+# --- "under review" (COR-3): the objections capability registers its lookup ------------------------
+
+UnderReview = Callable[[Session, int, Collection[str] | None], Collection[str]]
+"""``fn(session, resource_id, keys)``: which of ``keys`` (store keys) are under review; ``keys`` None
+asks for every key of the resource under review (an export)."""
+
+_under_review: list[UnderReview] = []
+
+
+def register_under_review(fn: UnderReview) -> UnderReview:
+    """Add a lookup of keys under review (usable as a decorator); every answer asks each one."""
+    _under_review.append(fn)
+    return fn
+
+
+def keys_under_review(session: Session, resource_id: int, keys: Collection[str] | None) -> set[str]:
+    """The keys (of ``keys``, or all when None) of the resource that some lookup says are under review."""
+    if keys is not None and not keys:
+        return set()
+    found: set[str] = set()
+    for fn in _under_review:
+        found |= set(fn(session, resource_id, keys))
+    return found if keys is None else found & set(keys)
+
+
+# --- rate limits per grant ----------------------------------------------------------------------------
+
+
+class GrantLimiter:
+    """The calls of each grant in the last minute (a sliding window, in this process's memory)."""
+
+    def __init__(self, window: float = RATE_WINDOW_SECONDS) -> None:
+        self.window = window
+        self._calls: dict[tuple[str, int], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: tuple[str, int], limit: int) -> float | None:
+        """Count a call; None when it is within ``limit``, else the seconds until one would be
+        (the call is then not counted)."""
+        now = time.monotonic()
+        with self._lock:
+            calls = self._calls.setdefault(key, deque())
+            while calls and calls[0] <= now - self.window:
+                calls.popleft()
+            if len(calls) >= limit:
+                return calls[0] + self.window - now
+            calls.append(now)
+            return None
+
+
+limiter = GrantLimiter()
+
+
+def _check_rate(session: Session, access: Access) -> None:
+    if access.own or access.grant_id is None or not access.rate_limit:
+        return
+    database = session.get_bind().url.render_as_string(hide_password=True)
+    wait = limiter.hit((database, access.grant_id), access.rate_limit)
+    if wait is not None:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequests(
+            f"超出共享授权的调用频率限制（每分钟 {access.rate_limit} 次），请 {seconds} 秒后再试。",
+            headers={"Retry-After": str(seconds)},
+            limit=f"{access.rate_limit}/分钟",
+            grant_id=access.grant_id,
+        )
+
+
+# --- one call: its usage record whatever happens ---------------------------------------------------------
+
+
+@dataclass
+class _Call:
+    """A service call being made: logged when it ends, answered or refused (SHR-7)."""
+
+    session: Session
+    actor: Actor
+    code: str
+    mode: str
+    started: float = field(default_factory=time.perf_counter)
+    at: datetime = field(default_factory=clock.now)
+    access: Access | None = None
+    items: tuple[str, ...] = ()
+    rows: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __enter__(self) -> _Call:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if exc is None:
+            status = 200
+        elif isinstance(exc, Problem):
+            status = exc.status
+        else:
+            status = 500
+        if status == 401:
+            return
+        try:
+            self._log(status)
+        except Exception:
+            if exc is None:
+                raise
+            log.exception("sharing.usage.not_logged", code=self.code)
+
+    def _log(self, status: int) -> None:
+        access = self.access
+        if access is not None:
+            resource, provider_id = access.resource.code, access.resource.provider_id
+        else:  # refused before access was known: logged when the resource exists
+            ref = catalog.resource_ref(self.session, code=self.code)
+            if ref is None:
+                return
+            resource, provider_id = ref.code, ref.provider_id
+        entry = usage.Entry(
+            at=self.at,
+            actor=self.actor,
+            resource_code=resource,
+            mode=self.mode,
+            status_code=status,
+            latency_ms=usage.elapsed_ms(self.started),
+            provider_id=provider_id,
+            consumer_department_id=(access.consumer_department_id if access else None)
+            or self.actor.department_id,
+            grant_id=access.grant_id if access else None,
+            application_id=access.application_id if access else None,
+            purpose=access.purpose if access else None,
+            items=self.items,
+            rows=self.rows if status == 200 else 0,
+            details=self.details if status == 200 else {},
+        )
+        usage.submit(self.session, entry)
+
+
+def _open(call: _Call, mode: str) -> Access:
+    """The caller's access through ``mode``, within its grant's rate limit."""
+    call.access = access_for(call.session, call.actor, call.code, mode)
+    _check_rate(call.session, call.access)
+    return call.access
+
+
+# --- what every answer needs -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Table:
+    spec: TableSpec
+    key_kind: str | None  # ric | uscc when the key is one such identifier
+    key_items: tuple[str, ...]
+    kinds: dict[str, str]  # item code → its mask
+
+
+def _table(session: Session, store: SqlStore, access: Access) -> _Table:
+    resource = access.resource
+    spec, rules = aggregation.table_of(session, resource)
+    store.ensure_table(spec)
+    keys = [r for r in rules if r.key]
+    key_kind = keys[0].key_kind if len(keys) == 1 and keys[0].key_kind in ("ric", "uscc") else None
+    kinds = masking.kinds_for(session, resource.id, resource.published_version) if access.masked else {}
+    return _Table(spec, key_kind, tuple(r.code for r in keys), kinds)
+
+
+def _granted(access: Access, table: _Table) -> list[str]:
+    return [c for c in access.items if c in table.spec.codes]
+
+
+def _check_items(
+    access: Access, table: _Table, codes: Collection[str], field_name: str, *, clear: bool
+) -> None:
+    """Items named by the caller: 422 for one the resource lacks, 403 for one outside the grant (or,
+    with ``clear``, served masked)."""
+    for code in codes:
+        if code not in table.spec.codes:
+            raise field_error(f"{field_name}.{code}" if field_name else code, "不是该资源的信息项")
+    outside = [c for c in codes if c not in access.items]
+    if outside:
+        raise PermissionDenied(
+            f"信息项 {'、'.join(outside)} 不在共享授权范围内。", slug="item-not-granted", items=outside
+        )
+    if clear:
+        masked = [c for c in codes if c in access.masked]
+        if masked:
+            raise PermissionDenied(
+                f"信息项 {'、'.join(masked)} 按授权脱敏提供，不能作为筛选条件（可申请比对验证）。",
+                slug="item-masked",
+                items=masked,
+            )
+
+
+def _normal_key(table: _Table, key: Any, field_name: str = "key") -> str:
+    if not isinstance(key, str):
+        key = "" if key is None else str(key)
+    key = key.strip()
+    if not key:
+        raise field_error(field_name, "关键标识不能为空")
+    if table.key_kind is None:
+        return key
+    key = key.upper()
+    problem = ids.ric_problem(key) if table.key_kind == "ric" else ids.uscc_problem(key)
+    if problem:
+        label = "公民身份号码" if table.key_kind == "ric" else "统一社会信用代码"
+        raise field_error(field_name, f"不是有效的{label}：{problem}")
+    return key
+
+
+def json_value(value: Any) -> Any:
+    """A stored value as JSON carries it (the receipt signs exactly this)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+def _freshness(session: Session, access: Access) -> dict[str, Any]:
+    found = aggregation.freshness(session, access.resource)
+    return {
+        "last_batch_at": _instant(found.get("last_batch_at")),
+        "next_due": _instant(found.get("next_due")),
+        "overdue": bool(found.get("overdue")),
+    }
+
+
+def _instant(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def _records(access: Access, table: _Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows as the caller receives them: the granted items by code, masked as granted."""
+    codes = _granted(access, table)
+    columns: dict[str, list[Any]] = {}
+    for code in codes:
+        values = [row.get(code) for row in rows]
+        if code in access.masked:
+            columns[code] = masking.mask_values(table.kinds.get(code, masking.GENERIC), values)
+        else:
+            columns[code] = [json_value(v) for v in values]
+    return [{code: columns[code][i] for code in codes} for i in range(len(rows))]
+
+
+def _key_shown(access: Access, table: _Table, keys: list[str], known: Collection[str] = ()) -> list[str]:
+    """Store keys as the caller may see them (see the module's docstring)."""
+    key_items = table.key_items
+    if access.own or (
+        key_items
+        and all(k in access.items for k in key_items)
+        and not any(k in access.masked for k in key_items)
+    ):
+        return list(keys)
+    if len(key_items) == 1 and key_items[0] in access.masked:
+        masked = masking.mask_values(table.kinds.get(key_items[0], masking.GENERIC), keys)
+        return [k if k in known else m for k, m in zip(keys, masked, strict=True)]
+    return [k if k in known else "*" * len(k) for k in keys]
+
+
+def _sign(settings: Settings, access: Access, answer: dict[str, Any]) -> dict[str, Any]:
+    answer["receipt"] = receipts.issue(
+        node_key(settings),
+        answer,
+        grant_id=access.grant_id,
+        resource_code=access.resource.code,
+        at=clock.now(),
+        direct_evidence=access.direct_evidence,
+    )
+    return answer
+
+
+# --- verification (比对验证) -------------------------------------------------------------------------
+
+
+def verify(
+    session: Session,
+    actor: Actor,
+    store: SqlStore,
+    settings: Settings,
+    code: str,
+    key: Any,
+    values: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Whether the claimed ``values`` agree with the record of ``key``, item by item, never a value."""
+    require(actor, USE)
+    with _Call(session, actor, code, VERIFY) as call:
+        access = _open(call, VERIFY)
+        table = _table(session, store, access)
+        claimed = {str(c).strip().lower(): v for c, v in values.items()}
+        if not claimed:
+            raise field_error("values", "请给出要比对的信息项及其值")
+        call.items = tuple(claimed)
+        _check_items(access, table, list(claimed), "values", clear=False)
+        normal = _normal_key(table, key)
+        found = store.query(table.spec, keys=[normal], limit=1, offset=0).rows
+        stored = found[0] if found else {}  # a missing key compares as all-different, the same way
+        items = {c: agree(json_value(stored.get(c)), v) is True for c, v in claimed.items()}
+        match = all(items.values())
+        review = keys_under_review(session, access.resource.id, [normal]) if any(items.values()) else set()
+        call.rows = 1
+        answer = {
+            "match": match,
+            "items": items,
+            "under_review": [normal] if review else [],
+            "freshness": _freshness(session, access),
+        }
+        return _sign(settings, access, answer)
+
+
+# --- query (检索查询) -----------------------------------------------------------------------------------
+
+
+def query(
+    session: Session,
+    actor: Actor,
+    store: SqlStore,
+    settings: Settings,
+    code: str,
+    *,
+    keys: list[str] | None = None,
+    filters: Mapping[str, str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    as_of_batch: int | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """Records by key or by filters on granted items, a page at a time, masked as granted."""
+    require(actor, USE)
+    with _Call(session, actor, code, QUERY) as call:
+        access = _open(call, QUERY)
+        table = _table(session, store, access)
+        filters = {str(c).strip().lower(): v for c, v in (filters or {}).items()}
+        call.items = tuple(_granted(access, table))
+        _check_items(access, table, list(filters), "", clear=True)
+        normal = [_normal_key(table, k) for k in keys] if keys else None
+        if not access.own and not normal and not filters:
+            raise field_error("key", "请给出关键标识（key）或按已授权信息项筛选；批量获取请使用数据交换")
+        result = store.query(
+            table.spec,
+            keys=normal,
+            filters=filters,
+            as_of_batch=as_of_batch,
+            as_of_time=as_of.astimezone(UTC).replace(tzinfo=None) if as_of else None,
+            limit=limit,
+            offset=offset,
+        )
+        returned = [row["_key"] for row in result.rows]
+        review = keys_under_review(session, access.resource.id, returned)
+        call.rows = len(result.rows)
+        call.details = {"keys": len(normal or []), "filters": sorted(filters)}
+        answer = {
+            "items": _records(access, table, result.rows),
+            "total": result.total,
+            "under_review": _key_shown(access, table, [k for k in returned if k in review], normal or ()),
+            "freshness": _freshness(session, access),
+        }
+        return _sign(settings, access, answer)
+
+
+# --- export (数据交换：批量导出) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """A written export, to send as it is; ``headers`` carry its digest, manifest and receipt."""
+
+    path: Path
+    media_type: str
+    filename: str
+    rows: int
+    manifest: dict[str, Any]
+    headers: dict[str, str]
+
+
+def export(
+    session: Session,
+    actor: Actor,
+    store: SqlStore,
+    settings: Settings,
+    code: str,
+    format: str = "csv",
+) -> ExportFile:
+    """Every current record's granted items, masked as granted, as CSV or Parquet (see the module)."""
+    require(actor, USE)
+    with _Call(session, actor, code, EXCHANGE) as call:
+        access = _open(call, EXCHANGE)
+        if format not in ("csv", "parquet"):
+            raise field_error("format", "应为 csv 或 parquet")
+        table = _table(session, store, access)
+        codes = _granted(access, table)
+        call.items = tuple(codes)
+        horizon = store.latest_batch(table.spec)  # before the snapshot: a cursor that misses nothing
+        spool = _spool_dir(settings)
+        descriptor, name = tempfile.mkstemp(dir=spool, suffix=f".{format}")
+        path = Path(name)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                batches = _masked_batches(store, table, access, codes)
+                if format == "csv":
+                    rows = _write_csv(handle, codes, batches)
+                else:
+                    rows = _write_parquet(handle, _export_schema(store, table, access, codes), batches)
+            digest = _sm3_of(path)
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+        review = keys_under_review(session, access.resource.id, None)
+        manifest = {
+            "resource_code": access.resource.code,
+            "format": format,
+            "items": codes,
+            "masked": [c for c in codes if c in access.masked],
+            "rows": rows,
+            "digest": digest,
+            "digest_alg": "SM3",
+            "cursor": _cursor(horizon, None, horizon),
+            "under_review": sorted(_key_shown(access, table, sorted(review))),
+            "freshness": _freshness(session, access),
+            "generated_at": _instant(clock.now()),
+        }
+        receipt = receipts.issue(
+            node_key(settings),
+            manifest,
+            grant_id=access.grant_id,
+            resource_code=access.resource.code,
+            at=clock.now(),
+            direct_evidence=access.direct_evidence,
+        )
+        call.rows = rows
+        call.details = {"format": format, "digest": digest}
+        filename = f"{access.resource.code.replace('/', '-')}.{format}"
+        headers = {
+            "X-GovData-Rows": str(rows),
+            "X-GovData-Digest": f"sm3={digest}",
+            "X-GovData-Cursor": manifest["cursor"],
+            "X-GovData-Manifest": _b64json(manifest),
+            "X-GovData-Receipt": _b64json(receipt),
+        }
+        media_type = CSV_MEDIA_TYPE if format == "csv" else PARQUET_MEDIA_TYPE
+        return ExportFile(path, media_type, filename, rows, manifest, headers)
+
+
+def _spool_dir(settings: Settings) -> Path:
+    spool = Path(settings.data_dir) / EXPORT_DIR
+    spool.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - EXPORT_KEEP_SECONDS
+    for old in spool.iterdir():  # left by a download that broke off before its clean-up ran
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            pass
+    return spool
+
+
+def _b64json(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _sm3_of(path: Path) -> str:
+    digest = hashlib.new("sm3")
+    with path.open("rb") as file:
+        while chunk := file.read(4 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _masked_batches(
+    store: SqlStore, table: _Table, access: Access, codes: list[str]
+) -> Iterator[pa.RecordBatch]:
+    if not codes:
+        return
+    for batch in store.export_batches(table.spec, codes, EXPORT_BATCH_ROWS):
+        if access.masked:
+            columns = [
+                masking.mask_array(table.kinds.get(c, masking.GENERIC), batch.column(i))
+                if c in access.masked
+                else batch.column(i)
+                for i, c in enumerate(codes)
+            ]
+            batch = pa.record_batch(columns, names=codes)
+        yield batch
+
+
+_CONTROL = files.CONTROL_CHARS.pattern
+_FORMULA = "^[" + "".join("\\" + c if c in "-\\]^" else c for c in files.FORMULA_START) + "]"
+
+
+def safe_text(values: pa.Array) -> pa.Array:
+    """``core.files.safe_cell`` over a text column at once."""
+    cleaned = pc.replace_substring_regex(values, pattern=_CONTROL, replacement="")
+    formula = pc.match_substring_regex(cleaned, pattern=_FORMULA)
+    return pc.if_else(formula, pc.binary_join_element_wise("'", cleaned, ""), cleaned)
+
+
+def _csv_cells(batch: pa.RecordBatch) -> pa.RecordBatch:
+    columns = []
+    for column in batch.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = safe_text(column)
+        columns.append(column)
+    return pa.record_batch(columns, names=batch.schema.names)
+
+
+def _write_csv(out, codes: list[str], batches: Iterator[pa.RecordBatch]) -> int:
+    out.write(files.write_csv(codes, []))  # the BOM and the header, as every CSV of the platform
+    options = pa_csv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
+    rows = 0
+    for batch in batches:
+        sink = pa.BufferOutputStream()
+        pa_csv.write_csv(_csv_cells(batch), sink, options)
+        out.write(sink.getvalue())
+        rows += batch.num_rows
+    return rows
+
+
+def _export_schema(store: SqlStore, table: _Table, access: Access, codes: list[str]) -> pa.Schema:
+    """The Parquet file's columns: the items' stored types, text where served masked."""
+    stored = store.arrow_schema(table.spec, codes)
+    return pa.schema([pa.field(f.name, pa.string()) if f.name in access.masked else f for f in stored])
+
+
+def _write_parquet(out, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> int:
+    rows = 0
+    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
+        for batch in batches:
+            if batch.schema != schema:
+                batch = batch.cast(schema)
+            writer.write_batch(batch)
+            rows += batch.num_rows
+    return rows
+
+
+# --- changes since a cursor (数据交换：增量) ------------------------------------------------------------
+
+
+def _cursor(batch: int, key: str | None, floor: int) -> str:
+    raw = json.dumps([batch, key, floor], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _read_cursor(cursor: str) -> tuple[int, str | None, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        batch, key, floor = json.loads(raw.decode("utf-8"))
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise field_error("cursor", "游标无效：应原样使用上一次答复中的 cursor") from exc
+    if (
+        not isinstance(batch, int)
+        or not isinstance(floor, int)
+        or isinstance(batch, bool)
+        or isinstance(floor, bool)
+        or batch < 0
+        or floor < 0
+        or not (key is None or isinstance(key, str))
+    ):
+        raise field_error("cursor", "游标无效：应原样使用上一次答复中的 cursor")
+    return batch, key, floor
+
+
+def changes(
+    session: Session,
+    actor: Actor,
+    store: SqlStore,
+    settings: Settings,
+    code: str,
+    *,
+    cursor: str | None = None,
+    limit: int = CHANGES_LIMIT,
+) -> dict[str, Any]:
+    """The changes since ``cursor`` (every current record first, without one), at most ``limit``."""
+    require(actor, USE)
+    with _Call(session, actor, code, EXCHANGE) as call:
+        access = _open(call, EXCHANGE)
+        table = _table(session, store, access)
+        codes = _granted(access, table)
+        call.items = tuple(codes)
+        if cursor:
+            batch, key, floor = _read_cursor(cursor)
+        else:
+            batch, key, floor = 0, None, store.latest_batch(table.spec)
+        found = store.changes_since(
+            table.spec, batch, limit + 1, after_key=key, deletions_after=floor, codes=codes
+        )
+        more, page = len(found) > limit, found[:limit]
+        upserts = [c for c in page if c.op == "upsert"]
+        records = iter(_records(access, table, [c.row or {} for c in upserts]))
+        keys = _key_shown(access, table, [c.key for c in page])
+        shown = dict(zip([c.key for c in page], keys, strict=True))
+        review = keys_under_review(session, access.resource.id, [c.key for c in upserts])
+        items = []
+        for change in page:
+            entry: dict[str, Any] = {"op": change.op, "key": shown[change.key]}
+            if change.op == "upsert":
+                entry["record"] = next(records)
+            items.append(entry)
+        last = page[-1] if page else None
+        call.rows = len(page)
+        call.details = {"cursor": cursor is not None, "deletions": len(page) - len(upserts)}
+        answer = {
+            "changes": items,
+            "cursor": _cursor(last.batch, last.key, floor) if last else _cursor(batch, key, floor),
+            "more": more,
+            "under_review": [shown[c.key] for c in upserts if c.key in review],
+            "freshness": _freshness(session, access),
+        }
+        return _sign(settings, access, answer)

@@ -1,0 +1,339 @@
+"""Grants (SHR-5) and who may use a sharing service under which grant (SHR-6, SEC-4).
+
+A grant binds a consumer department's application system to a resource's items (each served clear or
+masked), modes, purpose, period and rate limit. Only the named system uses it; the consumer
+department's own staff may use it too, recorded as end users of that system (the pages' query view).
+The provider's own staff use the services on their own resources without a grant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from govdata.catalog import service as catalog
+from govdata.catalog.service import ResourceRef
+from govdata.core import audit, clock
+from govdata.core.auth import Actor, Role, enforce, require
+from govdata.core.db import paginate, utcnow
+from govdata.core.errors import Conflict, NotFound, PermissionDenied, field_error
+from govdata.notifications import service as notifications
+from govdata.sharing.auth import (
+    EVIDENCE,
+    READ,
+    USE,
+    can_read_grant,
+    grant_change_refusal,
+    in_department,
+    is_authority,
+)
+from govdata.sharing.enums import GrantStatus
+from govdata.sharing.models import Grant, ShareSetting
+
+DEFAULT_RATE_LIMIT = 600  # calls per minute, when the application does not ask for another
+MAX_RATE_LIMIT = 1_000_000
+
+ALL_MODES = ("verify", "query", "interface", "exchange")
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one caller may receive from one resource through one mode."""
+
+    resource: ResourceRef
+    items: tuple[str, ...]
+    masked: frozenset[str]
+    modes: frozenset[str]
+    grant_id: int | None
+    application_id: int | None
+    purpose: str | None
+    rate_limit: int | None
+    system_id: int | None
+    consumer_department_id: int | None
+    own: bool
+    direct_evidence: bool = False
+
+
+def item_codes(session: Session, resource: ResourceRef) -> list[str]:
+    """The resource's published item codes, lower-case, in catalog order."""
+    body = catalog.version_body(session, resource.id) or {}
+    return [item["code"].lower() for item in body.get("items", [])]
+
+
+def _usable(grant: Grant, today: date) -> bool:
+    return grant.status == GrantStatus.active and grant.period_start <= today <= grant.period_end
+
+
+def _grants_of_caller(session: Session, actor: Actor, resource_id: int) -> list[Grant]:
+    stmt = select(Grant).where(Grant.resource_id == resource_id).order_by(Grant.id.desc())
+    if actor.kind == "system":
+        stmt = stmt.where(Grant.system_id == actor.system_id)
+    else:
+        stmt = stmt.where(Grant.consumer_department_id == actor.department_id)
+    return list(session.scalars(stmt))
+
+
+def _refusal_of(grant: Grant, today: date) -> PermissionDenied:
+    if grant.status == GrantStatus.suspended:
+        return PermissionDenied(
+            f"该共享授权已被提供部门暂停：{grant.status_reason or ''}", slug="grant-suspended"
+        )
+    if grant.status == GrantStatus.revoked:
+        return PermissionDenied(f"该共享授权已被撤销：{grant.status_reason or ''}", slug="grant-revoked")
+    if grant.status == GrantStatus.expired or today > grant.period_end:
+        return PermissionDenied(f"该共享授权已于 {grant.period_end.isoformat()} 到期。", slug="grant-expired")
+    return PermissionDenied(
+        f"该共享授权自 {grant.period_start.isoformat()} 起生效，尚未开始。", slug="grant-not-started"
+    )
+
+
+def access_for(session: Session, actor: Actor, code: str, mode: str) -> Access:
+    """What ``actor`` may receive from resource ``code`` through ``mode`` (401/403/404 otherwise)."""
+    require(actor, USE)
+    resource = catalog.find_resource(session, actor, code)
+    if resource.published_version is None:
+        raise NotFound(f"资源 {code} 尚未发布，没有可共享的数据。")
+    if actor.kind != "system" and in_department(actor, resource.provider_id):
+        codes = item_codes(session, resource)
+        return Access(
+            resource,
+            tuple(codes),
+            frozenset(),
+            frozenset(ALL_MODES),
+            None,
+            None,
+            None,
+            None,
+            None,
+            actor.department_id,
+            own=True,
+        )
+    if actor.kind != "system" and Role.app not in actor.roles and actor.department_id is None:
+        raise PermissionDenied("尚无该资源的共享授权。", slug="no-grant")
+    today = clock.today()
+    grants = _grants_of_caller(session, actor, resource.id)
+    usable = [g for g in grants if _usable(g, today)]
+    if not usable:
+        if grants:
+            raise _refusal_of(grants[0], today)
+        raise PermissionDenied("尚无该资源的共享授权，请先提出共享申请。", slug="no-grant")
+    with_mode = [g for g in usable if mode in g.modes]
+    if not with_mode:
+        raise PermissionDenied(f"共享授权不包括该服务方式（{mode}）。", slug="mode-not-granted")
+    grant = with_mode[0]
+    order = item_codes(session, resource)
+    granted = {i["code"].lower(): bool(i.get("masked")) for i in grant.items}
+    items = tuple(c for c in order if c in granted)
+    return Access(
+        resource=resource,
+        items=items,
+        masked=frozenset(c for c in items if granted[c]),
+        modes=frozenset(grant.modes),
+        grant_id=grant.id,
+        application_id=grant.application_id,
+        purpose=grant.purpose,
+        rate_limit=grant.rate_limit,
+        system_id=grant.system_id,
+        consumer_department_id=grant.consumer_department_id,
+        own=False,
+        direct_evidence=is_direct_evidence(session, resource.id),
+    )
+
+
+# --- data that may be relied upon directly (可直接采信, SHR-9) ----------------------------------------
+
+
+def is_direct_evidence(session: Session, resource_id: int) -> bool:
+    setting = session.get(ShareSetting, resource_id)
+    return bool(setting and setting.direct_evidence)
+
+
+def set_direct_evidence(session: Session, actor: Actor, code: str, value: bool) -> bool:
+    """The authority marks a resource whose shared data is a basis for handling affairs as it stands."""
+    require(actor, EVIDENCE)
+    resource = catalog.find_resource(session, actor, code)
+    setting = session.get(ShareSetting, resource.id) or ShareSetting(resource_id=resource.id)
+    setting.direct_evidence = value
+    setting.set_by = actor.name
+    setting.set_at = utcnow()
+    session.add(setting)
+    audit.record(
+        session, actor, "sharing.direct_evidence.set", "resource", resource.code, details={"value": value}
+    )
+    return value
+
+
+# --- reading grants ------------------------------------------------------------------------------
+
+
+def _readable(actor: Actor):
+    if is_authority(actor):
+        return Grant.id.is_not(None)
+    return or_(Grant.consumer_department_id == actor.department_id, Grant.provider_id == actor.department_id)
+
+
+def list_grants(
+    session: Session,
+    actor: Actor,
+    *,
+    role: str | None = None,
+    status: str | None = None,
+    resource_code: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Grant], int]:
+    """The caller's department's grants as consumer and as provider (the authority: all)."""
+    require(actor, READ)
+    stmt = select(Grant).where(_readable(actor))
+    if role == "consumer":
+        stmt = stmt.where(Grant.consumer_department_id == actor.department_id)
+    elif role == "provider":
+        stmt = stmt.where(Grant.provider_id == actor.department_id)
+    if status:
+        stmt = stmt.where(Grant.status == status)
+    if resource_code:
+        stmt = stmt.where(Grant.resource_code == resource_code)
+    return paginate(session, stmt, Grant.id.desc(), limit=limit, offset=offset)
+
+
+def get_grant(session: Session, actor: Actor, grant_id: int) -> Grant:
+    require(actor, READ)
+    grant = session.get(Grant, grant_id)
+    if grant is None or not can_read_grant(actor, grant):
+        raise NotFound(f"共享授权 {grant_id} 不存在。")
+    return grant
+
+
+# --- issuing and changing grants -----------------------------------------------------------------
+
+
+def issue_grant(
+    session: Session,
+    application: Any,
+    *,
+    items: list[dict[str, Any]],
+    period_end: date,
+    conditions: str | None,
+    rate_limit: int,
+) -> Grant:
+    """The grant an application's decision (or a coordination) gives; called within that use case."""
+    grant = Grant(
+        application_id=application.id,
+        resource_id=application.resource_id,
+        resource_code=application.resource_code,
+        resource_name=application.resource_name,
+        provider_id=application.provider_id,
+        consumer_department_id=application.consumer_department_id,
+        system_id=application.system_id,
+        items=items,
+        modes=list(application.modes),
+        purpose=application.purpose,
+        conditions=conditions,
+        usage_requirements=application.usage_requirements,
+        period_start=application.period_start,
+        period_end=period_end,
+        rate_limit=rate_limit,
+        status=GrantStatus.active if period_end >= clock.today() else GrantStatus.expired,
+    )
+    session.add(grant)
+    session.flush()
+    application.grant_id = grant.id
+    notifications.notify(
+        session,
+        kind="grant.issued",
+        title=f"共享授权已生效：{grant.resource_name}",
+        body=f"授权 {grant.id}：{len(items)} 个信息项，有效期至 {period_end.isoformat()}。",
+        link=f"/sharing/grants/{grant.id}",
+        object_type="grant",
+        object_id=str(grant.id),
+        department_id=grant.consumer_department_id,
+    )
+    return grant
+
+
+_ACTIONS = {
+    "suspend": (GrantStatus.suspended, "已暂停"),
+    "resume": (GrantStatus.active, "已恢复"),
+    "revoke": (GrantStatus.revoked, "已撤销"),
+}
+
+
+def change_grant(session: Session, actor: Actor, grant_id: int, action: str, reason: str | None) -> Grant:
+    """Suspend, resume or revoke a grant (the provider, with a reason for suspend and revoke)."""
+    require(actor, READ)
+    grant = session.get(Grant, grant_id)
+    if grant is None or not can_read_grant(actor, grant):
+        raise NotFound(f"共享授权 {grant_id} 不存在。")
+    enforce(grant_change_refusal(actor, grant, action))
+    reason = (reason or "").strip()
+    if action != "resume" and not reason:
+        raise field_error("reason", "暂停或撤销授权必须说明理由")
+    if action == "resume" and grant.period_end < clock.today():
+        raise Conflict("授权已过有效期，不能恢复。", slug="grant-expired")
+    status, label = _ACTIONS[action]
+    grant.status = status
+    grant.status_reason = reason or None
+    grant.status_by = actor.name
+    grant.status_at = utcnow()
+    audit.record(
+        session, actor, f"sharing.grant.{action}", "grant", grant.id, details={"reason": reason or None}
+    )
+    notifications.notify(
+        session,
+        kind=f"grant.{action}",
+        title=f"共享授权{label}：{grant.resource_name}",
+        body=f"授权 {grant.id}{label}。" + (f"理由：{reason}" if reason else ""),
+        link=f"/sharing/grants/{grant.id}",
+        object_type="grant",
+        object_id=str(grant.id),
+        department_id=grant.consumer_department_id,
+    )
+    return grant
+
+
+def expire_due(session: Session) -> int:
+    """Grants past their period become expired (the sweep, and before lists)."""
+    today = clock.today()
+    due = list(
+        session.scalars(
+            select(Grant).where(
+                Grant.status.in_([GrantStatus.active, GrantStatus.suspended]), Grant.period_end < today
+            )
+        )
+    )
+    for grant in due:
+        grant.status = GrantStatus.expired
+        grant.status_at = utcnow()
+        grant.status_by = "govdata"
+    return len(due)
+
+
+def warn_expiring(session: Session, within_days: int = 10) -> int:
+    """Tell consumers once that a grant ends soon (the sweep)."""
+    today = clock.today()
+    soon = list(
+        session.scalars(
+            select(Grant).where(
+                Grant.status == GrantStatus.active,
+                Grant.expiry_notified.is_(False),
+                Grant.period_end <= date.fromordinal(today.toordinal() + within_days),
+            )
+        )
+    )
+    for grant in soon:
+        grant.expiry_notified = True
+        notifications.notify(
+            session,
+            kind="grant.expiring",
+            title=f"共享授权即将到期：{grant.resource_name}",
+            body=f"授权 {grant.id} 将于 {grant.period_end.isoformat()} 到期，如需继续使用请重新申请。",
+            link=f"/sharing/grants/{grant.id}",
+            object_type="grant",
+            object_id=str(grant.id),
+            department_id=grant.consumer_department_id,
+        )
+    return len(soon)

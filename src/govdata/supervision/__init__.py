@@ -1,0 +1,1 @@
+"""Supervision and evaluation (SUP): the violations register today; notices and scorecards next."""

@@ -1,0 +1,228 @@
+"""The 违规记录 page (SUP-2, NF-5): the register with its filters, and the contest, confirm and withdraw
+forms for whoever may use them (asked of ``auth``, enforced again by the services)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from govdata.core.auth import Actor, DbSession
+from govdata.core.errors import NotFound, Problem
+from govdata.core.labels import labels
+from govdata.orgs import service as orgs
+from govdata.supervision import service
+from govdata.supervision.auth import (
+    VIOLATION_READ,
+    ViolationContester,
+    ViolationDecider,
+    ViolationReader,
+    can_contest,
+    can_decide,
+    sees_every_violation,
+)
+from govdata.supervision.enums import ViolationKind, ViolationStatus
+from govdata.web import (
+    check_same_origin,
+    error_messages,
+    form_action,
+    local_time,
+    nav_item,
+    offset_links,
+    render,
+)
+
+router = APIRouter(include_in_schema=False)
+
+nav_item("违规记录", "/supervision/violations", VIOLATION_READ, order=70)
+
+PAGE = "/supervision/violations"
+PAGE_SIZE = 50
+DONE = {"confirmed": "已确认违规。", "withdrawn": "已撤销违规记录。", "contested": "已提出异议。"}
+
+
+def _digits(value: str) -> int | None:
+    return int(value) if value.isdigit() and len(value) < 10 else None
+
+
+def _evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
+    """The evidence as (name, value) lines; values that are not text shown as JSON."""
+    return [
+        (str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in evidence.items()
+    ]
+
+
+def _list_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    filters: dict[str, str],
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
+    kind = filters.get("kind", "") if filters.get("kind") in ViolationKind.__members__ else ""
+    status = filters.get("status", "") if filters.get("status") in ViolationStatus.__members__ else ""
+    department_id = _digits(filters.get("department_id", ""))
+    violation_id = _digits(filters.get("id", ""))
+    offset = _digits(filters.get("offset", "")) or 0
+    items, total = service.list_violations(
+        session,
+        actor,
+        kind=kind or None,
+        status=status or None,
+        department_id=department_id,
+        violation_id=violation_id,
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
+    views = service.violation_views(session, items)
+    for view, violation in zip(views, items, strict=True):
+        view["can_contest"] = can_contest(actor, violation)
+        view["can_decide"] = can_decide(actor, violation)
+        view["evidence_lines"] = _evidence_lines(view["evidence"])
+    kept = {
+        "kind": kind,
+        "status": status,
+        "department_id": str(department_id or ""),
+        "id": str(violation_id or ""),
+    }
+
+    def link(new_offset: int) -> str:
+        query = {k: v for k, v in {**kept, "offset": str(new_offset or "")}.items() if v}
+        return PAGE + (f"?{urlencode(query)}" if query else "")
+
+    previous, following = offset_links(link, offset, PAGE_SIZE, total)
+    sees_all = sees_every_violation(actor)
+    departments = (
+        [{"id": i, "name": n} for i, n in sorted(orgs.department_names(session).items())] if sees_all else []
+    )
+    return render(
+        request,
+        "supervision/violations.html",
+        actor,
+        status_code=status_code,
+        violations=views,
+        total=total,
+        filters=kept,
+        back=link(offset),
+        kinds=labels(ViolationKind),
+        statuses=labels(ViolationStatus),
+        departments=departments,
+        sees_all=sees_all,
+        done=DONE.get(request.query_params.get("done") or ""),
+        error=error,
+        previous=previous,
+        next=following,
+        local_time=local_time,
+    )
+
+
+@router.get("/supervision/violations")
+def violations_page(
+    request: Request,
+    session: DbSession,
+    actor: ViolationReader,
+    kind: Annotated[str, Query(max_length=40)] = "",
+    status: Annotated[str, Query(max_length=20)] = "",
+    department_id: Annotated[str, Query(max_length=12)] = "",
+    id: Annotated[str, Query(max_length=12)] = "",
+    offset: Annotated[str, Query(max_length=12)] = "",
+) -> Response:
+    filters = {"kind": kind, "status": status, "department_id": department_id, "id": id, "offset": offset}
+    return _list_page(request, session, actor, filters)
+
+
+def _back_filters(back: str) -> dict[str, str]:
+    """The filters of the list the form was posted from (its query string, kept in a hidden field)."""
+    parts = urlsplit(back)
+    if parts.path != PAGE:
+        return {}
+    return {
+        k: v for k, v in parse_qsl(parts.query) if k in ("kind", "status", "department_id", "id", "offset")
+    }
+
+
+def _action(request: Request, session: Session, actor: Actor, back: str, done: str, run) -> Response:
+    filters = _back_filters(back)
+
+    def action() -> str:
+        run()
+        query = {**{k: v for k, v in filters.items() if v}, "done": done}
+        return f"{PAGE}?{urlencode(query)}"
+
+    def show_error(exc: Problem) -> Response:
+        error = "；".join(error_messages(exc))
+        return _list_page(request, session, actor, filters, status_code=exc.status, error=error)
+
+    return form_action(
+        request,
+        session,
+        action,
+        show_error,
+        gone=lambda exc: isinstance(exc, NotFound) and exc.detail.startswith("违规记录"),
+    )
+
+
+@router.post("/supervision/violations/{violation_id}/confirm")
+def confirm_violation(
+    request: Request,
+    session: DbSession,
+    actor: ViolationDecider,
+    violation_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    back: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_same_origin(request)
+    return _action(
+        request,
+        session,
+        actor,
+        back,
+        "confirmed",
+        lambda: service.confirm(session, actor, violation_id, reason),
+    )
+
+
+@router.post("/supervision/violations/{violation_id}/withdraw")
+def withdraw_violation(
+    request: Request,
+    session: DbSession,
+    actor: ViolationDecider,
+    violation_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    back: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_same_origin(request)
+    return _action(
+        request,
+        session,
+        actor,
+        back,
+        "withdrawn",
+        lambda: service.withdraw(session, actor, violation_id, reason),
+    )
+
+
+@router.post("/supervision/violations/{violation_id}/contest")
+def contest_violation(
+    request: Request,
+    session: DbSession,
+    actor: ViolationContester,
+    violation_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    back: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    check_same_origin(request)
+    return _action(
+        request,
+        session,
+        actor,
+        back,
+        "contested",
+        lambda: service.contest(session, actor, violation_id, reason),
+    )
