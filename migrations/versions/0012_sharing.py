@@ -108,6 +108,37 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_share_applications_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_share_applications_system_id'), ['system_id'], unique=False)
 
+    op.create_table('share_demands',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('purpose', sa.Text(), nullable=False),
+    sa.Column('legal_basis', sa.Text(), nullable=True),
+    sa.Column('consumer_department_id', sa.Integer(), nullable=False),
+    sa.Column('requester', sa.String(length=64), nullable=False),
+    sa.Column('requester_name', sa.String(length=100), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', govdata.core.db.UTCDateTime(), nullable=False),
+    sa.Column('provider_id', sa.Integer(), nullable=True),
+    sa.Column('assigned_by', sa.String(length=64), nullable=True),
+    sa.Column('assigned_at', govdata.core.db.UTCDateTime(), nullable=True),
+    sa.Column('assign_note', sa.Text(), nullable=True),
+    sa.Column('deadline_id', sa.Integer(), nullable=True),
+    sa.Column('answered_by', sa.String(length=64), nullable=True),
+    sa.Column('answered_at', govdata.core.db.UTCDateTime(), nullable=True),
+    sa.Column('resource_code', sa.String(length=64), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('late', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['consumer_department_id'], ['departments.id'], name=op.f('fk_share_demands_consumer_department_id_departments')),
+    sa.ForeignKeyConstraint(['provider_id'], ['departments.id'], name=op.f('fk_share_demands_provider_id_departments')),
+    sa.ForeignKeyConstraint(['deadline_id'], ['deadlines.id'], name=op.f('fk_share_demands_deadline_id_deadlines')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_share_demands'))
+    )
+    with op.batch_alter_table('share_demands', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_share_demands_consumer_department_id'), ['consumer_department_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_share_demands_provider_id'), ['provider_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_share_demands_status'), ['status'], unique=False)
+
     op.create_table('share_settings',
     sa.Column('resource_id', sa.Integer(), nullable=False),
     sa.Column('direct_evidence', sa.Boolean(), nullable=False),
@@ -191,6 +222,11 @@ def downgrade() -> None:
 
     op.drop_table('share_attachments')
     op.drop_table('share_settings')
+    with op.batch_alter_table('share_demands', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_share_demands_status'))
+        batch_op.drop_index(batch_op.f('ix_share_demands_provider_id'))
+        batch_op.drop_index(batch_op.f('ix_share_demands_consumer_department_id'))
+    op.drop_table('share_demands')
     with op.batch_alter_table('share_applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_share_applications_system_id'))
         batch_op.drop_index(batch_op.f('ix_share_applications_status'))

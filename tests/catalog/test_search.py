@@ -40,6 +40,9 @@ def plain(name: str, summary: str, classification: str, **extra) -> dict:
         "format": "file",
         "share_type": "unconditional",
         "share_modes": ["query"],
+        "share_methods": ["file"],  # registered complete for sharing (SHR-1)
+        "materials": ["共享申请函"],
+        "usage_requirements": "按履职需要使用",
         "open_type": "none",
         "update_cycle": "monthly",
         "grade": "general",

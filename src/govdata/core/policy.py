@@ -183,6 +183,10 @@ class Deadlines(BaseModel):
         default=DeadlineRule(working_days=15, statutory=False, source=PLATFORM_SOURCE),
         description="部门间数据冲突的协商期限（逾期提交主管部门裁决）",
     )
+    share_demand_answer: DeadlineRule = Field(
+        default=DeadlineRule(working_days=15, statutory=False, source=PLATFORM_SOURCE),
+        description="共享需求指定提供部门后的答复期限（编目或说明理由）",
+    )
     rectification: DeadlineRule = Field(
         default=DeadlineRule(working_days=20, statutory=False, source=PLATFORM_SOURCE),
         description="监督考核发现问题的整改期限",

@@ -50,6 +50,7 @@ from govdata.orgs.models import (
     ApplicationSystem,
     Department,
     IdentityKind,
+    Node,
     Region,
     SystemCredential,
     User,
@@ -609,3 +610,17 @@ def department_systems(session: Session, department_id: int) -> list[SystemRef]:
         .order_by(ApplicationSystem.id)
     )
     return [SystemRef(s.id, s.department_id, s.name, s.active) for s in rows]
+
+
+@dataclass(frozen=True)
+class NodeRef:
+    """This installation: its region and level (ORG-1), as other capabilities may know it."""
+
+    region_code: str
+    name: str
+    level: str
+
+
+def node_ref(session: Session) -> NodeRef | None:
+    node = session.scalar(select(Node).limit(1))
+    return NodeRef(node.region_code, node.name, node.level) if node else None

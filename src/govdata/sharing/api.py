@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
+from govdata.core import policy
 from govdata.core.auth import DbSession
 from govdata.core.errors import PayloadTooLarge, problem_responses
 from govdata.core.schemas import ApiRoute, Page, PagingParams
@@ -30,6 +31,10 @@ from govdata.sharing.schemas import (
     CheckIn,
     CoordinateIn,
     DecisionIn,
+    DemandAnswerIn,
+    DemandAssignIn,
+    DemandIn,
+    DemandOut,
     DisputeIn,
     EvidenceIn,
     GrantOut,
@@ -44,6 +49,9 @@ def application_out(session: Session, application: Application) -> ApplicationOu
     out = ApplicationOut.model_validate(application)
     out.deadline = deadline.due_date if deadline else None
     out.deadline_provisional = bool(deadline and deadline.provisional)
+    if deadline is not None:
+        rule = getattr(policy.active_policy(session).deadlines, deadline.purpose, None)
+        out.deadline_statutory = bool(rule and rule.statutory)
     out.attachments = [AttachmentOut.model_validate(a) for a in service.attachments_of(session, application)]
     return out
 
@@ -202,3 +210,48 @@ def set_evidence(session: DbSession, actor: EvidenceMarker, code: str, data: Evi
 @router.post("/sharing/sweep", summary="立即运行共享期限巡检（超期督办、授权到期）")
 def run_sweep(session: DbSession, actor: Sweeper) -> dict:
     return service.tick(session, actor)
+
+
+def demand_out(session: Session, demand) -> DemandOut:
+    out = DemandOut.model_validate(demand)
+    deadline = service.demand_deadline(session, demand)
+    out.deadline = deadline.due_date if deadline else None
+    out.deadline_provisional = bool(deadline and deadline.provisional)
+    out.deadline_statutory = policy.active_policy(session).deadlines.share_demand_answer.statutory
+    return out
+
+
+@router.post(
+    "/share-demands", status_code=201, response_model=DemandOut, summary="提出共享需求（目录未列出的数据）"
+)
+def create_demand(session: DbSession, actor: Applicant, data: DemandIn) -> DemandOut:
+    return demand_out(session, service.create_demand(session, actor, data))
+
+
+@router.get(
+    "/share-demands",
+    response_model=Page[DemandOut],
+    summary="共享需求（本部门提出的、指定本部门的；主管部门：全部）",
+)
+def list_demands(session: DbSession, actor: Reader, paging: PagingParams, status: str | None = None) -> dict:
+    rows, total = service.list_demands(
+        session, actor, status=status, limit=paging.limit, offset=paging.offset
+    )
+    return {"items": [demand_out(session, d) for d in rows], "total": total}
+
+
+@router.get("/share-demands/{demand_id}", response_model=DemandOut, summary="共享需求详情")
+def get_demand(session: DbSession, actor: Reader, demand_id: int) -> DemandOut:
+    return demand_out(session, service.get_demand(session, actor, demand_id))
+
+
+@router.post("/share-demands/{demand_id}/assign", response_model=DemandOut, summary="主管部门指定提供部门")
+def assign_demand(session: DbSession, actor: Coordinator, demand_id: int, data: DemandAssignIn) -> DemandOut:
+    return demand_out(session, service.assign_demand(session, actor, demand_id, data))
+
+
+@router.post(
+    "/share-demands/{demand_id}/answer", response_model=DemandOut, summary="提供部门答复：编目提供或说明理由"
+)
+def answer_demand(session: DbSession, actor: Decider, demand_id: int, data: DemandAnswerIn) -> DemandOut:
+    return demand_out(session, service.answer_demand(session, actor, demand_id, data))

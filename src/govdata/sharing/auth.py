@@ -13,7 +13,7 @@ from fastapi import Depends
 
 from govdata.core.auth import INTERNAL_ROLES, Actor, Authenticator, Refusal, Role, lacks, permission
 from govdata.core.errors import Conflict, PermissionDenied
-from govdata.sharing.enums import ApplicationStatus, GrantStatus, Phase
+from govdata.sharing.enums import ApplicationStatus, DemandStatus, GrantStatus, Phase
 
 APPLY = permission(
     "sharing.apply", {Role.dept_user, Role.dept_officer, Role.dept_head}, "为本部门的应用系统申请共享数据"
@@ -83,9 +83,14 @@ def attach_refusal(actor: Actor, application: Any) -> Refusal:
     if not in_department(actor, application.consumer_department_id):
         return PermissionDenied("只有申请部门可以上传申请材料。", slug="not-consumer")
     if application.phase not in (
-        Phase.compliance_check, Phase.awaiting_receipt, Phase.awaiting_decision, Phase.coordination
+        Phase.compliance_check,
+        Phase.awaiting_receipt,
+        Phase.awaiting_decision,
+        Phase.coordination,
     ):
-        return Conflict("申请已答复或已办结，不能再上传材料。", slug="invalid-state", status_now=application.status)
+        return Conflict(
+            "申请已答复或已办结，不能再上传材料。", slug="invalid-state", status_now=application.status
+        )
     return None
 
 
@@ -127,7 +132,8 @@ def dispute_refusal(actor: Actor, application: Any) -> Refusal:
     if not in_department(actor, application.consumer_department_id):
         return PermissionDenied("只有申请部门可以提出异议。", slug="not-consumer")
     if application.decision is None or application.status not in (
-        ApplicationStatus.refused, ApplicationStatus.partially_approved
+        ApplicationStatus.refused,
+        ApplicationStatus.partially_approved,
     ):
         return Conflict(
             "只有被拒绝或部分同意的申请可以提出异议。", slug="invalid-state", status_now=application.status
@@ -205,3 +211,40 @@ def can_change_grant(actor: Actor, grant: Any, action: str) -> bool:
 def sees_all_usage(actor: Actor) -> bool:
     """The authority sees every call; a department its calls as provider and as consumer (SHR-7)."""
     return actor.has(USAGE_READ) and is_authority(actor)
+
+
+# --- share demands ------------------------------------------------------------------------------
+
+
+def demand_refusal(actor: Actor) -> Refusal:
+    if refused := lacks(actor, APPLY):
+        return refused
+    if actor.department_id is None:
+        return PermissionDenied("只有部门用户可以提出共享需求。")
+    return None
+
+
+def demand_assign_refusal(actor: Actor, demand: Any) -> Refusal:
+    if refused := lacks(actor, COORDINATE):
+        return refused
+    if demand.status != DemandStatus.submitted:
+        return Conflict("该需求已指定提供部门。", slug="invalid-state", status_now=demand.status)
+    return None
+
+
+def demand_answer_refusal(actor: Actor, demand: Any) -> Refusal:
+    if refused := lacks(actor, DECIDE):
+        return refused
+    if not in_department(actor, demand.provider_id):
+        return PermissionDenied("只有被指定的提供部门可以答复该需求。", slug="not-provider")
+    if demand.status != DemandStatus.assigned:
+        return Conflict("该需求不在待答复状态。", slug="invalid-state", status_now=demand.status)
+    return None
+
+
+def can_assign_demand(actor: Actor, demand: Any) -> bool:
+    return demand_assign_refusal(actor, demand) is None
+
+
+def can_answer_demand(actor: Actor, demand: Any) -> bool:
+    return demand_answer_refusal(actor, demand) is None

@@ -56,3 +56,10 @@ class UsageOutcome(LabelledEnum):
     limited = "limited", "超出频率限制"
     not_found = "not_found", "不存在"
     error = "error", "失败"
+
+
+class DemandStatus(LabelledEnum):
+    submitted = "submitted", "待主管部门指定"
+    assigned = "assigned", "待提供部门答复"
+    fulfilled = "fulfilled", "已编目提供"
+    refused = "refused", "不能提供"

@@ -160,3 +160,31 @@ class UsageRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     latency_ms: Mapped[float] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(64))
+
+
+class Demand(Base):
+    """A share demand (共享需求): data a consumer needs that the catalog does not list. The authority
+    assigns a provider with a deadline; the provider answers with a catalog entry or a reasoned refusal."""
+
+    __tablename__ = "share_demands"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    consumer_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    requester: Mapped[str] = mapped_column(String(64))
+    requester_name: Mapped[str | None] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # submitted|assigned|fulfilled|refused
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    assigned_by: Mapped[str | None] = mapped_column(String(64))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assign_note: Mapped[str | None] = mapped_column(Text)
+    deadline_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"))
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resource_code: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from govdata.core.auth import DbSession
 from govdata.core.errors import (
     PayloadTooLarge,
     problem_responses,
@@ -24,6 +25,7 @@ from govdata.core.errors import (
 )
 from govdata.core.schemas import ApiRoute
 from govdata.core.signing import ALG, node_key
+from govdata.orgs import service as orgs
 from govdata.sharing import receipts
 
 router = APIRouter(prefix="/api/v1", route_class=ApiRoute, tags=["共享回执"])
@@ -41,8 +43,15 @@ class NodePublicKey(BaseModel):
     public_key: str = Field(description="原始公钥（32 字节）的 Base64")
 
 
+class NodeOut(BaseModel):
+    region_code: str
+    name: str
+    level: str
+
+
 class NodeKeysOut(BaseModel):
     keys: list[NodePublicKey]
+    node: NodeOut | None = Field(None, description="本节点（行政区划与名称）")
 
 
 class ReceiptVerifyIn(BaseModel):
@@ -75,9 +84,11 @@ VERIFY_BODY = {
 
 
 @router.get("/node/keys", response_model=NodeKeysOut, summary="本节点的签名公钥（公开，用于核验回执）")
-def node_keys(request: Request) -> NodeKeysOut:
+def node_keys(request: Request, session: DbSession) -> NodeKeysOut:
     key = node_key(request.app.state.settings)
+    node = orgs.node_ref(session)
     return NodeKeysOut(
+        node=NodeOut(region_code=node.region_code, name=node.name, level=node.level) if node else None,
         keys=[
             NodePublicKey(
                 key_id=key.key_id,
@@ -85,7 +96,7 @@ def node_keys(request: Request) -> NodeKeysOut:
                 public_key_pem=key.public_key_pem,
                 public_key=key.public_key_raw_b64,
             )
-        ]
+        ],
     )
 
 

@@ -165,3 +165,50 @@ class EvidenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     direct_evidence: bool = Field(description="共享数据可直接作为办事依据（可直接采信）")
+
+
+class DemandIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(max_length=200, description="需要的数据")
+    description: str = Field(max_length=4000, description="数据内容与信息项说明")
+    purpose: str = Field(max_length=2000, description="用途与应用场景")
+    legal_basis: str | None = Field(default=None, max_length=2000, description="依据")
+
+
+class DemandAssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider_id: int = Field(description="指定的提供部门")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DemandAnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resource_code: str | None = Field(default=None, max_length=64, description="编目后的资源代码")
+    reason: str | None = Field(default=None, max_length=4000, description="不能提供的理由")
+
+
+class DemandOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    purpose: str
+    legal_basis: str | None
+    consumer_department_id: int
+    requester: str
+    status: str
+    created_at: datetime
+    provider_id: int | None
+    assigned_at: datetime | None
+    assign_note: str | None
+    deadline: date | None = None
+    deadline_provisional: bool = False
+    deadline_statutory: bool = False
+    answered_at: datetime | None
+    resource_code: str | None
+    reason: str | None
+    late: bool

@@ -2,6 +2,7 @@
 
 * :mod:`.applications` — apply, compliance check, receipt, decision, dispute, coordination, escalation;
 * :mod:`.grants` — grants and who may use which service under which grant (``access_for``);
+* :mod:`.demands` — share demands for data the catalog does not list;
 * :mod:`.attachments` — the materials of an application;
 * :mod:`.data` — the services themselves: verification, query, export, changes;
 * :mod:`.sweep` — the scheduled sweep (escalations, expiries, reminders), also ``govdata tick``.
@@ -22,6 +23,14 @@ from govdata.sharing.service.applications import (
     working_days_left,
 )
 from govdata.sharing.service.attachments import add_attachment, attachments_of, read_attachment
+from govdata.sharing.service.demands import (
+    answer_demand,
+    assign_demand,
+    create_demand,
+    demand_deadline,
+    get_demand,
+    list_demands,
+)
 from govdata.sharing.service.grants import (
     Access,
     access_for,
@@ -38,6 +47,12 @@ __all__ = [
     "Access",
     "access_for",
     "add_attachment",
+    "answer_demand",
+    "assign_demand",
+    "create_demand",
+    "demand_deadline",
+    "get_demand",
+    "list_demands",
     "apply",
     "attachments_of",
     "change_grant",
