@@ -17,6 +17,7 @@ from govdata.libraries.demo import create_demo_libraries
 from govdata.orgs import service as orgs
 from govdata.orgs.models import IdentityKind, OrgType
 from govdata.orgs.schemas import CredentialIn, DepartmentIn, SystemIn, UserIn
+from govdata.sharing.demo import create_demo_sharing
 
 REGION = "410800"
 DEMO_PASSWORD = "Jiaozuo@2026"
@@ -143,6 +144,7 @@ def create_demo(session: Session, *, with_catalog: bool = True) -> tuple[list[De
     if with_catalog:
         create_demo_catalog(session)
         create_demo_libraries(session)
+        create_demo_sharing(session)
     return logins, token
 
 

@@ -624,3 +624,11 @@ class NodeRef:
 def node_ref(session: Session) -> NodeRef | None:
     node = session.scalar(select(Node).limit(1))
     return NodeRef(node.region_code, node.name, node.level) if node else None
+
+
+def actor_named(session: Session, username: str) -> Actor:
+    """The actor of an active user by username (the demo and command-line ``--as`` act as a person)."""
+    user = session.scalar(select(User).where(User.username == username, User.active.is_(True)))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在或已停用。")
+    return actor_for_user(user)
