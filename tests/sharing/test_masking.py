@@ -1,0 +1,176 @@
+"""Masks of shared data (SEC-4): what each mask keeps, which mask an item gets, and — for any text — that a
+mask never hands the value back unchanged when there is something to hide, and never shows more than it
+keeps. Also: the export's vectorised safe cells agree with ``core.files.safe_cell``."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from govdata.catalog.service import ElementRef
+from govdata.core import files
+from govdata.sharing import masking
+from govdata.sharing.masking import (
+    ADDRESS,
+    DATE,
+    GENERIC,
+    NAME,
+    PHONE,
+    RIC,
+    mask_kind,
+    mask_value,
+    mask_values,
+)
+from govdata.sharing.service.data import safe_text
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "masked"),
+    [
+        (RIC, "410802198501011234", "410802********1234"),
+        (RIC, "41080219850101123X", "410802********123X"),
+        (NAME, "张三", "张*"),
+        (NAME, "张三丰", "张**"),
+        (NAME, "欧阳娜娜", "欧阳**"),
+        (NAME, "司马光", "司马*"),
+        (NAME, "欧阳", "欧*"),  # two characters: one is the family name
+        (NAME, "李", "*"),
+        (PHONE, "13912345678", "*******5678"),
+        (PHONE, "0391-3456789", "********6789"),
+        (PHONE, "5678", "****"),
+        (DATE, "1985-01-02", "1985"),
+        (DATE, "19850102", "1985"),
+        (DATE, dt.date(1985, 1, 2), "1985"),
+        (DATE, dt.datetime(1985, 1, 2, 8, 30), "1985"),
+        (DATE, "一九八五年", "一***年"),  # no year in digits: the generic mask
+        (ADDRESS, "河南省焦作市解放区民主路12号", "河南省焦作市解放区********"),
+        (ADDRESS, "焦作市山阳区太行路1号院", "焦作市山阳区******"),
+        (ADDRESS, "河南省焦作市沁阳市怀府路8号", "河南省焦作市沁阳市******"),
+        (ADDRESS, "河南省焦作市温县黄河路3号", "河南省焦作市温县******"),
+        (ADDRESS, "河南省郑州市金水区文化路", "河南省郑州市金水区***"),
+        (ADDRESS, "北京市朝阳区建国路1号", "北京市朝阳区*****"),
+        (ADDRESS, "广西壮族自治区南宁市青秀区民族大道", "广西壮族自治区南宁市青秀区****"),
+        (ADDRESS, "新疆维吾尔自治区阿克苏地区阿克苏市解放路", "新疆维吾尔自治区阿克苏地区阿克苏市***"),
+        (ADDRESS, "内蒙古自治区锡林郭勒盟锡林浩特市某路", "内蒙古自治区锡林郭勒盟锡林浩特市***"),
+        (ADDRESS, "沁阳市怀府路8号", "沁阳市*****"),  # no county: up to the city
+        (ADDRESS, "怀府路8号", "*****"),  # neither: all hidden
+        (ADDRESS, "焦作市解放区", "焦作市解放区"),  # nothing beyond the county to hide
+        (GENERIC, "91410800MA44XXXX1B", "9****************B"),
+        (GENERIC, "ab", "**"),
+        (GENERIC, 12345, "1***5"),
+        (GENERIC, True, "t**e"),
+    ],
+)
+def test_each_mask_keeps_what_sec4_says(kind, value, masked):
+    assert mask_value(kind, value) == masked
+
+
+def test_nulls_stay_null_and_a_column_is_masked_at_once():
+    assert mask_values(NAME, [None, "王五", None]) == [None, "王*", None]
+    assert mask_values(PHONE, []) == []
+    column = pa.chunked_array([["410802198501011234"], [None, "410802198501015678"]])
+    assert masking.mask_array(RIC, column).to_pylist() == ["410802********1234", None, "410802********5678"]
+
+
+ELEMENTS = {
+    "公民身份号码": ElementRef("公民身份号码", "DE0001", "ric"),
+    "姓名": ElementRef("姓名", "DE0002", None),
+    "户籍地址": ElementRef("户籍地址", "DE0003", None),
+    "统一社会信用代码": ElementRef("统一社会信用代码", "DE0004", "uscc"),
+}
+
+
+@pytest.mark.parametrize(
+    ("item", "kind"),
+    [
+        ({"name": "证件号", "data_type": "C", "element": "公民身份号码"}, RIC),  # by the element
+        ({"name": "户主", "data_type": "C", "element": "姓名"}, NAME),
+        ({"name": "地点", "data_type": "C", "element": "户籍地址"}, ADDRESS),
+        ({"name": "代码", "data_type": "C", "element": "统一社会信用代码"}, GENERIC),
+        ({"name": "登记时间", "data_type": "T"}, DATE),  # by the data type
+        ({"name": "发证", "data_type": "D"}, DATE),
+        ({"name": "身份证号", "data_type": "C"}, RIC),  # by the name
+        ({"name": "联系电话", "data_type": "C"}, PHONE),
+        ({"name": "手机号码", "data_type": "C"}, PHONE),
+        ({"name": "经营地址", "data_type": "C"}, ADDRESS),
+        ({"name": "现住址", "data_type": "C"}, ADDRESS),
+        ({"name": "出生日期", "data_type": "C"}, DATE),
+        ({"name": "企业名称", "data_type": "C"}, NAME),
+        ({"name": "姓名", "data_type": "C"}, NAME),
+        ({"name": "婚姻状况", "data_type": "C"}, GENERIC),  # none of these
+        ({"name": "收入", "data_type": "N"}, GENERIC),
+    ],
+)
+def test_the_mask_of_an_item_comes_from_its_element_then_type_then_name(item, kind):
+    assert mask_kind(item, ELEMENTS) == kind
+
+
+# --- the property: never the value unchanged, never more than the kept part --------------------------------
+
+TEXT = st.text(
+    alphabet=st.sampled_from(list("0123456789Xx省市区县旗州盟地自治欧阳司马张王李路号院-*  \n")),
+    max_size=30,
+)
+
+
+def kept_at_most(kind: str, value: str) -> int:
+    """How many characters of ``value`` the mask may show (a reference written from SEC-4 as stated)."""
+    if kind == RIC:
+        return 10
+    if kind == NAME:
+        return 2
+    if kind in (PHONE, DATE):
+        return 4
+    if kind == ADDRESS:
+        return len(value)  # up to the county: checked below on the prefix
+    return 2
+
+
+@given(kind=st.sampled_from(masking.KINDS), value=TEXT)
+def test_a_mask_never_hands_back_a_longer_value_unchanged_nor_shows_more_than_it_keeps(kind, value):
+    masked = mask_value(kind, value)
+    assert masked is not None
+    if kind == DATE and masked != value:
+        shown = masked.replace("*", "")
+        if len(masked) == 4 and "*" not in masked:  # a year: the value's first four characters
+            assert value.startswith(masked)
+            return
+    assert len(masked) == len(value)
+    shown = [i for i, c in enumerate(masked) if c != "*"]
+    assert all(masked[i] == value[i] for i in shown), "a shown character is the value's own, in place"
+    assert len(shown) <= kept_at_most(kind, value)
+    hidden = sum(1 for c in value if c != "*")
+    if kind != ADDRESS and len(value) > kept_at_most(kind, value) and hidden > kept_at_most(kind, value):
+        assert masked != value
+    if kind == ADDRESS and shown:
+        # an address shows a prefix only, ending at a county- or city-level marker
+        prefix = value[: max(shown) + 1]
+        assert masked.startswith(prefix) and prefix[-1] in "县旗区市州盟"
+
+
+@given(value=st.text(max_size=20))
+def test_any_text_masked_as_a_name_shows_at_most_its_family_name(value):
+    masked = mask_value(NAME, value)
+    visible = [c for c in masked if c != "*"]
+    assert len(masked) == len(value) and len(visible) <= 2
+    if len(value) > 2 and "*" not in value:
+        assert masked != value
+
+
+# --- safe cells of the CSV export ---------------------------------------------------------------------------
+
+
+@given(values=st.lists(st.one_of(st.none(), st.text(max_size=12)), max_size=20))
+def test_vectorised_safe_cells_agree_with_safe_cell(values):
+    assert safe_text(pa.array(values, pa.string())).to_pylist() == [
+        None if v is None else files.safe_cell(v) for v in values
+    ]
+
+
+def test_safe_cells_defuse_formulas_and_drop_control_characters():
+    cells = safe_text(pa.array(["=SUM(A1)", "+1", "-2", "@x", "\tx", "a\x00b", "正常"])).to_pylist()
+    assert cells == ["'=SUM(A1)", "'+1", "'-2", "'@x", "'\tx", "ab", "正常"]
