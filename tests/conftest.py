@@ -2,12 +2,17 @@
 
 A store with the demo region is built once per backend as a template (a SQLite file, a PostgreSQL
 template database); each test gets its own copy, so tests never see each other's changes.
+
+`make test` runs the suite in parallel (pytest-xdist): every worker builds its own templates under
+its own names, in its own temporary directory; the workers of a run share only the answer to where
+PostgreSQL is (``find_postgres``), through a directory the controlling process makes and removes.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,18 +29,44 @@ from govdata.core.config import Settings
 from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
 from govdata.demo import DEMO_PASSWORD, REGION, create_demo
 from tests.support.http import ADMIN_PASSWORD, login
-from tests.support.postgres import create_database, drop_database, find_postgres
+from tests.support.postgres import create_database, drop_database, find_postgres, stop_throwaway_cluster
 
 # Passwords stay argon2id, at the library's cheapest cost: the suite hashes hundreds of them.
 use_password_parameters(profiles.CHEAPEST)
 
 BACKENDS = ["sqlite", "postgresql"]
-RUN_ID = uuid.uuid4().hex[:8]
+# Unique per process: each xdist worker (gw0, gw1, …) names its PostgreSQL template after itself.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+RUN_ID = f"{uuid.uuid4().hex[:8]}_{WORKER}"
+SHARED_DIR = pytest.StashKey[Path]()
+
+
+def pytest_configure(config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, or the only process without xdist
+        config.stash[SHARED_DIR] = Path(tempfile.mkdtemp(prefix="govdata-tests-"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist, on the controller: tell each worker the run's shared directory."""
+    node.workerinput["govdata_shared_dir"] = str(node.config.stash[SHARED_DIR])
+
+
+def pytest_unconfigure(config) -> None:
+    if not hasattr(config, "workerinput") and SHARED_DIR in config.stash:
+        stop_throwaway_cluster(config.stash[SHARED_DIR])
+        shutil.rmtree(config.stash[SHARED_DIR], ignore_errors=True)
+
+
+def _shared_dir(config) -> Path:
+    if hasattr(config, "workerinput"):
+        return Path(config.workerinput["govdata_shared_dir"])
+    return config.stash[SHARED_DIR]
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> str:
-    url, how = find_postgres()
+def postgres_admin_url(pytestconfig) -> str:
+    url, how = find_postgres(_shared_dir(pytestconfig))
     if url is None:
         message = f"PostgreSQL is required for the storage tests: {how}"
         if os.environ.get("CI"):

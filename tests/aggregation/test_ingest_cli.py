@@ -27,7 +27,7 @@ from govdata.demo import DEMO_PASSWORD
 from govdata.store import open_store
 from govdata.store.base import TableSpec
 from tests.support.catalog import population
-from tests.support.server import Server, free_port, population_csv, running
+from tests.support.server import Server, population_csv, running, silent_port
 
 
 @pytest.fixture
@@ -65,15 +65,16 @@ def stored_rows(settings, session, code: str) -> int:
 
 
 @pytest.fixture
-def environment(settings) -> dict[str, str]:
+def environment(settings) -> Iterator[dict[str, str]]:
     """GOVDATA_* of the test's store; GOVDATA_PORT names a port where no server listens."""
-    return {
-        "GOVDATA_DATA_DIR": str(settings.data_dir),
-        "GOVDATA_DATABASE_URL": settings.resolved_database_url(),
-        "GOVDATA_STORE_URL": settings.resolved_store_url(),
-        "GOVDATA_PORT": str(free_port()),
-        "COLUMNS": "200",
-    }
+    with silent_port() as port:
+        yield {
+            "GOVDATA_DATA_DIR": str(settings.data_dir),
+            "GOVDATA_DATABASE_URL": settings.resolved_database_url(),
+            "GOVDATA_STORE_URL": settings.resolved_store_url(),
+            "GOVDATA_PORT": str(port),
+            "COLUMNS": "200",
+        }
 
 
 @pytest.fixture
@@ -133,9 +134,10 @@ def test_the_named_user_needs_the_right(cli, code, tmp_path):
     assert refused.exit_code == 2 and "本部门" in refused.output, refused.output
     unknown = cli(str(path), "--resource", code, "--as", "nobody")
     assert unknown.exit_code == 2 and "不存在" in unknown.output, unknown.output
-    silent = cli(
-        str(path), "--resource", code, "--as", "ga_officer", "--server", f"http://127.0.0.1:{free_port()}"
-    )
+    with silent_port() as port:
+        silent = cli(
+            str(path), "--resource", code, "--as", "ga_officer", "--server", f"http://127.0.0.1:{port}"
+        )
     assert silent.exit_code == 2 and "没有响应" in silent.output, silent.output
 
 

@@ -148,7 +148,6 @@ def test_duplicate_collection_is_shown_to_the_authority(client, as_user):
         share_conditions=None,
         legal_basis=None,
         legal_basis_kind=None,
-        materials=[],
     )
     social["items"] = social["items"][:2]
     publish_as(client, as_user, "rs_officer", social)

@@ -7,7 +7,6 @@ The fixtures built on them (``live_server``, ``base_url``, ``browser``, ``page``
 from __future__ import annotations
 
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -39,12 +38,6 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 ADMIN_PASSWORD = "Admin@E2e-2026"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass(frozen=True)
 class LiveServer:
     """The platform served by uvicorn: its address, and the app (e.g. to hold the batch runner)."""
@@ -72,8 +65,8 @@ def serve(data_dir: Path) -> Iterator[LiveServer]:
     finally:
         engine.dispose()
     app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    # Port 0: the system picks a free port as uvicorn binds it, so parallel runs never share one.
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, name="uvicorn-e2e", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -81,6 +74,7 @@ def serve(data_dir: Path) -> Iterator[LiveServer]:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("the server did not start")
         time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield LiveServer(f"http://127.0.0.1:{port}", app)
     finally:

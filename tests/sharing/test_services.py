@@ -1,6 +1,7 @@
 """The sharing services (SHR-6, SEC-4, SHR-9): verification, query, export and changes under a grant, as
 a consumer's application system and a provider's own staff see them, on both stores."""
 
+# ruff: noqa: F811  (the fixtures of tests.support.sharing, named as parameters)
 from __future__ import annotations
 
 import base64
@@ -18,7 +19,7 @@ from govdata.sharing import usage
 from govdata.sharing.service import data
 from tests.support.batches import ric
 from tests.support.http import assert_problem
-from tests.support.sharing import (  # noqa: F401  (fixtures)
+from tests.support.sharing import (  # noqa: F401
     grant,
     load,
     people,

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,10 +50,22 @@ def population_csv(rows: int, region: str) -> bytes:
     return out.getvalue().encode()
 
 
+IDENTITY = "x-test-server"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def silent_port() -> Iterator[int]:
+    """A local port where nothing listens (a connection is refused), held for the block so that no
+    server of a test running in parallel can take it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
 
 
 class Server:
@@ -61,9 +74,20 @@ class Server:
     def __init__(self, settings, log: Path, env: dict[str, str] | None = None) -> None:
         self.settings, self.log, self.port, self.extra_env = settings, log, free_port(), env or {}
         self.url = f"http://127.0.0.1:{self.port}"
+        self.identity = uuid.uuid4().hex
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        # The port was free when chosen, but a parallel test may bind it first: then choose again.
+        for _ in range(5):
+            if self._start():
+                return
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError("no free port for the server:\n" + self.log.read_text(errors="replace")[-3000:])
+
+    def _start(self) -> bool:
+        """True once the server answers; False if its port was taken in the meantime."""
         env = {
             **os.environ,
             "GOVDATA_DATA_DIR": str(self.settings.data_dir),
@@ -78,14 +102,22 @@ class Server:
         }
         command = [sys.executable, "-m", "uvicorn", "govdata.app:create_app", "--factory"]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        # Marks this server's answers: another test's server on the same port must not pass for it.
+        command += ["--header", f"{IDENTITY}:{self.identity}"]
         with self.log.open("ab") as log:
+            logged = log.tell()
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.log.read_text(errors="replace")[-3000:]
+            if self.process.poll() is not None:
+                output = self.log.read_bytes()[logged:].decode(errors="replace")
+                if "address already in use" in output.lower():
+                    return False
+                raise AssertionError(output[-3000:])
             try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
+                answer = httpx.get(f"{self.url}/healthz", timeout=1)
+                if answer.status_code == 200 and answer.headers.get(IDENTITY) == self.identity:
+                    return True
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)

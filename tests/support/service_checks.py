@@ -26,6 +26,7 @@ CAPABILITIES = (
     "libraries",
     "notifications",
     "supervision",
+    "sharing",
 )
 # modules that hold routes, pages, commands, tables or shapes rather than use cases
 NOT_SERVICES = {

@@ -31,6 +31,7 @@ class BatchFacts:
     status: str
     catalog_version: int
     rows_total: int
+    rows_applied: int
     errors_count: int
     reconciliation: str | None  # ok | mismatch | None (nothing declared)
     finished_at: datetime | None
@@ -50,6 +51,7 @@ def _batch_facts(batch: Batch) -> BatchFacts:
         status=batch.status,
         catalog_version=batch.catalog_version,
         rows_total=batch.rows_total,
+        rows_applied=batch.rows_applied,
         errors_count=batch.errors_count,
         reconciliation=batch.reconciliation,
         finished_at=batch.finished_at,

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # worker stopped renewing it
     job_worker: bool = True
     job_lease_seconds: float = 30.0
+    # sharing's outbound calls (a provider's interface service, a consumer's webhook) refuse loopback,
+    # link-local and private addresses unless this is true: services on the government's own network
+    interface_allow_private: bool = False
     log_level: str = "INFO"
     log_json: bool = True
 
