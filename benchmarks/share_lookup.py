@@ -48,7 +48,6 @@ import random
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,6 +62,8 @@ from urllib.parse import quote
 import httpx
 import psycopg
 from rich.console import Console
+
+from govdata.core.ids import ric_check_digit
 
 console = Console(stderr=True)
 HERE = Path(__file__).resolve().parent
@@ -143,8 +144,6 @@ ID_STEP = 7_919_113  # coprime with ID_SPACE: i ↦ i × step mod space is a per
 
 def person(i: int) -> tuple[str, dt.date]:
     """The ``i``-th record's 公民身份号码 and birth date."""
-    from govdata.core.ids import ric_check_digit
-
     n = (i * ID_STEP + 12345) % ID_SPACE
     seq, n = n % 1000, n // 1000
     day, region = n % BIRTH_DAYS, n // BIRTH_DAYS
@@ -270,7 +269,9 @@ def build(backend: str, workdir: Path, rows: int, seed: int, admin_url: str) -> 
     if not source.exists():
         started = time.perf_counter()
         size = generate(source, rows, seed)
-        console.print(f"已生成 {rows:,} 行（{size / 2**20:.0f} MiB），用时 {time.perf_counter() - started:.1f} 秒")
+        console.print(
+            f"已生成 {rows:,} 行（{size / 2**20:.0f} MiB），用时 {time.perf_counter() - started:.1f} 秒"
+        )
     spool = Path(tempfile.mkdtemp(dir=data_dir)) / "upload"
     shutil.copyfile(source, spool)
     store = open_store(settings.resolved_store_url())
@@ -445,7 +446,9 @@ def apply_for_grant(base_url: str, built: Built, items: list[str], modes: list[s
         "modes": modes,
         "rate_limit": RATE_LIMIT,
     }
-    response = httpx.post(f"{base_url}/api/v1/applications", json=body, headers=login(base_url, "rs_user"), timeout=60)
+    response = httpx.post(
+        f"{base_url}/api/v1/applications", json=body, headers=login(base_url, "rs_user"), timeout=60
+    )
     if response.status_code != 201 or not response.json().get("grant_id"):
         raise SystemExit(f"申请未即时获得授权：{response.status_code} {response.text}")
     return response.json()
@@ -479,9 +482,7 @@ def baseline_app():
     async def healthz(request):
         return JSONResponse({"status": "ok"})
 
-    return Starlette(
-        routes=[Route("/api/v1/share/{code:path}/records", records), Route("/healthz", healthz)]
-    )
+    return Starlette(routes=[Route("/api/v1/share/{code:path}/records", records), Route("/healthz", healthz)])
 
 
 def canned_server(port: int, size: int) -> None:
@@ -510,7 +511,11 @@ def canned_server(port: int, size: int) -> None:
 
 
 def canned(log: Path, size: int) -> Server:
-    server = Server([sys.executable, str(Path(__file__)), "canned", "--port", "{port}", "--size", str(size)], {**os.environ}, log)
+    server = Server(
+        [sys.executable, str(Path(__file__)), "canned", "--port", "{port}", "--size", str(size)],
+        {**os.environ},
+        log,
+    )
     server.ready_path = "/"
     return server
 
@@ -572,23 +577,30 @@ async def _drive(port: int, requests: list[bytes], concurrency: int) -> tuple[fl
     return seconds, latencies
 
 
-def drive(server: Server, paths: list[str], headers: dict[str, str], concurrency: int, warmup: int) -> Run:
-    """``warmup`` calls, then every path once at ``concurrency``; timings, client and server CPU."""
-    raws = [request_bytes(server.port, p, headers) for p in paths]
+def drive(
+    server: Server, warmup: list[str], paths: list[str], headers: dict[str, str], concurrency: int
+) -> Run:
+    """The ``warmup`` paths, then the measured ``paths``, each once at ``concurrency``; timings, and the
+    client's and the server's CPU seconds during the measured part."""
     if warmup:
-        asyncio.run(_drive(server.port, raws[:warmup], concurrency))
+        asyncio.run(
+            _drive(server.port, [request_bytes(server.port, p, headers) for p in warmup], concurrency)
+        )
+    raws = [request_bytes(server.port, p, headers) for p in paths]
     cpu, server_cpu = time.process_time(), server.cpu_seconds()
     seconds, latencies = asyncio.run(_drive(server.port, raws, concurrency))
-    return Run(
-        len(raws), seconds, latencies, time.process_time() - cpu, server.cpu_seconds() - server_cpu
-    )
+    return Run(len(raws), seconds, latencies, time.process_time() - cpu, server.cpu_seconds() - server_cpu)
 
 
 def describe(label: str, run: Run) -> None:
     console.print(
         f"{label}：{run.rate:,.0f} 请求/秒，p50 {run.percentile(50):.1f} ms，p99 {run.percentile(99):.1f} ms"
         f"；客户端 CPU {run.client_cpu / run.requests * 1e6:.0f} µs/请求"
-        + (f"，服务端 CPU {run.server_cpu / run.requests * 1e3:.2f} ms/请求" if run.server_cpu is not None else "")
+        + (
+            f"，服务端 CPU {run.server_cpu / run.requests * 1e3:.2f} ms/请求"
+            if run.server_cpu is not None
+            else ""
+        )
     )
 
 
@@ -628,13 +640,16 @@ def main(argv: list[str] | None = None) -> int:
         rnd = random.Random(args.seed)
         total = args.warmup + args.requests
         keys = [person(rnd.randrange(built.rows))[0] for _ in range(total)]
-        paths = [f"/api/v1/share/{built.code}/records?key={k}" for k in keys]
+        every = [f"/api/v1/share/{built.code}/records?key={k}" for k in keys]
+        warm, paths = every[: args.warmup], every[args.warmup :]
         headers = system_headers(built)
 
         with ours(built, logs / "server.log") as server:
             application = apply_for_grant(server.url, built, LOOKUP_ITEMS, ["query"])
-            console.print(f"已授权：申请 {application['id']}，授权 {application['grant_id']}，信息项 {LOOKUP_ITEMS}")
-            sample = httpx.get(server.url + paths[0], headers=headers, timeout=60)
+            console.print(
+                f"已授权：申请 {application['id']}，授权 {application['grant_id']}，信息项 {LOOKUP_ITEMS}"
+            )
+            sample = httpx.get(server.url + every[0], headers=headers, timeout=60)
             sample.raise_for_status()
             answer = sample.json()
             assert answer["items"] and answer["items"][0]["gmsfhm"] == keys[0], sample.text
@@ -645,18 +660,23 @@ def main(argv: list[str] | None = None) -> int:
             before = usage_total(server.url)
 
             with canned(logs / "canned.log", size) as bare:
-                ceiling = drive(bare, paths, headers, args.concurrency, args.warmup)
+                ceiling = drive(bare, warm, paths, headers, args.concurrency)
             describe("客户端上限（固定答复的 asyncio 服务）", ceiling)
 
-            mine = drive(server, paths, headers, args.concurrency, args.warmup)
+            mine = drive(server, warm, paths, headers, args.concurrency)
             describe(f"ours（{args.backend}）", mine)
             logged = usage_total(server.url) - before
 
         env = {**os.environ, BODY_ENV: str(body_file)}
-        with Server.uvicorn("share_lookup:baseline_app", env, logs / "baseline.log", "--app-dir", str(HERE)) as bare:
-            check = httpx.get(bare.url + paths[0], headers=headers, timeout=60)
-            assert check.status_code == 200 and len(check.content) == size, (check.status_code, len(check.content))
-            theirs = drive(bare, paths, headers, args.concurrency, args.warmup)
+        with Server.uvicorn(
+            "share_lookup:baseline_app", env, logs / "baseline.log", "--app-dir", str(HERE)
+        ) as bare:
+            check = httpx.get(bare.url + every[0], headers=headers, timeout=60)
+            assert check.status_code == 200 and len(check.content) == size, (
+                check.status_code,
+                len(check.content),
+            )
+            theirs = drive(bare, warm, paths, headers, args.concurrency)
         describe("baseline（Starlette 固定 JSON）", theirs)
         console.print(f"使用记录新增 {logged:,} 条（应为 {total:,}）")
 

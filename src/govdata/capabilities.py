@@ -29,10 +29,14 @@ from govdata.platform.web import router as platform_web
 from govdata.quality import handlers as quality_handlers  # noqa: F401  (rescoring after batches)
 from govdata.quality.api import router as quality_router
 from govdata.quality.web import router as quality_web
+from govdata.sharing import handlers as sharing_handlers  # noqa: F401  (subscribers told after batches)
 from govdata.sharing import service as sharing_service
 from govdata.sharing.api import router as sharing_router
 from govdata.sharing.data_api import router as sharing_data_router
+from govdata.sharing.interface_api import router as sharing_interface_router
 from govdata.sharing.receipts_api import router as receipts_router
+from govdata.sharing.subscriptions_api import router as sharing_subscriptions_router
+from govdata.sharing.web import router as sharing_web
 from govdata.supervision.api import router as supervision_router
 from govdata.supervision.web import router as supervision_web
 
@@ -58,6 +62,9 @@ ROUTERS = (
     receipts_router,
     sharing_router,
     sharing_data_router,
+    sharing_interface_router,
+    sharing_subscriptions_router,
+    sharing_web,
 )
 
 

@@ -13,6 +13,7 @@ from govdata.core.cli import cli_session, console, reports_problems
 from govdata.core.config import get_settings
 from govdata.orgs.cli import regions_app, users_app
 from govdata.platform.cli import audit_app, calendar_app, policy_app
+from govdata.sharing.cli import share_app
 
 app = typer.Typer(help="GovData Hub 政务数据资源管理平台", no_args_is_help=True, add_completion=False)
 app.add_typer(regions_app, name="regions")
@@ -21,6 +22,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(policy_app, name="policy")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(share_app, name="share")
 app.command("ingest")(ingest)
 app.command("storage")(storage)
 
@@ -81,6 +83,21 @@ def demo(
         with console.status("正在创建演示地区…"):
             logins, token = create_demo(session)
     console.print(write_logins(logins_path, result.admin_password, logins, token))
+
+
+@app.command()
+@reports_problems
+def tick() -> None:
+    """运行一次共享期限巡检（平时每小时自动运行）：超期未答复的申请报主管部门督办并记录违规，授权到期，提醒即将到期的授权。"""
+    from govdata.core.cli import CLI_ACTOR
+    from govdata.sharing import service as sharing
+
+    with cli_session() as session:
+        done = sharing.tick(session, CLI_ACTOR)
+    console.print(
+        f"共享期限巡检完成：{done.get('escalated', 0)} 件申请超期，已报主管部门督办；"
+        f"{done.get('expired', 0)} 个授权到期；{done.get('expiring', 0)} 个授权即将到期，已提醒使用部门。"
+    )
 
 
 @app.command()

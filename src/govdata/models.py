@@ -9,7 +9,9 @@ from govdata.libraries import models as libraries_models  # noqa: F401
 from govdata.notifications import models as notifications_models  # noqa: F401
 from govdata.orgs import models as orgs_models  # noqa: F401
 from govdata.quality import models as quality_models  # noqa: F401
+from govdata.sharing import interface_models as sharing_interface_models  # noqa: F401
 from govdata.sharing import models as sharing_models  # noqa: F401
+from govdata.sharing import subscription_models as sharing_subscription_models  # noqa: F401
 from govdata.supervision import models as supervision_models  # noqa: F401
 
 metadata = Base.metadata

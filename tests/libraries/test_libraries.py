@@ -30,6 +30,9 @@ def social_security(**overrides) -> dict:
         "format": "database",
         "share_type": "unconditional",
         "share_modes": ["query"],
+        "share_methods": ["interface"],  # registered complete for sharing (SHR-1)
+        "materials": ["共享申请函（加盖公章）"],
+        "usage_requirements": "按履职需要使用",
         "open_type": "none",
         "update_cycle": "monthly",
         "grade": "important",

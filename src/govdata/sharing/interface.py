@@ -274,7 +274,12 @@ def remove_interface(session: Session, actor: Actor, code: str) -> None:
         raise NotFound(f"资源 {resource.code} 未登记接口服务。", slug="no-interface")
     session.delete(endpoint)
     audit.record(
-        session, actor, "sharing.interface.remove", "resource", resource.code, details={"base_url": endpoint.base_url}
+        session,
+        actor,
+        "sharing.interface.remove",
+        "resource",
+        resource.code,
+        details={"base_url": endpoint.base_url},
     )
 
 
@@ -375,7 +380,11 @@ def _prepare(call: _Call, settings: Settings) -> _Target:
         consumer_name = orgs.department_names(session, [access.consumer_department_id]).get(
             access.consumer_department_id
         )
-    kinds = masking.kinds_for(session, access.resource.id, access.resource.published_version) if access.masked else {}
+    kinds = (
+        masking.kinds_for(session, access.resource.id, access.resource.published_version)
+        if access.masked
+        else {}
+    )
     return _Target(
         access=access,
         base_url=endpoint.base_url,
@@ -449,7 +458,10 @@ async def _exchange(
     try:
         async with asyncio.timeout(timeout):
             async with httpx.AsyncClient(
-                timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, verify=outbound.tls_context()
+                timeout=httpx.Timeout(timeout),
+                follow_redirects=False,
+                trust_env=False,
+                verify=outbound.tls_context(),
             ) as client:
                 request = client.build_request(
                     outgoing.method,

@@ -42,7 +42,9 @@ class InterfaceIn(BaseModel):
         description="平台每次调用时在请求头中发送的密钥（首次登记必填；修改时不填则保留原密钥）；登记后不再返回",
     )
     secret_header: str | None = Field(
-        default=None, max_length=100, description=f"发送密钥的请求头名称，默认 {interface.DEFAULT_SECRET_HEADER}"
+        default=None,
+        max_length=100,
+        description=f"发送密钥的请求头名称，默认 {interface.DEFAULT_SECRET_HEADER}",
     )
     timeout_seconds: float | None = Field(
         default=None,
@@ -88,7 +90,12 @@ def interface_out(endpoint: InterfaceEndpoint) -> InterfaceOut:
     summary="登记（或修改）本部门资源的接口服务：地址、密钥、超时",
 )
 def register_interface(
-    request: Request, response: Response, session: DbSession, actor: InterfaceManager, code: str, body: InterfaceIn
+    request: Request,
+    response: Response,
+    session: DbSession,
+    actor: InterfaceManager,
+    code: str,
+    body: InterfaceIn,
 ) -> InterfaceOut:
     endpoint, created = interface.register_interface(
         session,
@@ -176,7 +183,9 @@ async def _call(request: Request, session, actor: Actor, code: str, path: str) -
     responses=CALL_RESPONSES,
     summary="接口访问（GET）：经平台调用提供部门登记的接口服务，按授权筛选答复",
 )
-async def call_interface_get(request: Request, session: DbSession, actor: User, code: str, path: str) -> Response:
+async def call_interface_get(
+    request: Request, session: DbSession, actor: User, code: str, path: str
+) -> Response:
     return await _call(request, session, actor, code, path)
 
 
@@ -186,5 +195,7 @@ async def call_interface_get(request: Request, session: DbSession, actor: User, 
     responses=CALL_RESPONSES,
     summary="接口访问（POST）：请求体原样转给提供部门的接口服务，按授权筛选答复",
 )
-async def call_interface_post(request: Request, session: DbSession, actor: User, code: str, path: str) -> Response:
+async def call_interface_post(
+    request: Request, session: DbSession, actor: User, code: str, path: str
+) -> Response:
     return await _call(request, session, actor, code, path)

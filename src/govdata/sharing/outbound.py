@@ -84,7 +84,9 @@ def address_refusal(address: str, *, allow_private: bool) -> str | None:
         return None
     if allow_private:
         return None
-    return f"{ip} 是本机、链路本地或内部网络地址（如确需调用内部网络，请设置 GOVDATA_INTERFACE_ALLOW_PRIVATE）"
+    return (
+        f"{ip} 是本机、链路本地或内部网络地址（如确需调用内部网络，请设置 GOVDATA_INTERFACE_ALLOW_PRIVATE）"
+    )
 
 
 def _resolve(host: str, port: int) -> list[str]:

@@ -46,7 +46,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govdata.aggregation import service as aggregation
-from govdata.catalog import service as catalog
 from govdata.core import audit, clock, jobs
 from govdata.core.auth import SYSTEM_ACTOR, Actor, Refusal, Role, enforce, lacks, permission, require
 from govdata.core.config import Settings
@@ -102,7 +101,9 @@ def subscribe_refusal(actor: Actor, grant: Any) -> Refusal:
         return PermissionDenied("只有使用部门可以订阅该授权的数据更新。", slug="not-consumer")
     if grant.status != GrantStatus.active:
         return Conflict(
-            f"授权{label(GrantStatus, grant.status)}，不能订阅。", slug="invalid-state", status_now=grant.status
+            f"授权{label(GrantStatus, grant.status)}，不能订阅。",
+            slug="invalid-state",
+            status_now=grant.status,
         )
     return None
 
@@ -258,7 +259,9 @@ def list_deliveries(
     grant = get_grant(session, actor, grant_id)
     enforce(read_refusal(actor, grant))
     if status is not None and status not in DeliveryStatus.__members__:
-        raise field_error("status", "取值不在允许范围内（可选：" + "、".join(DeliveryStatus.__members__) + "）")
+        raise field_error(
+            "status", "取值不在允许范围内（可选：" + "、".join(DeliveryStatus.__members__) + "）"
+        )
     stmt = select(Delivery).where(Delivery.grant_id == grant.id)
     if status:
         stmt = stmt.where(Delivery.status == status)
@@ -307,7 +310,9 @@ def on_batch_applied(session: Session, batch_id: int, resource_id: int) -> int:
         if not _usable(grant):
             continue
         done = session.scalar(
-            select(Delivery.id).where(Delivery.subscription_id == subscription.id, Delivery.batch_id == batch_id)
+            select(Delivery.id).where(
+                Delivery.subscription_id == subscription.id, Delivery.batch_id == batch_id
+            )
         )
         if done is not None:
             continue
@@ -360,7 +365,11 @@ def on_batch_applied(session: Session, batch_id: int, resource_id: int) -> int:
             "sharing.subscription.notify",
             "grant",
             grant.id,
-            details={"delivery_id": delivery.id, "batch_id": batch_id, "webhook": bool(subscription.webhook_url)},
+            details={
+                "delivery_id": delivery.id,
+                "batch_id": batch_id,
+                "webhook": bool(subscription.webhook_url),
+            },
         )
         made += 1
     return made
@@ -381,7 +390,9 @@ def signature_headers(settings: Settings, body: bytes) -> dict[str, str]:
     }
 
 
-def _post(settings: Settings, url: str, body: bytes, delivery_id: int, attempt: int) -> tuple[int | None, str | None]:
+def _post(
+    settings: Settings, url: str, body: bytes, delivery_id: int, attempt: int
+) -> tuple[int | None, str | None]:
     """POST one delivery; (the status, None) when the webhook took it, else (status or None, why not)."""
     try:
         pinned = outbound.pin(url, allow_private=settings.interface_allow_private)
@@ -397,20 +408,26 @@ def _post(settings: Settings, url: str, body: bytes, delivery_id: int, attempt: 
         **signature_headers(settings, body),
     }
     try:
-        with httpx.Client(
-            timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False, trust_env=False, verify=outbound.tls_context()
-        ) as client:
-            with client.stream(
+        client = httpx.Client(
+            timeout=WEBHOOK_TIMEOUT_SECONDS,
+            follow_redirects=False,
+            trust_env=False,
+            verify=outbound.tls_context(),
+        )
+        with (
+            client,
+            client.stream(
                 "POST", pinned.url, content=body, headers=headers, extensions=pinned.extensions
-            ) as response:
-                status = response.status_code
-                if 200 <= status < 300:
-                    return status, None
-                excerpt = b""
-                for chunk in response.iter_bytes():
-                    excerpt += chunk
-                    if len(excerpt) >= ERROR_BODY_CHARS:
-                        break
+            ) as response,
+        ):
+            status = response.status_code
+            if 200 <= status < 300:
+                return status, None
+            excerpt = b""
+            for chunk in response.iter_bytes():
+                excerpt += chunk
+                if len(excerpt) >= ERROR_BODY_CHARS:
+                    break
     except httpx.TimeoutException:
         return None, f"回调地址在 {WEBHOOK_TIMEOUT_SECONDS:g} 秒内未答复"
     except httpx.HTTPError as exc:
@@ -453,7 +470,7 @@ def deliver(factory: sessionmaker[Session], settings: Settings, delivery_id: int
             _give_up(session, delivery, DeliveryStatus.cancelled, f"授权{state}，不再推送")
             return
         url, body = delivery.webhook_url, canonical(delivery.payload)
-        batch_id = delivery.batch_id
+        batch_id, department_id = delivery.batch_id, subscription.consumer_department_id
     status, error = _post(settings, url, body, delivery_id, attempt)
     now = clock.now()
     with unit_of_work(factory) as session:
@@ -474,7 +491,12 @@ def deliver(factory: sessionmaker[Session], settings: Settings, delivery_id: int
                 "sharing.delivery.delivered",
                 "grant",
                 delivery.grant_id,
-                details={"delivery_id": delivery.id, "batch_id": batch_id, "attempts": attempt, "status": status},
+                details={
+                    "delivery_id": delivery.id,
+                    "batch_id": batch_id,
+                    "attempts": attempt,
+                    "status": status,
+                },
             )
             return
         if attempt < MAX_ATTEMPTS:
@@ -497,15 +519,5 @@ def deliver(factory: sessionmaker[Session], settings: Settings, delivery_id: int
             link=f"/sharing/grants/{delivery.grant_id}",
             object_type="grant",
             object_id=delivery.grant_id,
-            department_id=subscription_department(session, delivery),
+            department_id=department_id,
         )
-
-
-def subscription_department(session: Session, delivery: Delivery) -> int | None:
-    subscription = session.get(Subscription, delivery.subscription_id)
-    return subscription.consumer_department_id if subscription else None
-
-
-def resource_name(session: Session, resource_id: int) -> str | None:
-    ref = catalog.resource_ref(session, id=resource_id)
-    return ref.name if ref else None

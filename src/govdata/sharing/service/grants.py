@@ -112,6 +112,8 @@ def access_for(session: Session, actor: Actor, code: str, mode: str) -> Access:
             actor.department_id,
             own=True,
         )
+    if resource.status == "retired":
+        raise PermissionDenied(f"资源 {code} 已停用，不再提供共享服务。", slug="resource-retired")
     if actor.kind != "system" and Role.app not in actor.roles and actor.department_id is None:
         raise PermissionDenied("尚无该资源的共享授权。", slug="no-grant")
     today = clock.today()

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from govdata.catalog import service as catalog
-from govdata.catalog.enums import ShareType
+from govdata.catalog.enums import LegalBasisKind, ShareType
 from govdata.core import clock
 from govdata.core.auth import Actor, DbSession, enforce
 from govdata.core.errors import NotFound, PayloadTooLarge, Problem, field_error
@@ -267,12 +267,15 @@ def _timeline(session: Session, application) -> list[dict[str, Any]]:
         notes = [
             f"理由：{application.reason}" if application.reason else "",
             f"附加条件：{application.conditions}" if application.conditions else "",
-            f"依据类别：{label(None, application.refusal_basis_kind)}" if application.refusal_basis_kind else "",
+            f"依据类别：{label(LegalBasisKind, application.refusal_basis_kind)}"
+            if application.refusal_basis_kind
+            else "",
         ]
         events.append(
             {
                 "at": application.decided_at,
-                "what": f"答复：{label(Decision, application.decision)}" + ("（逾期答复）" if application.late else ""),
+                "what": f"答复：{label(Decision, application.decision)}"
+                + ("（逾期答复）" if application.late else ""),
                 "who": application.decided_by_name or application.decided_by,
                 "note": "；".join(n for n in notes if n) or None,
                 "tone": "warn" if application.late else "",
@@ -326,7 +329,13 @@ def _application_page(
     by_code = {i["code"]: i for i in items}
 
     def item(code: str, masked: bool) -> dict[str, Any]:
-        known = by_code.get(code) or {"code": code, "name": code, "level": 1, "level_label": "", "share_type": ""}
+        known = by_code.get(code) or {
+            "code": code,
+            "name": code,
+            "level": 1,
+            "level_label": "",
+            "share_type": "",
+        }
         return {**known, "masked": masked}
 
     requested = [item(c, c in (application.masked_items or [])) for c in application.items]
@@ -348,6 +357,7 @@ def _application_page(
         row=row,
         requested=requested,
         decided=decided,
+        given={d["code"]: d["masked"] for d in decided},
         timeline=_timeline(session, application),
         attachments=service.attachments_of(session, application),
         can=can,
@@ -429,7 +439,9 @@ def check(
         service.check(session, actor, application_id, CheckIn(passed=passed == "1", note=note or None))
         return "checked"
 
-    return _act(request, session, actor, application_id, "check", run, values={"passed": passed, "note": note})
+    return _act(
+        request, session, actor, application_id, "check", run, values={"passed": passed, "note": note}
+    )
 
 
 @router.post(f"{HOME}/applications/{{application_id}}/receive")
