@@ -10,6 +10,7 @@ PostgreSQL is (``find_postgres``), through a directory the controlling process m
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -20,7 +21,9 @@ from pathlib import Path
 import pytest
 from argon2 import profiles
 from fastapi.testclient import TestClient
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.orm import Session
+from xdist.scheduler import LoadScopeScheduling
 
 from govdata.app import create_app
 from govdata.bootstrap import initialise
@@ -33,6 +36,11 @@ from tests.support.postgres import create_database, drop_database, find_postgres
 
 # Passwords stay argon2id, at the library's cheapest cost: the suite hashes hundreds of them.
 use_password_parameters(profiles.CHEAPEST)
+
+# Property tests check results, not speed: how long one example takes depends on what else the machine
+# (and the other xdist workers) is doing, so hypothesis's per-example deadline is off.
+hypothesis_settings.register_profile("govdata", deadline=None)
+hypothesis_settings.load_profile("govdata")
 
 BACKENDS = ["sqlite", "postgresql"]
 # Unique per process: each xdist worker (gw0, gw1, …) names its PostgreSQL template after itself.
@@ -56,6 +64,84 @@ def pytest_unconfigure(config) -> None:
     if not hasattr(config, "workerinput") and SHARED_DIR in config.stash:
         stop_throwaway_cluster(config.stash[SHARED_DIR])
         shutil.rmtree(config.stash[SHARED_DIR], ignore_errors=True)
+
+
+# The longest tests (a minute or more each on 2 cores): under xdist they start first, so that no worker
+# is left running one of them alone at the end. Prefixes of node ids.
+SLOW_FIRST = (
+    "tests/test_api_contract.py::test_the_api_keeps_its_openapi_contract",
+    "tests/aggregation/test_two_workers.py",
+    "tests/aggregation/test_crash.py",
+    "tests/test_api_contract.py::test_swagger_ui_works_offline",
+    "tests/test_responsive.py",
+    "tests/aggregation/test_validation_property.py",
+    "tests/aggregation/test_ingest_cli.py::test_with_a_server_running",
+    "tests/e2e/",
+)
+LAST = len(SLOW_FIRST) + 1  # rank of the tests marked ``alone``: see pytest_runtest_protocol
+
+
+# Modules whose tests share an expensive module-scoped fixture (a live server, chromium): under xdist
+# all of a module's tests go to one worker, which starts it once.
+TOGETHER = ("tests/e2e/",)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under xdist the slowest tests first (every worker collects, and must collect the same order)."""
+    if not hasattr(config, "workerinput"):
+        return
+
+    def rank(item) -> int:
+        if item.get_closest_marker("alone"):
+            return LAST
+        return next(
+            (i for i, prefix in enumerate(SLOW_FIRST) if item.nodeid.startswith(prefix)), len(SLOW_FIRST)
+        )
+
+    items.sort(key=rank)  # stable: the rest keep pytest's order
+
+
+class _TogetherScheduling(LoadScopeScheduling):
+    """xdist's ``load``, one test at a time in collection order, except that the tests of a module in
+    ``TOGETHER`` form one unit of work. (``xdist_group`` marks would do, but xdist 3.8 cannot add the
+    group to a node id under pytest 9.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        return path if path.startswith(TOGETHER) else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getvalue("dist") == "load":  # what -n chooses unless --dist says otherwise
+        return _TogetherScheduling(config, log)
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Under xdist a test marked ``alone`` (one that times the answers of a busy server) runs while no
+    other worker runs a test: the workers share a readers-writer lock, taken through a turnstile so
+    that the lone test waits only for the tests already running, and no new one starts meanwhile.
+    They come last in the order, when what other workers still run is short."""
+    config = item.config
+    if not hasattr(config, "workerinput"):
+        return (yield)
+    shared = _shared_dir(config)
+    alone = item.get_closest_marker("alone") is not None
+    with (shared / "turnstile.lock").open("a") as turnstile, (shared / "tests.lock").open("a") as tests:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(tests, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            if not alone:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+        try:
+            return (yield)
+        finally:
+            fcntl.flock(tests, fcntl.LOCK_UN)
+            if alone:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
 
 
 def _shared_dir(config) -> Path:

@@ -6,11 +6,13 @@ library with a conflict and a quality problem; on both stores."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import quote
 
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import select
 
+from govdata.core import clock
 from govdata.models import metadata
 from tests.support.batches import csv_bytes, good_rows, upload
 from tests.support.catalog import enterprises, population, publish
@@ -95,6 +97,31 @@ def walk(app, params: dict[str, str]) -> tuple[dict[str, str], list[str]]:
     return changes(before, snapshot(app.state.engine)), shown
 
 
+def rs_department(client, headers) -> int:
+    return client.get("/api/v1/me", headers=headers).json()["department_id"]
+
+
+def share_application(client, headers, code: str, system_id: int) -> dict:
+    """An application for base items of ``code``, granted on submission; the application."""
+    today = clock.today()
+    response = client.post(
+        "/api/v1/applications",
+        json={
+            "resource_code": code,
+            "system_id": system_id,
+            "items": ["gmsfhm", "xm"],
+            "purpose": "养老保险待遇资格认证",
+            "scenario": "退休人员资格认证时核验身份",
+            "period_start": today.isoformat(),
+            "period_end": (today + timedelta(days=365)).isoformat(),
+            "modes": ["query"],
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201 and response.json()["grant_id"], response.text
+    return response.json()
+
+
 def test_pages_of_a_fresh_store_never_write(app, client):
     changed, shown = walk(app, {})
     assert not changed, f"opening pages changed tables: {changed}"
@@ -142,12 +169,17 @@ def test_pages_showing_data_never_write(app, client, as_user):
     assert client.post(
         f"/api/v1/resources/{draft['code']}/submit", headers=as_user("scjg_officer")
     ).is_success
+    # 市人社局's system granted the base items at once (unconditional sharing)
+    system = client.get(f"/api/v1/departments/{rs_department(client, rs)}/systems", headers=rs).json()[0]
+    application = share_application(client, as_user("rs_user"), code, system["id"])
 
     params = {
         "code": code,
         "batch_id": str(batch["id"]),
         "library_id": str(library["id"]),
         "conflict_id": str(conflicts[0]["id"]),
+        "application_id": str(application["id"]),
+        "grant_id": str(application["grant_id"]),
         "key": rows[5][0],
     }
     unfilled = [t for t in page_routes(app) if fill(t, params) is None]
@@ -159,5 +191,8 @@ def test_pages_showing_data_never_write(app, client, as_user):
         f"/data/{code}",
         f"/quality/{code}",
         f"/conflicts/{conflicts[0]['id']}",
+        f"/sharing/applications/{application['id']}",
+        f"/sharing/grants/{application['grant_id']}",
+        "/sharing/usage",
     ):
         assert path in shown, path

@@ -15,10 +15,14 @@ from pathlib import Path
 
 import duckdb
 import httpx
+import pytest
 
 from govdata.demo import DEMO_PASSWORD
 from tests.support.pages import HTML
 from tests.support.server import Server, login, population_csv, publish, running, upload
+
+# timed answers: under pytest-xdist no other test runs meanwhile (tests/conftest.py)
+pytestmark = pytest.mark.alone
 
 # enough rows for the batch to run several seconds: DuckDB is several times quicker at it
 ROWS = {"sqlite": 3_000_000, "postgresql": 600_000}

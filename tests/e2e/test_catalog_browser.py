@@ -43,6 +43,9 @@ def test_population_resource_is_compiled_published_and_found(page, base_url):
     page.get_by_label("检索查询").check()
     page.locator("#f-open_type").select_option(label="非开放")
     page.locator("#f-materials").fill("共享申请函（加盖公章）\n数据安全承诺书")
+    # registered complete for sharing (SHR-1): a share method and the usage requirements
+    page.locator("input[name='share_methods'][value='interface']").check()
+    page.get_by_label("使用要求").fill("仅用于申请时载明的履职用途，不得向第三方提供")
 
     # items: choosing a data element pre-fills the row
     page.locator("select[name='items-0-element']").select_option("公民身份号码")
@@ -60,6 +63,8 @@ def test_population_resource_is_compiled_published_and_found(page, base_url):
     add.click()
     page.locator("select[name='items-2-element']").select_option("性别")
     expect(page.locator("input[name='items-2-code_list']")).to_have_value("0、1、2、9")
+    for row in range(3):  # base items of a class-1 resource are shared unconditionally (CAT-13)
+        page.locator(f"select[name='items-{row}-share_type']").select_option("unconditional")
     add.click()
     page.locator("input[name='items-3-name']").fill("临时字段")
     rows = page.locator("#items-editor tbody tr")

@@ -160,7 +160,7 @@ def test_apply_partial_approval_query_and_suspension(browser, page, base_url):
     expect(page.locator("h1 .badge")).to_have_text("已暂停")
     screen(page, "sharing-grant-refused")
 
-    # the usage log shows both calls, the answered and the refused one
+    # the usage log shows the call answered under the grant, with its charts
     page.goto(f"{base_url}/sharing/usage")
     expect(page.locator("svg.share-chart")).to_have_count(3)
     expect(page.get_by_role("heading", name=re.compile(r"共 \d+ 次调用"))).to_be_visible()
@@ -189,5 +189,9 @@ def test_the_pages_fit_a_phone(browser, base_url):
     phone.locator("table.list tbody a").first.click()
     expect(phone.get_by_role("button", name="查询数据")).to_be_visible()
     screen(phone, "sharing-grant-phone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.goto(f"{base_url}/sharing/usage")
+    expect(phone.locator("svg.share-chart")).to_have_count(3)
+    screen(phone, "sharing-usage-phone")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.context.close()

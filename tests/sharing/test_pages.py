@@ -125,6 +125,10 @@ def test_a_consumer_applies_the_provider_approves_in_part_and_the_consumer_queri
     assert person["gmsfhm"] in shown and "居**" in shown and person["xm"] not in shown
     assert "SM3 摘要" in shown and "共 1 条" in shown
     assert re.search(r"<code>[0-9a-f]{64}</code>", answer.text)
+    # a filter on an item served masked would tell its clear values: the service refuses it
+    masked_filter = post(rs, f"/sharing/grants/{grant_id}/query", {"item": "xm", "value": person["xm"]})
+    assert masked_filter.status_code == 403
+    assert "按授权脱敏提供，不能作为筛选条件" in text(masked_filter.text)
 
     # the provider suspends it (a reason is required); the consumer's next query is refused
     no_reason = post(ga, f"/sharing/grants/{grant_id}/suspend", {"reason": " "})
@@ -143,7 +147,8 @@ def test_a_consumer_applies_the_provider_approves_in_part_and_the_consumer_queri
     assert refused.status_code == 403
     assert "该共享授权已被提供部门暂停：发现超出申请用途使用" in text(refused.text)
 
-    # the grant page tells its history; the usage page shows the calls with charts
+    # the grant page tells its history; the usage page shows the calls the service answered or
+    # refused, with charts (the suspended grant's page refused the last query before any call)
     history = text(rs.get(f"/sharing/grants/{grant_id}", headers=HTML).text)
     assert "授权生效" in history and "暂停授权 · 张丽" in history
     used = ga.get("/sharing/usage", headers=HTML)
@@ -322,8 +327,20 @@ def test_the_provider_sees_counts_on_its_resource_page_and_usage_only_its_own(
         {"key": person["gmsfhm"], "claim_item": ["xm", "csrq"], "claim_value": [person["xm"], "1900-01-01"]},
     )
     assert verified.status_code == 200
-    shown = text(verified.text)
-    assert "不一致" in shown and "一致" in shown and "1985" not in shown.split("比对结果")[1]
+    answer = re.search(r'<section class="card" id="answer".*?</section>', verified.text, re.S).group(0)
+    assert re.findall(r"<td>(.+?)</td><td>.*?>(一致|不一致)<", answer) == [
+        ("姓名", "一致"),
+        ("出生日期", "不一致"),
+    ]
+    assert "1985" not in text(answer)  # never a stored value
+    # a value left blank is not compared, and the others keep their items
+    partly = post(
+        rs,
+        f"/sharing/grants/{granted['id']}/verify",
+        {"key": person["gmsfhm"], "claim_item": ["xm", "csrq"], "claim_value": ["", "1900-01-01"]},
+    )
+    answer = re.search(r'<section class="card" id="answer".*?</section>', partly.text, re.S).group(0)
+    assert re.findall(r"<td>(.+?)</td><td>.*?>(一致|不一致)<", answer) == [("出生日期", "不一致")]
 
     panel = text(browser(app, "ga_officer").get(f"/catalog/r/{shared_code}", headers=HTML).text)
     assert (
@@ -333,6 +350,34 @@ def test_the_provider_sees_counts_on_its_resource_page_and_usage_only_its_own(
     )
 
     own = text(browser(app, "ga_officer").get("/sharing/usage", headers=HTML).text)
-    assert "共 2 次调用" in own
+    assert "共 3 次调用" in own
     none = text(browser(app, "wj_user").get("/sharing/usage", headers=HTML).text)
     assert "共 0 次调用" in none and "所选范围内没有调用记录" in none
+
+
+def test_an_overdue_application_is_highlighted_for_the_provider_and_the_authority(
+    app, client, session, shared_code, system
+):
+    from govdata.sharing import service
+
+    rs = browser(app, "rs_user")
+    application_id = applied(rs, apply_form(shared_code, system["id"], ["gmsfhm", "lxdh"]))
+    with clock.frozen(clock.today() + dt.timedelta(days=40)):
+        assert service.sweep(session)["escalated"] == 1
+        session.commit()
+    row = re.search(
+        rf'<tr id="application-{application_id}" class="(\w*)".*?</tr>',
+        browser(app, "ga_officer").get("/sharing", headers=HTML).text,
+        re.S,
+    )
+    assert row and row.group(1) == "overdue" and "已超期督办" in text(row.group(0))
+    escalated = text(browser(app, "dsj_officer").get("/sharing?tab=escalated", headers=HTML).text)
+    assert "超期督办（1）" in escalated and f"#{application_id}" in escalated
+    # the provider may still answer it
+    late = post(
+        browser(app, "ga_officer"),
+        f"/sharing/applications/{application_id}/decision",
+        {"decision": "approve", "items": ["gmsfhm", "lxdh"]},
+    )
+    assert late.status_code == 303
+    assert "已同意" in text(rs.get(f"/sharing/applications/{application_id}", headers=HTML).text)

@@ -357,11 +357,12 @@ def _check_subject(
         return
     if any(item.key and context.key_kind(item) == kind for item in data.items):
         return
-    why = (
-        ""
-        if not finding.derived
-        else f"（资源主体由{finding.basis}判断为{subject.label}；如不是，请声明资源主体）"
-    )
+    if not finding.derived:
+        why = ""
+    elif finding.basis.startswith("分类"):
+        why = f"（{finding.basis}的资源，主体为{subject.label}）"
+    else:
+        why = f"（资源主体由{finding.basis}判断为{subject.label}；如不是，请声明资源主体）"
     message = f"关于{subject.label}的资源必须包含必填的关键标识信息项（{kind.label}）{why}"
     offers = _key_offers(data, context, kind)
     errors.append(("items", message + ("：" + "；".join(offers) if offers else "")))

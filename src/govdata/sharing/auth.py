@@ -94,6 +94,25 @@ def attach_refusal(actor: Actor, application: Any) -> Refusal:
     return None
 
 
+def apply_resource_refusal(actor: Actor, resource: Any) -> Refusal:
+    """A resource is applied for when published and provided by another department."""
+    if resource.published_version is None or resource.status == "retired":
+        return Conflict("资源未发布或已停用，不能申请共享。", slug="not-published")
+    if in_department(actor, resource.provider_id):
+        return Conflict("本部门的资源无需申请，可直接查询。", slug="own-resource")
+    return None
+
+
+def can_apply(actor: Actor, resource: Any) -> bool:
+    """Whether the page offers "申请共享" for ``resource`` (the caller's department's systems are checked
+    when the application names one)."""
+    return (
+        actor.has(APPLY)
+        and actor.department_id is not None
+        and apply_resource_refusal(actor, resource) is None
+    )
+
+
 def _state(application: Any, phases: set[str], message: str) -> Refusal:
     if application.phase not in phases:
         return Conflict(message, slug="invalid-state", status_now=application.status)

@@ -35,7 +35,7 @@ a Python loop per value); :func:`mask_values` applies them to a page of query re
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import pyarrow as pa
@@ -163,8 +163,9 @@ def kinds_for(session: Session, resource_id: int, version: int | None = None) ->
 # --- the masks, over Arrow arrays ------------------------------------------------------------------------
 
 
-def _stars(text: pa.Array) -> pa.Array:
-    return pc.replace_substring_regex(text, pattern="(?s).", replacement="*")
+def _stars(count: pa.Array) -> pa.Array:
+    """As many ``*`` as each count says."""
+    return pc.binary_repeat("*", pc.max_element_wise(pc.cast(count, pa.int64()), 0))
 
 
 def _join(*parts: pa.Array) -> pa.Array:
@@ -175,18 +176,21 @@ def _keep_ends(text: pa.Array, length: pa.Array, head: int, tail: int) -> pa.Arr
     """The first ``head`` and last ``tail`` characters, the others ``*``; all ``*`` when the text is
     not longer than what would be kept."""
     parts = [pc.utf8_slice_codeunits(text, start=0, stop=head)] if head else []
-    parts.append(_stars(pc.utf8_slice_codeunits(text, start=head, stop=-tail if tail else None)))
+    parts.append(_stars(pc.subtract(length, head + tail)))
     if tail:
         parts.append(pc.utf8_slice_codeunits(text, start=-tail))
-    return pc.if_else(pc.greater(length, head + tail), _join(*parts), _stars(text))
+    return pc.if_else(pc.greater(length, head + tail), _join(*parts), _stars(length))
 
 
-def _keep_prefix(text: pa.Array, pattern: str, otherwise: pa.Array) -> pa.Array:
-    """The prefix ``pattern`` captures (group ``kept``), the rest ``*``; ``otherwise`` where it does
-    not match."""
-    found = pc.extract_regex(text, pattern=f"(?s){pattern}(?P<rest>.*)$")
-    masked = _join(pc.struct_field(found, "kept"), _stars(pc.struct_field(found, "rest")))
-    return pc.if_else(pc.is_valid(found), masked, otherwise)
+def _keep_prefix(text: pa.Array, pattern: str, otherwise: Callable[[], pa.Array]) -> pa.Array:
+    """The prefix ``pattern`` captures (group ``kept``), the rest ``*``; ``otherwise()`` where it
+    does not match (computed only when some value does not)."""
+    found = pc.struct_field(pc.extract_regex(text, pattern=f"(?s){pattern}"), "kept")
+    masked = _join(found, _stars(pc.subtract(pc.utf8_length(text), pc.utf8_length(found))))
+    matched = pc.is_valid(found)
+    if pc.all(pc.or_kleene(matched, pc.is_null(text))).as_py() is not False:
+        return masked
+    return pc.if_else(matched, masked, otherwise())
 
 
 def _as_text(values: pa.Array) -> pa.Array:
@@ -221,8 +225,7 @@ def mask_array(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array:
         year = pc.struct_field(pc.extract_regex(text, pattern=_YEAR), "kept")
         return pc.if_else(pc.is_valid(year), year, _keep_ends(text, length, 1, 1))
     if kind == ADDRESS:
-        city = _keep_prefix(text, _CITY, _stars(text))
-        return _keep_prefix(text, _COUNTY, city)
+        return _keep_prefix(text, _COUNTY, lambda: _keep_prefix(text, _CITY, lambda: _stars(length)))
     return _keep_ends(text, length, 1, 1)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from govdata.catalog.enums import LegalBasisKind, ShareMode
+from govdata.core.errors import register_field_labels
 from govdata.sharing.enums import CoordinationOutcome, CoordinationStep, Decision
 
 
@@ -212,3 +213,32 @@ class DemandOut(BaseModel):
     resource_code: str | None
     reason: str | None
     late: bool
+
+
+# Chinese names of sharing's fields in 422 answers (fields of the same name elsewhere read alike)
+register_field_labels(
+    {
+        "resource_code": "资源代码",
+        "system_id": "应用系统",
+        "masked_items": "申请脱敏的信息项",
+        "masked": "脱敏提供的信息项",
+        "purpose": "使用目的",
+        "scenario": "应用场景",
+        "period_start": "使用期限起",
+        "period_end": "使用期限止",
+        "modes": "服务方式",
+        "rate_limit": "调用频率上限",
+        "request_coordination": "请求协调",
+        "decision": "答复",
+        "conditions": "附加条件",
+        "basis_kind": "依据类别",
+        "basis": "依据",
+        "passed": "审查结论",
+        "note": "意见",
+        "step": "协调步骤",
+        "outcome": "协调结果",
+        "provider_id": "提供部门",
+        "title": "标题",
+        "description": "说明",
+    }
+)

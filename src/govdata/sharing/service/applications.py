@@ -27,6 +27,7 @@ from govdata.orgs import service as orgs
 from govdata.sharing.auth import (
     READ,
     apply_refusal,
+    apply_resource_refusal,
     can_read_application,
     check_refusal,
     coordinate_refusal,
@@ -137,10 +138,7 @@ def apply(session: Session, actor: Actor, data: ApplicationIn) -> Application:
     if system is None or not system.active:
         raise field_error("system_id", "应用系统不存在或已停用")
     resource = catalog.find_resource(session, actor, data.resource_code)
-    if resource.published_version is None or resource.status == "retired":
-        raise Conflict("资源未发布或已停用，不能申请共享。", slug="not-published")
-    if resource.provider_id == actor.department_id:
-        raise Conflict("本部门的资源无需申请，可直接查询。", slug="own-resource")
+    enforce(apply_resource_refusal(actor, resource))
     body = catalog.version_body(session, resource.id) or {}
     known = {i["code"].lower(): i for i in body.get("items", [])}
     items = _check_items(data.items, known, "items")
@@ -156,13 +154,12 @@ def apply(session: Session, actor: Actor, data: ApplicationIn) -> Application:
         raise field_error("period_end", "使用期限止不能早于起始日")
     if data.period_end < clock.today():
         raise field_error("period_end", "使用期限已过")
-    offered = set(body.get("share_modes") or [])
     modes = list(dict.fromkeys(m.value for m in data.modes))
-    refused_modes = [m for m in modes if m not in offered]
-    if refused_modes:
-        raise field_error("modes", f"该资源不提供以下服务方式：{'、'.join(refused_modes)}")
     types = {_effective_share_type(known[c], body) for c in items}
     withheld = resource.share_type == ShareType.none or ShareType.none in types
+    refused_modes = [m for m in modes if m not in set(body.get("share_modes") or [])]
+    if refused_modes and not withheld:  # a withheld resource offers no modes: coordination decides
+        raise field_error("modes", f"该资源不提供以下服务方式：{'、'.join(refused_modes)}")
     if withheld and not data.request_coordination:
         raise Conflict(
             "所申请的资源或信息项为不予共享，不能直接申请；如确有需要，可请求主管部门协调"

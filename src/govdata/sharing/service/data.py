@@ -599,14 +599,18 @@ def _masked_batches(
 
 
 _CONTROL = files.CONTROL_CHARS.pattern
-_FORMULA = "^[" + "".join("\\" + c if c in "-\\]^" else c for c in files.FORMULA_START) + "]"
+_FORMULA_START = pa.array(files.FORMULA_START)
 
 
 def safe_text(values: pa.Array) -> pa.Array:
-    """``core.files.safe_cell`` over a text column at once."""
-    cleaned = pc.replace_substring_regex(values, pattern=_CONTROL, replacement="")
-    formula = pc.match_substring_regex(cleaned, pattern=_FORMULA)
-    return pc.if_else(formula, pc.binary_join_element_wise("'", cleaned, ""), cleaned)
+    """``core.files.safe_cell`` over a text column at once (the costly replacement only when a value
+    holds a control character)."""
+    if pc.any(pc.match_substring_regex(values, pattern=_CONTROL)).as_py():
+        values = pc.replace_substring_regex(values, pattern=_CONTROL, replacement="")
+    formula = pc.is_in(pc.utf8_slice_codeunits(values, start=0, stop=1), value_set=_FORMULA_START)
+    if not pc.any(formula).as_py():
+        return values
+    return pc.if_else(formula, pc.binary_join_element_wise("'", values, ""), values)
 
 
 def _csv_cells(batch: pa.RecordBatch) -> pa.RecordBatch:

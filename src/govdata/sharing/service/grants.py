@@ -91,8 +91,17 @@ def _refusal_of(grant: Grant, today: date) -> PermissionDenied:
     )
 
 
-def access_for(session: Session, actor: Actor, code: str, mode: str) -> Access:
-    """What ``actor`` may receive from resource ``code`` through ``mode`` (401/403/404 otherwise)."""
+def grant_refusal(grant: Grant, today: date | None = None) -> PermissionDenied | None:
+    """Why a grant cannot be used today (suspended, revoked, expired, not started), or None."""
+    today = today or clock.today()
+    return None if _usable(grant, today) else _refusal_of(grant, today)
+
+
+def access_for(
+    session: Session, actor: Actor, code: str, mode: str, *, grant_id: int | None = None
+) -> Access:
+    """What ``actor`` may receive from resource ``code`` through ``mode`` (401/403/404 otherwise);
+    ``grant_id`` ties the call to one of the caller's grants (a page of that grant)."""
     require(actor, USE)
     resource = catalog.find_resource(session, actor, code)
     if resource.published_version is None:
@@ -118,6 +127,10 @@ def access_for(session: Session, actor: Actor, code: str, mode: str) -> Access:
         raise PermissionDenied("尚无该资源的共享授权。", slug="no-grant")
     today = clock.today()
     grants = _grants_of_caller(session, actor, resource.id)
+    if grant_id is not None:
+        grants = [g for g in grants if g.id == grant_id]
+        if not grants:
+            raise PermissionDenied(f"共享授权 {grant_id} 不是调用方在该资源上的授权。", slug="no-grant")
     usable = [g for g in grants if _usable(g, today)]
     if not usable:
         if grants:

@@ -31,6 +31,7 @@ from govdata.sharing.auth import (
     Decider,
     Reader,
     apply_refusal,
+    apply_resource_refusal,
     attach_refusal,
     can_attach,
     can_check,
@@ -73,13 +74,8 @@ def _apply_context(session: Session, actor: Actor, code: str) -> dict[str, Any]:
     """The resource as the apply form shows it, and why the caller cannot apply, if so."""
     resource = catalog.find_resource(session, actor, code)
     body, items = item_facts(session, resource.id, resource.published_version)
-    blocked = None
-    if (refusal := apply_refusal(actor, actor.department_id)) is not None:
-        blocked = refusal.detail
-    elif resource.published_version is None or resource.status != "published":
-        blocked = "该资源未发布或已停用，不能申请共享。"
-    elif in_department(actor, resource.provider_id):
-        blocked = "这是本部门的资源，无需申请，可直接在数据归集页面查看。"
+    refusal = apply_refusal(actor, actor.department_id) or apply_resource_refusal(actor, resource)
+    blocked = refusal.detail if refusal is not None else None
     systems = orgs.department_systems(session, actor.department_id) if actor.department_id else []
     withheld = resource.share_type == ShareType.none
     return {

@@ -124,15 +124,13 @@ def resource_calls(rows: list[tuple[str, int]], *, title: str = "各资源调用
 
 
 def outcome_split(counts: dict[str, int], labels: dict[str, str], *, title: str = "调用结果") -> Markup:
-    """One bar split by outcome, with a legend of counts and shares."""
-    width, height = 640, 150
-    left, right = 10, 630
-    parts = _open(width, height, title)
+    """One bar split by outcome, with a legend of counts and shares (wrapped onto more lines)."""
+    width, left, right = 640, 10, 630
     total = sum(counts.values())
     if not total:
-        return _empty(parts, width, height)
-    x = float(left)
-    legend_x, legend_y = float(left), 58
+        return _empty(_open(width, 80, title), width, 80)
+    bars, legend = [], []
+    x, legend_x, legend_y = float(left), float(left), 52
     for outcome, count in sorted(counts.items(), key=lambda kv: -kv[1]):
         if not count:
             continue
@@ -140,21 +138,19 @@ def outcome_split(counts: dict[str, int], labels: dict[str, str], *, title: str 
         w = (right - left) * share
         colour = OUTCOME_COLOURS.get(outcome, MUTED)
         name = labels.get(outcome, outcome)
-        parts.append(
-            f'<rect x="{x:.1f}" y="10" width="{w:.1f}" height="30" fill="{colour}">'
+        bars.append(
+            f'<rect x="{x:.1f}" y="10" width="{w:.1f}" height="28" fill="{colour}">'
             f"<title>{escape(name)}：{count} 次（{share:.1%}）</title></rect>"
         )
         x += w
         text = f"{name} {count}（{share:.0%}）"
-        span = 24 + 12 * len(text)
+        span = 24 + 13 * len(text)
         if legend_x + span > right and legend_x > left:
-            legend_x, legend_y = float(left), legend_y + 20
-        parts.append(
-            f'<rect x="{legend_x:.1f}" y="{legend_y}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{legend_x + 14:.1f}" y="{legend_y + 9}" font-size="12" fill="{TEXT}">{escape(text)}</text>'
+            legend_x, legend_y = float(left), legend_y + 22
+        legend.append(
+            f'<rect x="{legend_x:.1f}" y="{legend_y}" width="11" height="11" fill="{colour}"/>'
+            f'<text x="{legend_x + 16:.1f}" y="{legend_y + 10}" font-size="13" fill="{TEXT}">{escape(text)}</text>'
         )
         legend_x += span
-    parts.append(
-        f'<text x="{left}" y="{legend_y + 36}" font-size="12" fill="{MUTED}">共 {total} 次调用</text></svg>'
-    )
-    return Markup("".join(parts))
+    height = legend_y + 26
+    return Markup("".join([*_open(width, height, title), *bars, *legend, "</svg>"]))

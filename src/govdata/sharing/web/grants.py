@@ -16,8 +16,8 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govdata.core import audit, clock
-from govdata.core.auth import Actor, DbSession
+from govdata.core import audit
+from govdata.core.auth import Actor, DbSession, enforce
 from govdata.core.errors import NotFound, Problem, field_error
 from govdata.orgs import service as orgs
 from govdata.sharing import service
@@ -130,7 +130,6 @@ def _grant_page(
         may_query=uses and "query" in grant.modes,
         may_verify=uses and "verify" in grant.modes,
         may_export=uses and "exchange" in grant.modes,
-        usable=grant.status == GrantStatus.active,
         form=form,
         values=values or {},
         errors=errors or [],
@@ -263,12 +262,8 @@ def _use(
 
 def _check_usable(grant) -> None:
     """Refuse a call under this grant when the grant itself may not be used (suspended, revoked,
-    expired, not started), with the service's own refusal. The services choose among the caller's
-    usable grants for the resource, so without this a query on a suspended grant's page would be
-    answered under another grant of the department."""
-    today = clock.today()
-    if not grants_service._usable(grant, today):
-        raise grants_service._refusal_of(grant, today)
+    expired, not started), with the service's own refusal."""
+    enforce(grants_service.grant_refusal(grant))
 
 
 def _keys(text: str) -> list[str]:

@@ -131,6 +131,7 @@ def overview(
         for view, application in zip(applications, rows, strict=True):
             view["can_coordinate"] = can_coordinate(actor, application)
             view["requested"] = application.items
+            view["masked_requested"] = application.masked_items or []
         if tab == "queue":
             applications.sort(key=lambda a: (a["deadline"] or "9999-12-31", a["id"]))
 

@@ -20,7 +20,7 @@ from govdata.core.auth import Actor
 from govdata.core.errors import NotFound, PermissionDenied
 from govdata.core.labels import label
 from govdata.sharing import service
-from govdata.sharing.auth import READ, apply_refusal, in_department, is_authority
+from govdata.sharing.auth import READ, can_apply, in_department, is_authority
 from govdata.sharing.enums import ApplicationStatus, GrantStatus, Phase
 from govdata.sharing.web.common import HOME, apply_href
 from govdata.web import register_resource_panel
@@ -58,9 +58,7 @@ def sharing_panel(request: Request, session: Session, actor: Actor, code: str) -
         return None
     body = catalog.version_body(session, resource.id, resource.published_version) or {}
     provider = in_department(actor, resource.provider_id)
-    may_apply = (
-        resource.status == "published" and not provider and apply_refusal(actor, actor.department_id) is None
-    )
+    may_apply = can_apply(actor, resource)
     mine = None
     if may_apply:
         found, total = service.list_applications(
