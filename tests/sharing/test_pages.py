@@ -148,13 +148,13 @@ def test_a_consumer_applies_the_provider_approves_in_part_and_the_consumer_queri
     assert "该共享授权已被提供部门暂停：发现超出申请用途使用" in text(refused.text)
 
     # the grant page tells its history; the usage page shows the calls the service answered or
-    # refused, with charts (the suspended grant's page refused the last query before any call)
+    # refused (the masked filter, and the query under the suspended grant), with charts
     history = text(rs.get(f"/sharing/grants/{grant_id}", headers=HTML).text)
     assert "授权生效" in history and "暂停授权 · 张丽" in history
     used = ga.get("/sharing/usage", headers=HTML)
     assert used.status_code == 200 and used.text.count('class="share-chart"') == 3
     shown = text(used.text)
-    assert "共 2 次调用" in shown and "成功 1" in shown and "拒绝 1" in shown
+    assert "共 3 次调用" in shown and "成功 1" in shown and "拒绝 2" in shown
     assert "陈静" in shown  # the caller by name, not by username
 
 

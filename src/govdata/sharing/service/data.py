@@ -188,6 +188,7 @@ class _Call:
     actor: Actor
     code: str
     mode: str
+    grant_id: int | None = None  # the one grant the caller names (a grant's page), else any usable
     started: float = field(default_factory=time.perf_counter)
     at: datetime = field(default_factory=clock.now)
     access: Access | None = None
@@ -245,7 +246,7 @@ class _Call:
 
 def _open(call: _Call, mode: str) -> Access:
     """The caller's access through ``mode``, within its grant's rate limit."""
-    call.access = access_for(call.session, call.actor, call.code, mode)
+    call.access = access_for(call.session, call.actor, call.code, mode, grant_id=call.grant_id)
     _check_rate(call.session, call.access)
     return call.access
 
@@ -395,10 +396,12 @@ def verify(
     code: str,
     key: Any,
     values: Mapping[str, Any],
+    *,
+    grant_id: int | None = None,
 ) -> dict[str, Any]:
     """Whether the claimed ``values`` agree with the record of ``key``, item by item, never a value."""
     require(actor, USE)
-    with _Call(session, actor, code, VERIFY) as call:
+    with _Call(session, actor, code, VERIFY, grant_id) as call:
         access = _open(call, VERIFY)
         table = _table(session, store, access)
         claimed = {str(c).strip().lower(): v for c, v in values.items()}
@@ -438,10 +441,11 @@ def query(
     offset: int = 0,
     as_of_batch: int | None = None,
     as_of: datetime | None = None,
+    grant_id: int | None = None,
 ) -> dict[str, Any]:
     """Records by key or by filters on granted items, a page at a time, masked as granted."""
     require(actor, USE)
-    with _Call(session, actor, code, QUERY) as call:
+    with _Call(session, actor, code, QUERY, grant_id) as call:
         access = _open(call, QUERY)
         table = _table(session, store, access)
         filters = {str(c).strip().lower(): v for c, v in (filters or {}).items()}

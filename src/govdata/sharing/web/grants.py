@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from govdata.core import audit
-from govdata.core.auth import Actor, DbSession, enforce
+from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import NotFound, Problem, field_error
 from govdata.orgs import service as orgs
 from govdata.sharing import service
@@ -31,7 +31,6 @@ from govdata.sharing.auth import (
 )
 from govdata.sharing.enums import GrantStatus
 from govdata.sharing.service import data
-from govdata.sharing.service import grants as grants_service
 from govdata.sharing.web.common import (
     DONE_MESSAGES,
     HOME,
@@ -236,7 +235,6 @@ def _use(
     answered call's audit event comes after it commits) is rolled back with the refusal."""
     try:
         grant = service.get_grant(session, actor, grant_id)
-        _check_usable(grant)
         answer = call(grant)
     except Problem as exc:
         session.rollback()
@@ -258,12 +256,6 @@ def _use(
         except Problem as again:
             return render_error(request, again)
     return _grant_page(request, session, actor, grant_id, form=form, values=values, answer=answer)
-
-
-def _check_usable(grant) -> None:
-    """Refuse a call under this grant when the grant itself may not be used (suspended, revoked,
-    expired, not started), with the service's own refusal."""
-    enforce(grants_service.grant_refusal(grant))
 
 
 def _keys(text: str) -> list[str]:
@@ -303,6 +295,7 @@ def query(
             filters=filters,
             limit=QUERY_LIMIT,
             offset=offset,
+            grant_id=grant.id,
         )
         return {"kind": "query", **answer, "offset": offset, "limit": QUERY_LIMIT}
 
@@ -330,7 +323,9 @@ def verify(
             raise field_error("key", "请输入要比对的关键标识")
         if not claimed:
             raise field_error("values", "请至少填写一个要比对的信息项的值")
-        answer = data.verify(session, actor, state.store, state.settings, grant.resource_code, key, claimed)
+        answer = data.verify(
+            session, actor, state.store, state.settings, grant.resource_code, key, claimed, grant_id=grant.id
+        )
         return {"kind": "verify", **answer}
 
     return _use(request, session, actor, grant_id, "verify", values, call)
