@@ -5,7 +5,7 @@ The store is built as ``share_lookup.py`` builds it (the demo region, the popula
 ``--rows`` records loaded through a batch; ``--workdir`` reuses an embedded store built there before).
 The app is started under Uvicorn as ``govdata serve`` starts it (one worker, no access log), and
 市人社局's ``rs_user`` applies through ``POST /api/v1/applications`` for exchange of all seven items in
-clear for the demo system (unconditional items: granted at once). Then, in the same run:
+clear for the demo system, and 市公安局 approves it (two items are conditional). Then, in the same run:
 
 * ours: ``GET /api/v1/share/{code}/export?format=csv`` with the system's bearer token, the body streamed
   to nowhere; wall time from the request to the last byte (``ours_ttfb_s``: to the first byte, as the

@@ -309,7 +309,9 @@ def test_clock_starts_at_the_providers_receipt_POL1(client, as_user, resource, s
     use_switch(session, "receipt", share_reply_clock_start="provider_receipt")
     with clock.frozen(TODAY):
         answer = apply(client, as_user, application(resource, system_id, ["lxdh"]))
-    assert answer["phase"] == "awaiting_receipt" and answer["deadline"] is None
+    # until it is signed for, the same allowance runs from submission (an unsigned one escalates)
+    assert answer["phase"] == "awaiting_receipt"
+    assert answer["deadline"] == china_wd_after(TODAY, 10).isoformat() and answer["deadline_statutory"] is False
     received_on = dt.date(2026, 10, 9)
     with clock.frozen(received_on):
         received = client.post(f"/api/v1/applications/{answer['id']}/receive", headers=as_user("ga_officer"))

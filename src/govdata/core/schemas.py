@@ -32,7 +32,7 @@ class Paging(BaseModel):
 
 def _paging(
     limit: Annotated[int, Query(ge=1, le=500, description="每页条数")] = 50,
-    offset: Annotated[int, Query(ge=0, description="起始位置")] = 0,
+    offset: Annotated[int, Query(ge=0, le=2_000_000_000, description="起始位置")] = 0,
 ) -> Paging:
     return Paging(limit=limit, offset=offset)
 

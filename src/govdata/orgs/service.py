@@ -197,6 +197,18 @@ def actor_for_user(user: User, *, source: str | None = None) -> Actor:
     )
 
 
+END_USER_MAX = 100
+
+
+def clean_end_user(value: str | None) -> str | None:
+    """The end user a system names (``X-End-User``), as the logs keep it: control characters dropped,
+    at most ``END_USER_MAX`` characters; None when nothing is left."""
+    if not value:
+        return None
+    cleaned = "".join(ch for ch in value if ch.isprintable()).strip()[:END_USER_MAX]
+    return cleaned or None
+
+
 def resolve_token(session: Session, token: str, end_user: str | None = None) -> Actor | None:
     """The actor behind a bearer token, or None when it is unknown, expired or revoked."""
     now = utcnow()
@@ -213,7 +225,7 @@ def resolve_token(session: Session, token: str, end_user: str | None = None) -> 
             department_id=cred.system.department_id,
             system_id=cred.system_id,
             display_name=cred.system.name,
-            end_user=(end_user or None) and end_user[:200],
+            end_user=clean_end_user(end_user),
         )
     row = session.execute(
         select(AccessToken, User)

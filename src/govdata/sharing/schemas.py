@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from govdata.catalog.enums import LegalBasisKind, ShareMode
+from govdata.core import clock
 from govdata.core.errors import register_field_labels
 from govdata.sharing.enums import CoordinationOutcome, CoordinationStep, Decision
 
@@ -101,6 +102,13 @@ class GrantOut(BaseModel):
     status: str
     status_reason: str | None
     created_at: datetime
+
+    @model_validator(mode="after")
+    def _past_its_period(self) -> GrantOut:
+        """A grant past its period reads expired even before the hourly sweep records it so."""
+        if self.status in ("active", "suspended") and self.period_end < clock.today():
+            self.status = "expired"
+        return self
 
 
 class AttachmentOut(BaseModel):

@@ -29,6 +29,7 @@ process serving several stores (the test suite) never writes a call into another
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import threading
 import time
 from collections import deque
@@ -92,6 +93,12 @@ class Entry:
     def outcome(self) -> str:
         return outcome_of(self.status_code)
 
+    def stripped(self) -> Entry:
+        """This entry without what a caller could have put into it (its end user, its item codes)."""
+        return dataclasses.replace(
+            self, actor=dataclasses.replace(self.actor, end_user=None), items=(), details={}
+        )
+
     def record(self) -> UsageRecord:
         return UsageRecord(
             at=self.at,
@@ -154,13 +161,32 @@ class UsageLog:
                     chunk = [self._pending.popleft() for _ in range(min(FLUSH_SIZE, len(self._pending)))]
                 try:
                     _write(self.factory, chunk)
-                except BaseException:
-                    with self._room:
-                        self._pending.extendleft(reversed(chunk))
-                    raise
+                except Exception:
+                    if not _write_one_by_one(self.factory, chunk):
+                        with self._room:  # nothing could be written: the database, not an entry
+                            self._pending.extendleft(reversed(chunk))
+                        raise
                 written += len(chunk)
                 with self._room:
                     self._room.notify_all()
+
+
+def _write_one_by_one(factory: sessionmaker[Session], entries: list[Entry]) -> bool:
+    """After a batch failed: write its entries one at a time, so that one entry the database refuses
+    cannot hold back the log. An entry refused alone is written without its free-text parts (end user,
+    items), and only dropped (and reported) if even that fails. False when no entry could be written."""
+    wrote = False
+    for entry in entries:
+        for attempt in (entry, entry.stripped()):
+            try:
+                _write(factory, [attempt])
+            except Exception:
+                continue
+            wrote = True
+            break
+        else:
+            log.error("sharing.usage.entry_dropped", resource=entry.resource_code, mode=entry.mode)
+    return wrote
 
 
 def _write(factory: sessionmaker[Session], entries: list[Entry]) -> None:

@@ -229,7 +229,7 @@ def _grant_at_once(session: Session, application: Application) -> None:
         items=application.decided_items,
         period_end=application.period_end,
         conditions=None,
-        rate_limit=application.rate_limit,
+        rate_limit=min(application.rate_limit, DEFAULT_RATE_LIMIT),  # nobody decided a higher one
     )
     _tell_provider(
         session, application, "sharing.granted", f"无条件共享已自动授权：{application.resource_name}"
@@ -255,7 +255,10 @@ def _start_clock(session: Session, application: Application) -> None:
         )
         return
     if start == ShareReplyClockStart.provider_receipt:
+        # until the provider signs, the same allowance runs from submission: an application nobody
+        # signs for is escalated like one nobody answers
         application.phase = Phase.awaiting_receipt
+        _track(session, application, "share_receipt", profile.deadlines.share_reply.working_days)
     else:
         _track(session, application, "share_reply", profile.deadlines.share_reply.working_days)
     _tell_provider(session, application, "application.received", f"收到共享申请：{application.resource_name}")
@@ -466,7 +469,7 @@ def decide(session: Session, actor: Actor, application_id: int, data: DecisionIn
 def _granted(application: Application, data: Any, *, partial: bool) -> tuple[list[str], set[str], date]:
     """Items, masked items and end of period of an approval: the application's, narrowed in part."""
     requested = list(application.items)
-    items = [c.strip().lower() for c in data.items] if data.items else requested
+    items = list(dict.fromkeys(c.strip().lower() for c in data.items)) if data.items else requested
     extra = [c for c in items if c not in requested]
     if extra:
         raise field_error("items", f"只能在所申请的信息项中选择（{'、'.join(extra)} 未申请）")
@@ -492,8 +495,15 @@ def _granted(application: Application, data: Any, *, partial: bool) -> tuple[lis
                 "部分同意应减少信息项、缩短期限、增加脱敏项或附加条件；全部同意请选择“同意”。",
                 errors=[{"field": "decision", "message": "部分同意没有任何限制"}],
             )
-    elif data.items and len(items) < len(requested):
-        raise field_error("items", "减少信息项请选择“部分同意”")
+    elif (
+        len(items) < len(requested)
+        or period_end < application.period_end
+        or masked - set(application.masked_items)
+    ):
+        raise InvalidInput(
+            "同意即按申请提供；减少信息项、缩短期限或增加脱敏项请选择“部分同意”。",
+            errors=[{"field": "decision", "message": "同意不能缩小申请的范围"}],
+        )
     return items, masked, period_end
 
 
@@ -601,7 +611,7 @@ def coordinate(session: Session, actor: Actor, application_id: int, data: Coordi
 
 def _ordered(application: Application, data: CoordinateIn) -> tuple[list[str], set[str], date]:
     requested = list(application.items)
-    items = [c.strip().lower() for c in data.items] if data.items else requested
+    items = list(dict.fromkeys(c.strip().lower() for c in data.items)) if data.items else requested
     extra = [c for c in items if c not in requested]
     if extra or not items:
         raise field_error("items", "责令提供的信息项须在所申请的信息项之中")
@@ -637,15 +647,18 @@ def escalate_overdue(session: Session) -> int:
         .join(TrackedDeadline, TrackedDeadline.id == Application.deadline_id)
         .where(
             Application.status == ApplicationStatus.pending,
-            Application.phase.in_([Phase.compliance_check, Phase.awaiting_decision]),
+            Application.phase.in_([Phase.compliance_check, Phase.awaiting_receipt, Phase.awaiting_decision]),
             TrackedDeadline.due_date < today,
         )
     ).all()
     for application, deadline in rows:
         application.status = ApplicationStatus.escalated
         application.escalated_at = utcnow()
-        stage = "合规审查" if application.phase == Phase.compliance_check else "提供部门答复"
-        if application.phase == Phase.awaiting_decision:
+        stage = {
+            Phase.compliance_check: "合规审查",
+            Phase.awaiting_receipt: "提供部门签收",
+        }.get(application.phase, "提供部门答复")
+        if application.phase != Phase.compliance_check:
             supervision.record_violation(
                 session,
                 kind="application_overdue",

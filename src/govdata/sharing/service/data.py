@@ -92,13 +92,15 @@ from govdata.core.errors import PermissionDenied, Problem, TooManyRequests, fiel
 from govdata.core.observability import log
 from govdata.core.signing import node_key
 from govdata.core.values import agree
-from govdata.sharing import masking, receipts, usage
+from govdata.sharing import masking, receipts, sealing, usage
 from govdata.sharing.auth import USE
 from govdata.sharing.service.grants import Access, access_for
 from govdata.store.base import TableSpec
 from govdata.store.sql import SqlStore
 
 VERIFY, QUERY, EXCHANGE = "verify", "query", "exchange"
+MAX_KEYS = 50  # keys of one query: each counts against the grant's rate limit
+MAX_VERIFY_ITEMS = 100
 CHANGES_LIMIT = 1000
 CHANGES_MAX = 10_000
 EXPORT_BATCH_ROWS = 65_536
@@ -145,28 +147,30 @@ class GrantLimiter:
         self._calls: dict[tuple[str, int], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: tuple[str, int], limit: int) -> float | None:
-        """Count a call; None when it is within ``limit``, else the seconds until one would be
-        (the call is then not counted)."""
+    def hit(self, key: tuple[str, int], limit: int, cost: int = 1) -> float | None:
+        """Count a call worth ``cost`` calls (a query of n keys costs n); None when it is within
+        ``limit``, else the seconds until it would be (the call is then not counted)."""
         now = time.monotonic()
         with self._lock:
             calls = self._calls.setdefault(key, deque())
             while calls and calls[0] <= now - self.window:
                 calls.popleft()
-            if len(calls) >= limit:
-                return calls[0] + self.window - now
-            calls.append(now)
+            if len(calls) + cost > limit:
+                if cost > limit:
+                    return self.window
+                return calls[len(calls) + cost - limit - 1] + self.window - now
+            calls.extend([now] * cost)
             return None
 
 
 limiter = GrantLimiter()
 
 
-def _check_rate(session: Session, access: Access) -> None:
+def _check_rate(session: Session, access: Access, cost: int = 1) -> None:
     if access.own or access.grant_id is None or not access.rate_limit:
         return
     database = session.get_bind().url.render_as_string(hide_password=True)
-    wait = limiter.hit((database, access.grant_id), access.rate_limit)
+    wait = limiter.hit((database, access.grant_id), access.rate_limit, cost)
     if wait is not None:
         seconds = max(1, math.ceil(wait))
         raise TooManyRequests(
@@ -219,9 +223,10 @@ class _Call:
         access = self.access
         if access is not None:
             resource, provider_id = access.resource.code, access.resource.provider_id
-        else:  # refused before access was known: logged when the resource exists
-            ref = catalog.resource_ref(self.session, code=self.code)
-            if ref is None:
+        else:  # refused before access was known: logged when the caller may see the resource
+            try:
+                ref = catalog.find_resource(self.session, self.actor, self.code)
+            except Problem:
                 return
             resource, provider_id = ref.code, ref.provider_id
         entry = usage.Entry(
@@ -404,11 +409,16 @@ def verify(
     with _Call(session, actor, code, VERIFY, grant_id) as call:
         access = _open(call, VERIFY)
         table = _table(session, store, access)
+        if len(values) > MAX_VERIFY_ITEMS:
+            raise field_error("values", f"一次最多比对 {MAX_VERIFY_ITEMS} 个信息项")
         claimed = {str(c).strip().lower(): v for c, v in values.items()}
         if not claimed:
             raise field_error("values", "请给出要比对的信息项及其值")
-        call.items = tuple(claimed)
         _check_items(access, table, list(claimed), "values", clear=False)
+        call.items = tuple(claimed)
+        if set(claimed) & set(table.key_items):
+            # comparing the key with itself would tell whether the record exists
+            raise field_error("values", "关键标识本身不能作为比对项，请比对其他信息项")
         normal = _normal_key(table, key)
         found = store.query(table.spec, keys=[normal], limit=1, offset=0).rows
         stored = found[0] if found else {}  # a missing key compares as all-different, the same way
@@ -421,6 +431,12 @@ def verify(
             "items": items,
             "under_review": [normal] if review else [],
             "freshness": _freshness(session, access),
+            # what was verified, so that the receipt cannot be shown for another person or value
+            "request": {
+                "key": normal,
+                "items": sorted(claimed),
+                "values_sm3": receipts.digest({"values": {c: json_value(v) for c, v in claimed.items()}}),
+            },
         }
         return _sign(settings, access, answer)
 
@@ -451,7 +467,11 @@ def query(
         filters = {str(c).strip().lower(): v for c, v in (filters or {}).items()}
         call.items = tuple(_granted(access, table))
         _check_items(access, table, list(filters), "", clear=True)
+        if keys and len(keys) > MAX_KEYS:
+            raise field_error("key", f"一次最多查询 {MAX_KEYS} 个关键标识")
         normal = [_normal_key(table, k) for k in keys] if keys else None
+        if normal and len(normal) > 1:
+            _check_rate(session, access, len(normal) - 1)  # every key counts as a call
         if not access.own and not normal and not filters:
             raise field_error("key", "请给出关键标识（key）或按已授权信息项筛选；批量获取请使用数据交换")
         result = store.query(
@@ -472,6 +492,7 @@ def query(
             "total": result.total,
             "under_review": _key_shown(access, table, [k for k in returned if k in review], normal or ()),
             "freshness": _freshness(session, access),
+            "request": {"keys": normal or [], "filters": dict(sorted(filters.items())), "offset": offset},
         }
         return _sign(settings, access, answer)
 
@@ -532,7 +553,7 @@ def export(
             "rows": rows,
             "digest": digest,
             "digest_alg": "SM3",
-            "cursor": _cursor(horizon, None, horizon),
+            "cursor": _cursor(settings, access, horizon, None, horizon),
             "under_review": sorted(_key_shown(access, table, sorted(review))),
             "freshness": _freshness(session, access),
             "generated_at": _instant(clock.now()),
@@ -658,17 +679,22 @@ def _write_parquet(out, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) ->
 # --- changes since a cursor (数据交换：增量) ------------------------------------------------------------
 
 
-def _cursor(batch: int, key: str | None, floor: int) -> str:
-    raw = json.dumps([batch, key, floor], ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+def _cursor(settings: Settings, access: Access, batch: int, key: str | None, floor: int) -> str:
+    """The opaque cursor of a position: sealed (AES-GCM, the node's key) for this resource, so that it
+    neither shows the key it stopped at (which the grant may mask or withhold) nor can be forged."""
+    raw = json.dumps([batch, key, floor], ensure_ascii=False, separators=(",", ":"))
+    sealed = sealing.seal(settings, raw, f"changes:{access.resource.code}")
+    return base64.urlsafe_b64encode(sealed.encode("ascii")).decode("ascii").rstrip("=")
 
 
-def _read_cursor(cursor: str) -> tuple[int, str | None, int]:
+def _read_cursor(settings: Settings, access: Access, cursor: str) -> tuple[int, str | None, int]:
+    invalid = field_error("cursor", "游标无效：应原样使用上一次答复中的 cursor")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        batch, key, floor = json.loads(raw.decode("utf-8"))
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise field_error("cursor", "游标无效：应原样使用上一次答复中的 cursor") from exc
+        sealed = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        raw = sealing.unseal(settings, sealed, f"changes:{access.resource.code}")
+        batch, key, floor = json.loads(raw)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, sealing.SealError) as exc:
+        raise invalid from exc
     if (
         not isinstance(batch, int)
         or not isinstance(floor, int)
@@ -678,7 +704,7 @@ def _read_cursor(cursor: str) -> tuple[int, str | None, int]:
         or floor < 0
         or not (key is None or isinstance(key, str))
     ):
-        raise field_error("cursor", "游标无效：应原样使用上一次答复中的 cursor")
+        raise invalid
     return batch, key, floor
 
 
@@ -700,7 +726,7 @@ def changes(
         codes = _granted(access, table)
         call.items = tuple(codes)
         if cursor:
-            batch, key, floor = _read_cursor(cursor)
+            batch, key, floor = _read_cursor(settings, access, cursor)
         else:
             batch, key, floor = 0, None, store.latest_batch(table.spec)
         found = store.changes_since(
@@ -723,7 +749,9 @@ def changes(
         call.details = {"cursor": cursor is not None, "deletions": len(page) - len(upserts)}
         answer = {
             "changes": items,
-            "cursor": _cursor(last.batch, last.key, floor) if last else _cursor(batch, key, floor),
+            "cursor": _cursor(settings, access, last.batch, last.key, floor)
+            if last
+            else _cursor(settings, access, batch, key, floor),
             "more": more,
             "under_review": [shown[c.key] for c in upserts if c.key in review],
             "freshness": _freshness(session, access),

@@ -311,7 +311,7 @@ def change_grant(session: Session, actor: Actor, grant_id: int, action: str, rea
 
 
 def expire_due(session: Session) -> int:
-    """Grants past their period become expired (the sweep, and before lists)."""
+    """Grants past their period become expired (the sweep; answers show it at once)."""
     today = clock.today()
     due = list(
         session.scalars(
