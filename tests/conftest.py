@@ -52,6 +52,12 @@ SHARED_DIR = pytest.StashKey[Path]()
 def pytest_configure(config) -> None:
     if not hasattr(config, "workerinput"):  # the controller, or the only process without xdist
         config.stash[SHARED_DIR] = Path(tempfile.mkdtemp(prefix="govdata-tests-"))
+        # pytest imports readline, which exports its guess of the terminal size (COLUMNS=80) to the
+        # process environment behind os.environ's back; xdist workers would inherit it, and the CLI's
+        # Rich consoles, made at import, would keep 80 columns where the tests set COLUMNS themselves.
+        for name in ("COLUMNS", "LINES"):
+            if name not in os.environ:
+                os.unsetenv(name)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -73,7 +79,6 @@ SLOW_FIRST = (
     "tests/aggregation/test_two_workers.py",
     "tests/aggregation/test_crash.py",
     "tests/test_api_contract.py::test_swagger_ui_works_offline",
-    "tests/test_responsive.py",
     "tests/aggregation/test_validation_property.py",
     "tests/aggregation/test_ingest_cli.py::test_with_a_server_running",
     "tests/e2e/",

@@ -4,6 +4,8 @@ a provider and the authority see at each step, on both stores."""
 from __future__ import annotations
 
 import datetime as dt
+import io
+import zipfile
 from pathlib import Path
 
 import chinese_calendar
@@ -311,7 +313,9 @@ def test_clock_starts_at_the_providers_receipt_POL1(client, as_user, resource, s
         answer = apply(client, as_user, application(resource, system_id, ["lxdh"]))
     # until it is signed for, the same allowance runs from submission (an unsigned one escalates)
     assert answer["phase"] == "awaiting_receipt"
-    assert answer["deadline"] == china_wd_after(TODAY, 10).isoformat() and answer["deadline_statutory"] is False
+    assert (
+        answer["deadline"] == china_wd_after(TODAY, 10).isoformat() and answer["deadline_statutory"] is False
+    )
     received_on = dt.date(2026, 10, 9)
     with clock.frozen(received_on):
         received = client.post(f"/api/v1/applications/{answer['id']}/receive", headers=as_user("ga_officer"))
@@ -456,3 +460,44 @@ def test_attachments_are_checked_by_content_SHR2(client, as_user, resource, syst
     download = client.get(f"{url}/{attachment['id']}", headers=as_user("ga_officer"))
     assert download.status_code == 200 and download.content == pdf
     assert client.get(f"{url}/{attachment['id']}", headers=as_user("wj_user")).status_code == 404
+
+
+def office_file(members: dict[str, bytes | int]) -> bytes:
+    """A Word-shaped zip: each member its bytes, or that many zero bytes (written a megabyte at a time)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            with archive.open(name, "w") as member:
+                if isinstance(content, bytes):
+                    member.write(content)
+                    continue
+                for start in range(0, content, 1024 * 1024):
+                    member.write(bytes(min(1024 * 1024, content - start)))
+    return buffer.getvalue()
+
+
+def test_an_attachment_that_would_inflate_beyond_bounds_is_refused_without_being_inflated(
+    client, as_user, resource, system_id
+):
+    with clock.frozen(TODAY):
+        answer = apply(client, as_user, application(resource, system_id, ["lxdh"]))
+    url = f"/api/v1/applications/{answer['id']}/attachments"
+    rs = as_user("rs_user")
+
+    def upload(name: str, data: bytes):
+        return client.post(url, files={"file": (name, data, "application/octet-stream")}, headers=rs)
+
+    letter = office_file({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document>" * 200})
+    accepted = upload("申请函.docx", letter)
+    assert accepted.status_code == 201, accepted.text
+    assert accepted.json()["content_type"].endswith("wordprocessingml.document")
+
+    bomb = office_file({"[Content_Types].xml": b"<Types/>", "word/document.xml": 101 * 1024 * 1024})
+    assert len(bomb) < 200 * 1024  # a small upload that would fill 101 MB
+    assert "100 MB" in assert_problem(upload("bomb.docx", bomb), 413)["detail"]
+    dense = office_file({"word/document.xml": 5 * 1024 * 1024})  # within the total, far beyond any ratio
+    assert "压缩比" in assert_problem(upload("dense.docx", dense), 422)["errors"][0]["message"]
+    crowded = office_file({f"word/part{i}.xml": b"" for i in range(10_001)})
+    assert_problem(upload("crowded.docx", crowded), 413)
+    shown = client.get(f"/api/v1/applications/{answer['id']}", headers=rs).json()
+    assert [a["filename"] for a in shown["attachments"]] == ["申请函.docx"]

@@ -52,7 +52,9 @@ def provider() -> Iterator[Recorder]:
 
         def page(request):
             records = list(by_id.values())[:2]
-            return Reply(200, {"items": records, "total": len(by_id), "note": "第一页"})
+            return Reply(
+                200, {"items": records, "total": len(by_id), "message": "第一页", "source": "公安人口库"}
+            )
 
         recorder.routes = {
             "/api/people/": person,
@@ -119,9 +121,11 @@ def test_the_consumer_gets_the_providers_answer_cut_to_its_granted_items(
         "lxdh": person["lxdh"],
     }
 
-    # a page of records keeps its envelope; each record in it is cut the same way
+    # a page of records keeps its envelope's paging and status fields (not the others); each record
+    # in it is cut the same way
     listed = call(client, system["headers"], registered, "people").json()
-    assert listed["total"] == 5 and listed["note"] == "第一页"
+    assert set(listed) == {"items", "total", "message"}
+    assert listed["total"] == 5 and listed["message"] == "第一页"
     assert [set(r) for r in listed["items"]] == [{"gmsfhm", "xm", "lxdh"}] * 2
 
     # what the provider saw: the platform's headers and its secret, never the consumer's credential
@@ -174,9 +178,100 @@ def test_the_providers_own_staff_get_the_answer_whole(client, as_user, registere
     assert "x-govdata-grant" not in seen.headers and seen.headers["x-end-user"] == "ga_officer"
 
 
-def test_a_non_json_answer_passes_as_it_is(client, as_user, registered, provider, system):
-    grant(client, as_user, registered, system["id"], ["gmsfhm"], modes=["interface"])
-    answer = call(client, system["headers"], registered, "text")
+UNFILTERABLE = {
+    "text": Reply(200, "纯文本答复：" + people(1)[0]["hjdz"], content_type="text/plain; charset=utf-8"),
+    "ndjson": Reply(
+        200,
+        "\n".join(json.dumps(p, ensure_ascii=False) for p in people(2)),
+        content_type="application/x-ndjson",
+    ),
+    "table": Reply(
+        200,
+        {"columns": list(people(1)[0]), "rows": [list(p.values()) for p in people(2)]},
+        content_type="text/json",
+    ),
+    "scalar": Reply(200, json.dumps(people(1)[0]["hjdz"], ensure_ascii=False)),
+    "object-in-a-masked-item": Reply(
+        200,
+        {"gmsfhm": people(1)[0]["gmsfhm"], "xm": {"text": people(1)[0]["xm"], "hjdz": people(1)[0]["hjdz"]}},
+    ),
+    "keyed-by-data": Reply(200, {"people": {people(1)[0]["lxdh"]: {"gmsfhm": people(1)[0]["gmsfhm"]}}}),
+    "list-in-an-item": Reply(200, {"gmsfhm": [people(1)[0]["gmsfhm"], people(1)[0]["hjdz"]]}),
+    "deep": Reply(200, "[" * 100_000 + "]" * 100_000),
+    "deep-envelopes": Reply(200, '{"a":' * 40 + json.dumps(people(1)[0], ensure_ascii=False) + "}" * 40),
+    "pdf": Reply(200, b"%PDF-1.7 " + people(1)[0]["hjdz"].encode(), content_type="application/pdf"),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(UNFILTERABLE))
+def test_an_answer_that_cannot_be_cut_to_the_grant_is_refused_to_consumers(
+    client, as_user, registered, provider, system, shape
+):
+    provider.routes["/api/odd"] = lambda request: UNFILTERABLE[shape]
+    grant(client, as_user, registered, system["id"], ["gmsfhm", "xm"], masked=["xm"], modes=["interface"])
+    answer = call(client, system["headers"], registered, "odd")
+    problem = assert_problem(answer, 502, "unfilterable-answer")
+    assert "授权范围" in problem["detail"]
+    person = people(1)[0]
+    assert all(person[item] not in answer.text for item in ("hjdz", "xm", "lxdh"))
+    assert [c["outcome"] for c in usage_of(client, as_user("ga_officer"), mode="interface")] == ["error"]
+    # the provider's own staff get the answer as it is
+    own = call(client, as_user("ga_officer"), registered, "odd")
+    assert own.status_code == 200 and own.content == call_body(UNFILTERABLE[shape])
+
+
+def call_body(reply: Reply) -> bytes:
+    body = reply.body
+    if isinstance(body, dict | list):
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "", "text/json", "application/x-ndjson"])
+def test_json_however_it_is_labelled_is_cut_to_the_grant(
+    client, as_user, registered, provider, system, content_type
+):
+    records = people(2)
+    text = json.dumps({"items": records, "total": 2}, ensure_ascii=False)
+    provider.routes["/api/labelled"] = lambda request: Reply(200, text, content_type=content_type)
+    grant(client, as_user, registered, system["id"], ["gmsfhm", "xm"], masked=["xm"], modes=["interface"])
+    answer = call(client, system["headers"], registered, "labelled")
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/json")
+    assert answer.json() == {
+        "items": [{"gmsfhm": p["gmsfhm"], "xm": p["xm"][0] + "*" * (len(p["xm"]) - 1)} for p in records],
+        "total": 2,
+    }
+
+
+def test_masked_items_of_any_type_are_masked_and_an_empty_answer_passes(
+    client, as_user, registered, provider, system
+):
+    person = people(1)[0]
+    provider.routes["/api/typed"] = lambda request: Reply(
+        200, [{"GMSFHM": person["gmsfhm"], "XB": 1, "lxdh": 13912345678}, {"gmsfhm": None, "xb": None}]
+    )
+    provider.routes["/api/empty"] = lambda request: Reply(204, b"", content_type="")
+    grant(
+        client,
+        as_user,
+        registered,
+        system["id"],
+        ["gmsfhm", "xb", "lxdh"],
+        masked=["xb", "lxdh"],
+        modes=["interface"],
+    )
+    answer = call(client, system["headers"], registered, "typed")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == [
+        {"GMSFHM": person["gmsfhm"], "XB": "*", "lxdh": "*******5678"},
+        {"gmsfhm": None, "xb": None},
+    ]
+    assert call(client, system["headers"], registered, "empty").status_code == 204
+
+
+def test_the_providers_own_staff_get_any_answer_as_it_is(client, as_user, registered, provider):
+    answer = call(client, as_user("ga_officer"), registered, "text")
     assert answer.status_code == 200 and answer.text == "纯文本答复"
     assert answer.headers["content-type"].startswith("text/plain")
 
@@ -303,6 +398,10 @@ def test_registration_refuses_bad_addresses_and_internal_ones_unless_allowed(cli
             "http://169.254.169.254/latest",
             "http://10.1.2.3/",
             "http://localhost/",
+            "http://[64:ff9b::a9fe:a9fe]/",  # the metadata address through NAT64
+            "http://[2002:a9fe:a9fe::1]/",  # … through 6to4
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo
+            "http://[::ffff:169.254.169.254]/",  # IPv4-mapped
         ):
             body = assert_problem(register(client, officer, code, internal), 422)
             assert body["errors"][0]["field"] == "base_url"

@@ -68,6 +68,17 @@ def keep(value: str, head: int, tail: int = 0) -> str:
         (ADDRESS, "沁阳市怀府路8号", keep("沁阳市怀府路8号", 3)),  # no county: up to the city
         (ADDRESS, "怀府路8号", keep("怀府路8号", 0)),  # neither: all hidden
         (ADDRESS, "焦作市解放区", "焦作市解放区"),  # nothing beyond the county to hide
+        # a 区 or 市 that does not end an administrative name is no county: kept less, never more
+        (ADDRESS, "阳光小区5栋301", keep("阳光小区5栋301", 0)),
+        (ADDRESS, "焦作市幸福小区3号楼2单元", keep("焦作市幸福小区3号楼2单元", 3)),
+        (ADDRESS, "河南省焦作市市辖区人民路", keep("河南省焦作市市辖区人民路", 6)),
+        (ADDRESS, "焦作市解放区阳光小区5栋301", keep("焦作市解放区阳光小区5栋301", 6)),
+        (ADDRESS, "河南省沁阳市幸福小区3号", keep("河南省沁阳市幸福小区3号", 6)),
+        (ADDRESS, "焦作市高新技术产业园区", keep("焦作市高新技术产业园区", 3)),
+        (ADDRESS, "焦作市建设路农贸市场3号", keep("焦作市建设路农贸市场3号", 3)),
+        (ADDRESS, "焦作市红旗路5号", keep("焦作市红旗路5号", 3)),
+        (ADDRESS, "阳泉市矿区桃北路", keep("阳泉市矿区桃北路", 3)),
+        (ADDRESS, "幸福家园东区2号楼", keep("幸福家园东区2号楼", 0)),
         (GENERIC, "91410800MA44XXXX1B", keep("91410800MA44XXXX1B", 1, 1)),
         (GENERIC, "ab", "**"),
         (GENERIC, 12345, "1***5"),
@@ -151,6 +162,51 @@ def test_a_mask_never_hands_back_a_longer_value_unchanged_nor_shows_more_than_it
         end = max(shown) + 1
         assert value[:end] == masked[:end] and value[end - 1] in "县旗区市州盟"
         assert set(masked[end:]) <= {"*"}
+
+
+NAMES = st.sampled_from(
+    [
+        "河南省",
+        "焦作市",
+        "解放区",
+        "沁阳市",
+        "温县",
+        "北京市",
+        "朝阳区",
+        "广西壮族自治区",
+        "阿克苏地区",
+        "锡林郭勒盟",
+    ]
+)
+PARTS = st.sampled_from(
+    ["阳光小区", "幸福园区", "社区", "景区", "校区", "厂区", "矿区", "营区", "市辖区", "东区", "城区", "新区"]
+    + [
+        "超市",
+        "市场",
+        "红旗",
+        "人民路",
+        "12号",
+        "5栋",
+        "2单元",
+        "301室",
+        "号楼",
+        "县",
+        "区",
+        "市",
+        "旗",
+        "盟",
+    ]
+)
+ADDRESSES = st.lists(st.one_of(NAMES, PARTS, st.text(alphabet="小区号栋单元路市县0123456789", max_size=4)))
+
+
+@given(address=ADDRESSES.map("".join))
+def test_an_address_mask_never_keeps_a_residential_or_door_part(address):
+    masked = mask_value(ADDRESS, address)
+    kept = masked.rstrip("*")  # what is shown is a prefix; everything after it is hidden
+    assert len(masked) == len(address) and address.startswith(kept) and "*" not in kept
+    for part in ("小区", "号", "栋", "单元", "园区", "社区", "景区", "市辖区", "路", "室", "超市", "市场"):
+        assert part not in kept, f"{address} → {masked}"
 
 
 @given(value=st.text(max_size=20))

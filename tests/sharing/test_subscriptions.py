@@ -38,8 +38,8 @@ DELIVERIES = "/api/v1/grants/{id}/deliveries"
 
 @pytest.fixture
 def settings(settings):
-    """The consumer's webhook runs on the loopback: the test allows internal addresses."""
-    settings.interface_allow_private = True
+    """The consumer's webhook runs on the loopback: the test allows internal addresses for webhooks."""
+    settings.webhook_allow_private = True
     return settings
 
 
@@ -162,7 +162,13 @@ def test_without_a_webhook_the_consumer_is_told_in_the_message_centre(
 def test_a_failing_webhook_is_retried_with_backoff_and_every_attempt_is_logged(
     client, as_user, shared_code, granted, webhook
 ):
-    answers = iter([Reply(503, "维护中", content_type="text/plain; charset=utf-8"), Reply(500), Reply(200)])
+    answers = iter(
+        [
+            Reply(503, "维护中：内部服务 10.0.0.8 不可用", content_type="text/plain; charset=utf-8"),
+            Reply(500),
+            Reply(200),
+        ]
+    )
     webhook.routes = {"/hook": lambda request: next(answers)}
     assert subscribe(client, as_user("rs_user"), granted["id"], webhook.url + "/hook").status_code == 201
     load(client, as_user("ga_officer"), shared_code, people(1, start=40))
@@ -172,7 +178,9 @@ def test_a_failing_webhook_is_retried_with_backoff_and_every_attempt_is_logged(
         return found[0] if found else {"attempts": 0, "status": None}
 
     first = wait_for(client, lambda: (d := delivery())["attempts"] == 1 and d)
-    assert first["status"] == "pending" and first["last_status"] == 503 and "维护中" in first["last_error"]
+    assert first["status"] == "pending" and first["last_status"] == 503 and "503" in first["last_error"]
+    # what the webhook answered is never kept: a webhook pointed at another service cannot read it
+    assert "维护中" not in first["last_error"] and "10.0.0.8" not in first["last_error"]
     due = dt.datetime.fromisoformat(first["next_attempt_at"])
     last_attempt = dt.datetime.fromisoformat(first["last_attempt_at"])
     assert (due - last_attempt).total_seconds() == subscriptions.BACKOFF_SECONDS[0]
@@ -270,14 +278,48 @@ def test_only_the_consumer_department_subscribes_and_sees_its_deliveries(client,
     assert shown.status_code == 200 and shown.json()["webhook_url"].endswith("/other")
 
 
-def test_a_webhook_on_an_internal_address_is_refused_unless_allowed(client, as_user, granted):
-    client.app.state.settings.interface_allow_private = False
+def test_a_webhook_on_an_internal_address_is_refused_unless_webhooks_are_allowed_them(
+    client, as_user, granted, webhook
+):
+    settings = client.app.state.settings
+    settings.webhook_allow_private = False
+    settings.interface_allow_private = True  # the providers' switch does not open webhooks
     try:
-        for url in ("http://127.0.0.1:8080/hook", "http://169.254.169.254/", "ftp://example.com/"):
+        for url in (
+            webhook.url + "/hook",
+            "http://127.0.0.1:8080/hook",
+            "http://169.254.169.254/",
+            "http://[64:ff9b::a9fe:a9fe]/",  # the metadata address through NAT64
+            "http://[2002:a9fe:a9fe::1]/",  # … and through 6to4
+            "http://[::ffff:10.0.0.1]/",
+            "ftp://example.com/",
+        ):
             body = assert_problem(subscribe(client, as_user("rs_user"), granted["id"], url), 422)
             assert body["errors"][0]["field"] == "webhook_url"
+            if url.startswith("http://127.0.0.1"):
+                assert "GOVDATA_WEBHOOK_ALLOW_PRIVATE" in body["errors"][0]["message"]
     finally:
-        client.app.state.settings.interface_allow_private = True
+        settings.webhook_allow_private = True
+
+
+def test_a_webhook_whose_address_became_internal_is_not_called(
+    client, as_user, shared_code, granted, webhook
+):
+    assert subscribe(client, as_user("rs_user"), granted["id"], webhook.url + "/hook").status_code == 201
+    client.app.state.settings.webhook_allow_private = False  # checked again before every attempt
+    try:
+        load(client, as_user("ga_officer"), shared_code, people(1, start=70))
+        delivery = wait_for(
+            client,
+            lambda: next(
+                (d for d in deliveries(client, as_user("rs_user"), granted["id"]) if d["attempts"]), None
+            ),
+        )
+    finally:
+        client.app.state.settings.webhook_allow_private = True
+    assert delivery["attempts"] == 1 and delivery["last_status"] is None
+    assert delivery["last_error"] == "回调地址不可调用（地址无效、无法解析或指向内部网络）"
+    assert webhook.requests() == []
 
 
 def test_a_grant_that_is_not_active_cannot_be_subscribed(client, as_user, granted):

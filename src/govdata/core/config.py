@@ -55,9 +55,11 @@ class Settings(BaseSettings):
     # worker stopped renewing it
     job_worker: bool = True
     job_lease_seconds: float = 30.0
-    # sharing's outbound calls (a provider's interface service, a consumer's webhook) refuse loopback,
-    # link-local and private addresses unless this is true: services on the government's own network
+    # sharing's calls to a provider's interface service refuse loopback, link-local and private
+    # addresses unless this is true: services on the government's own network
     interface_allow_private: bool = False
+    # the same for a consumer's webhook (订阅推送), separately: any consumer's staff registers one
+    webhook_allow_private: bool = False
     log_level: str = "INFO"
     log_json: bool = True
 

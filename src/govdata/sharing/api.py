@@ -139,10 +139,12 @@ def coordinate(
     summary="上传申请材料",
     responses=problem_responses(413),
 )
-async def add_attachment(
+def add_attachment(
     request: Request, session: DbSession, actor: Applicant, application_id: int, file: UploadFile
 ) -> AttachmentOut:
-    data = await file.read(service.attachments.MAX_BYTES + 1)
+    # a plain def: FastAPI runs it in a worker thread, so reading, checking and storing the file
+    # (and the database work) never stall the event loop
+    data = file.file.read(service.attachments.MAX_BYTES + 1)
     if len(data) > service.attachments.MAX_BYTES:
         raise PayloadTooLarge("附件不能超过 10 MB。")
     attachment = service.add_attachment(

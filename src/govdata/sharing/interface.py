@@ -25,13 +25,28 @@ Only the provider's staff and the authority read the registration.
    ``X-GovData-Items`` (the granted item codes), ``X-End-User`` (percent-encoded), ``X-GovData-Request-Id``
    and the secret header;
 5. the answer is read as a stream up to :data:`MAX_RESPONSE_BYTES` and returned with its status and
-   a few of its headers (type, language, caching, ``Retry-After``). A JSON answer to a grant holder is
-   filtered to the grant: every object holding at least one of the resource's item codes as a key
-   (in any letter case) is a record, and keeps only the granted items, those served masked masked as
-   the query service masks them (``sharing.masking``); other objects and lists are walked into.
-   A JSON answer that does not parse is not passed on (the platform could not filter it). Answers
-   of other types pass as they are: the provider chose to serve them. The provider's own staff get
-   the answer unfiltered.
+   a few of its headers (type, language, caching, ``Retry-After``). The provider's own staff get it
+   as it is. Anyone else gets it **cut to the grant, or not at all** (fail closed): whatever its
+   ``Content-Type`` says (JSON sent as ``text/plain`` or with no type is read as JSON all the same),
+   the body must be JSON of a shape the platform can read —
+
+   - a *record*: an object holding at least one of the resource's item codes as a key (in any letter
+     case). It keeps only the granted items, each of which must hold a single value (text, number,
+     true/false, null), those served masked masked as the query service masks them
+     (``sharing.masking``); its other keys are left out;
+   - a list of records;
+   - an *envelope*: an object holding no item code, whose objects are records or envelopes and whose
+     lists are lists of records, at most :data:`MAX_ANSWER_DEPTH` levels deep. Of its other values
+     only the paging and status fields of :data:`ENVELOPE_FIELDS` (``total``, ``page``, ``code``,
+     ``message`` …) pass; the rest is left out, since the platform cannot tell what it holds.
+
+   An empty body passes. Anything else — not JSON (plain text, a file, NDJSON), a bare value, a list
+   of anything but records (a table of ``columns`` and ``rows``), an envelope keyed by data rather
+   than by field names (``{"410802…": {…}}``: its keys must be ASCII names starting with a letter),
+   a granted item holding an object or a list, deeper nesting — is refused with 502
+   (``unfilterable-answer``): the platform cannot limit it to the grant. A cut answer is
+   ``application/json`` (or the provider's ``+json`` type). A provider serving this mode keys its
+   records by the catalog's item codes.
 
 The provider down or refusing the connection, a redirect, a 5xx, an answer too large: 502; no
 answer within the timeout: 504 — problem+json in Chinese that never names the provider's address.
@@ -87,6 +102,49 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 MAX_RESPONSE_BYTES = 20 * 1024 * 1024
 MAX_PATH_LENGTH = 1000
 MAX_QUERY_LENGTH = 8000
+MAX_ANSWER_DEPTH = 32
+# the fields of an envelope (an object that is no record) that pass with a value other than records:
+# paging and status, compared in lower case. Any other value of an envelope is left out.
+ENVELOPE_FIELDS = frozenset(
+    {
+        "total",
+        "count",
+        "page",
+        "page_no",
+        "pageno",
+        "page_num",
+        "pagenum",
+        "page_size",
+        "pagesize",
+        "pages",
+        "total_count",
+        "totalcount",
+        "limit",
+        "offset",
+        "has_more",
+        "hasmore",
+        "next",
+        "next_cursor",
+        "nextcursor",
+        "cursor",
+        "code",
+        "status",
+        "success",
+        "message",
+        "msg",
+        "detail",
+        "error",
+        "errcode",
+        "errmsg",
+        "error_code",
+        "errorcode",
+        "title",
+        "type",
+        "request_id",
+        "requestid",
+        "timestamp",
+    }
+)
 
 INTERFACE_MANAGE = permission(
     "sharing.interface.manage", {Role.dept_officer, Role.dept_head}, "登记本部门资源的接口服务"
@@ -501,55 +559,151 @@ def _is_json(media_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-def filter_to_grant(value: Any, target: _Target) -> tuple[Any, int]:
-    """A JSON value with every record (an object holding some item code as a key) cut to the granted
-    items, masked as granted; and how many records it holds."""
-    access = target.access
-    if isinstance(value, list):
-        out, rows = [], 0
+class Unfilterable(Exception):
+    """An answer the platform cannot cut to a grant (why, in Chinese)."""
+
+
+_SCALAR = (str, int, float, bool, type(None))
+_BOM = b"\xef\xbb\xbf"
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")  # what an envelope's keys may be
+
+
+class _Cutter:
+    """Cuts one parsed answer to a grant (see :func:`filter_to_grant`); the masks are applied at the
+    end, one Arrow call per mask and type of value rather than one per value."""
+
+    def __init__(self, target: _Target) -> None:
+        self.items = frozenset(target.access.items)
+        self.masked = target.access.masked
+        self.resource_items = target.resource_items
+        self.kinds = target.kinds
+        self.rows = 0
+        self.pending: dict[tuple[str, type], list[tuple[dict[str, Any], str, Any]]] = {}
+
+    def is_record(self, value: dict[str, Any]) -> bool:
+        return any(key.lower() in self.resource_items for key in value)
+
+    def top(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return self.object(value, 1)
+        if isinstance(value, list):
+            return self.records(value, 1)
+        raise Unfilterable("答复不是对象或记录的列表")
+
+    def object(self, value: dict[str, Any], depth: int) -> dict[str, Any]:
+        if depth > MAX_ANSWER_DEPTH:
+            raise Unfilterable(f"答复的嵌套超过 {MAX_ANSWER_DEPTH} 层")
+        if self.is_record(value):
+            return self.record(value)
+        envelope: dict[str, Any] = {}
+        for key, element in value.items():
+            if isinstance(element, dict | list) and not _FIELD_NAME.fullmatch(key):
+                raise Unfilterable("答复中的对象以数据而不是字段名为键")
+            if isinstance(element, dict):
+                envelope[key] = self.object(element, depth + 1)
+            elif isinstance(element, list):
+                envelope[key] = self.records(element, depth + 1)
+            elif key.lower() in ENVELOPE_FIELDS:
+                envelope[key] = element
+            # any other value of an envelope is not passed on: the platform cannot tell what it is
+        return envelope
+
+    def records(self, value: list[Any], depth: int) -> list[dict[str, Any]]:
+        if depth > MAX_ANSWER_DEPTH:
+            raise Unfilterable(f"答复的嵌套超过 {MAX_ANSWER_DEPTH} 层")
+        out = []
         for element in value:
-            filtered, found = filter_to_grant(element, target)
-            out.append(filtered)
-            rows += found
-        return out, rows
-    if not isinstance(value, dict):
-        return value, 0
-    if any(isinstance(k, str) and k.lower() in target.resource_items for k in value):
-        record = {}
+            if not (isinstance(element, dict) and self.is_record(element)):
+                raise Unfilterable("答复中的列表含有不以数据项代码为键的内容")
+            out.append(self.record(element))
+        return out
+
+    def record(self, value: dict[str, Any]) -> dict[str, Any]:
+        self.rows += 1
+        record: dict[str, Any] = {}
         for key, item_value in value.items():
             code = key.lower()
-            if code not in access.items:
+            if code not in self.items:
                 continue
-            if code in access.masked:
-                item_value = masking.mask_value(target.kinds.get(code, masking.GENERIC), item_value)
+            if not isinstance(item_value, _SCALAR):
+                raise Unfilterable(f"数据项 {code} 的值不是单个值")
             record[key] = item_value
-        return record, 1
-    out_obj: dict[str, Any] = {}
-    rows = 0
-    for key, element in value.items():
-        out_obj[key], found = filter_to_grant(element, target)
-        rows += found
-    return out_obj, rows
+            if code in self.masked and item_value is not None:
+                kind = self.kinds.get(code, masking.GENERIC)
+                self.pending.setdefault((kind, type(item_value)), []).append((record, key, item_value))
+        return record
+
+    def mask(self) -> None:
+        for (kind, _), places in self.pending.items():
+            masked = masking.mask_values(kind, [value for _, _, value in places])
+            for (record, key, _), value in zip(places, masked, strict=True):
+                record[key] = value
+
+
+def filter_to_grant(value: Any, target: _Target) -> tuple[Any, int]:
+    """A parsed JSON answer cut to the grant, and how many records it holds; :class:`Unfilterable`
+    when it has a shape the platform cannot cut (see the module's docstring)."""
+    cutter = _Cutter(target)
+    out = cutter.top(value)
+    cutter.mask()
+    return out, cutter.rows
+
+
+def _count_records(body: bytes, target: _Target) -> int:
+    """How many records an answer to the provider's own staff holds (for the usage log); 0 when it
+    is not JSON, or not of a shape the platform reads."""
+    try:
+        return _count(json.loads(body.removeprefix(_BOM)), target, 1)
+    except (ValueError, RecursionError):
+        return 0
+
+
+def _count(value: Any, target: _Target, depth: int) -> int:
+    if depth > MAX_ANSWER_DEPTH:
+        return 0
+    if isinstance(value, list):
+        return sum(_count(element, target, depth + 1) for element in value)
+    if not isinstance(value, dict):
+        return 0
+    if any(key.lower() in target.resource_items for key in value):
+        return 1
+    return sum(_count(element, target, depth + 1) for element in value.values())
 
 
 def _answer(target: _Target, call: _Call, status: int, headers: dict[str, str], body: bytes) -> Answer:
+    """The provider's answer as the caller receives it: whole for the provider's own staff; for
+    anyone else cut to the grant, or refused (502) when it cannot be — fail closed."""
     content_type = headers.get("content-type")
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if _is_json(media_type) and body:
-        try:
-            parsed = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            if not target.access.own:
-                raise BadGateway("提供部门接口的答复声明为 JSON 但无法解析，平台无法按授权筛选。") from exc
-        else:
-            if target.access.own:  # the provider's own staff receive the answer whole
-                _, call.rows = filter_to_grant(parsed, target)
-            else:
-                parsed, call.rows = filter_to_grant(parsed, target)
-                body = json.dumps(parsed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-                content_type = media_type
     returned = {name: headers[name] for name in RETURNED_HEADERS if name in headers}
-    return Answer(status, body, content_type, returned)
+    if target.access.own:  # the provider's own staff receive the answer whole
+        call.rows = _count_records(body, target) if body else 0
+        return Answer(status, body, content_type, returned)
+    if not body:  # nothing in it to cut
+        return Answer(status, body, content_type, returned)
+    try:
+        parsed = json.loads(body.removeprefix(_BOM))
+        filtered, rows = filter_to_grant(parsed, target)
+        body = json.dumps(filtered, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+            "utf-8"
+        )
+    except (ValueError, RecursionError, Unfilterable) as exc:
+        reason = str(exc) if isinstance(exc, Unfilterable) else "答复不是可解析的 JSON"
+        if isinstance(exc, RecursionError):
+            reason = "答复的嵌套过深"
+        log.warning(
+            "sharing.interface.unfilterable",
+            resource=target.access.resource.code,
+            content_type=content_type,
+            reason=reason,
+        )
+        call.details["unfilterable"] = reason
+        raise BadGateway(
+            f"提供部门接口的答复无法限定在授权范围内（{reason}），平台不予转发。",
+            slug="unfilterable-answer",
+        ) from None
+    call.rows = rows
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    return Answer(status, body, media_type if _is_json(media_type) else "application/json", returned)
 
 
 async def call_interface(
@@ -572,7 +726,7 @@ async def call_interface(
         if len(outgoing.query) > MAX_QUERY_LENGTH:
             raise field_error("query", f"查询字符串不能超过 {MAX_QUERY_LENGTH} 个字符")
         status, headers, answer_body = await _exchange(target, outgoing, body, actor, request_id, settings)
-        answer = _answer(target, call, status, headers, answer_body)
+        answer = await anyio.to_thread.run_sync(_answer, target, call, status, headers, answer_body)
     except Problem as problem:
         call.details["status"] = problem.status
         await anyio.to_thread.run_sync(call.submit, problem.status)

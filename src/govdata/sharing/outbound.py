@@ -4,9 +4,14 @@ and a consumer's webhook (订阅推送).
 An address a user registers must not turn the platform into a way into networks the user cannot
 reach (SSRF): only ``http`` and ``https``, no credentials in the URL, and a host that resolves only
 to public addresses — loopback, link-local (cloud metadata at 169.254.169.254), private, shared and
-reserved ranges are refused, unless ``GOVDATA_INTERFACE_ALLOW_PRIVATE=true`` says the services live
-on the government's own network (or a test runs them on the loopback). Multicast and the unspecified
-address are refused always.
+reserved ranges are refused, unless a switch says the services live on the government's own network
+(or a test runs them on the loopback): ``GOVDATA_INTERFACE_ALLOW_PRIVATE=true`` for the providers'
+interface services, ``GOVDATA_WEBHOOK_ALLOW_PRIVATE=true`` for the consumers' webhooks — separate,
+because any consumer's staff registers a webhook. An IPv6 address that carries an IPv4 address
+(IPv4-mapped, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``, Teredo, IPv4-compatible) is judged with
+that address too, so ``[64:ff9b::a9fe:a9fe]`` is the metadata address it names; the local-use NAT64
+prefix ``64:ff9b:1::/48`` counts as internal. Multicast and the unspecified address are refused
+always.
 
 The address is checked when it is registered and again, resolved afresh, before every call; the
 call then goes to the address that was checked (:class:`Pinned`: the URL names the IP address, the
@@ -73,20 +78,58 @@ def _parts(url: str) -> SplitResult:
     return parts
 
 
-def address_refusal(address: str, *, allow_private: bool) -> str | None:
-    """Why the platform will not call ``address`` (an IP address), or None when it may."""
+# IPv6 forms that carry an IPv4 address the packet may end up at: NAT64 (RFC 6052, the well-known
+# prefix), and the deprecated IPv4-compatible form; 6to4, Teredo and IPv4-mapped addresses are read by
+# ``ipaddress`` itself. The local-use NAT64 prefix (RFC 8215) places the IPv4 address as its operator
+# chose, so the platform treats all of it as internal.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def embedded_ipv4(ip: IpAddress) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (IPv4-mapped, NAT64, 6to4, Teredo server and
+    client, IPv4-compatible): a call to it may reach them."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return []
+    found: list[ipaddress.IPv4Address] = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):  # not :: and ::1
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def address_refusal(
+    address: str, *, allow_private: bool, setting: str = "GOVDATA_INTERFACE_ALLOW_PRIVATE"
+) -> str | None:
+    """Why the platform will not call ``address`` (an IP address), or None when it may. An IPv6
+    address is judged with the IPv4 addresses it carries (:func:`embedded_ipv4`): each must be
+    allowed. ``setting`` is what the refusal tells to set when internal addresses are meant."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip.is_multicast or ip.is_unspecified:
-        return f"{ip} 是组播或未指定地址"
-    if ip.is_global:
-        return None
+    carried = embedded_ipv4(ip)
+    # an IPv4-mapped address is its IPv4 address written as IPv6: that address alone is judged
+    judged: list[IpAddress] = carried if getattr(ip, "ipv4_mapped", None) else [ip, *carried]
+    for candidate in judged:
+        if candidate.is_multicast or candidate.is_unspecified:
+            return f"{ip} 是组播或未指定地址" + (f"（指向 {candidate}）" if candidate != ip else "")
     if allow_private:
         return None
-    return (
-        f"{ip} 是本机、链路本地或内部网络地址（如确需调用内部网络，请设置 GOVDATA_INTERFACE_ALLOW_PRIVATE）"
-    )
+    internal = [c for c in judged if not c.is_global]
+    if internal or ip in _NAT64_LOCAL or ip in _IPV4_COMPATIBLE:
+        shown = next((c for c in internal if c != ip), None)
+        return (
+            f"{ip} 是本机、链路本地或内部网络地址"
+            + (f"（指向 {shown}）" if shown is not None else "")
+            + f"（如确需调用内部网络，请设置 {setting}）"
+        )
+    return None
 
 
 def _resolve(host: str, port: int) -> list[str]:
@@ -100,16 +143,17 @@ def _resolve(host: str, port: int) -> list[str]:
     return addresses
 
 
-def pin(url: str, *, allow_private: bool) -> Pinned:
+def pin(url: str, *, allow_private: bool, setting: str = "GOVDATA_INTERFACE_ALLOW_PRIVATE") -> Pinned:
     """Check ``url`` and resolve its host: where a call to it goes (:class:`Unreachable` otherwise).
-    Every address the name resolves to must be allowed, not only the first."""
+    Every address the name resolves to must be allowed, not only the first. ``setting`` names the
+    switch that allows internal addresses for this kind of call (in the refusal)."""
     parts = _parts(url)
     host = parts.hostname
     scheme = parts.scheme.lower()
     port = parts.port or (443 if scheme == "https" else 80)
     addresses = _resolve(host, port)
     for address in addresses:
-        if refusal := address_refusal(address, allow_private=allow_private):
+        if refusal := address_refusal(address, allow_private=allow_private, setting=setting):
             raise Unreachable(refusal)
     address = addresses[0].split("%", 1)[0]
     literal = f"[{address}]" if ":" in address else address
@@ -124,13 +168,15 @@ def pin(url: str, *, allow_private: bool) -> Pinned:
     return Pinned(pinned, host_header, sni)
 
 
-def checked_url(url: str, field: str, *, allow_private: bool) -> str:
+def checked_url(
+    url: str, field: str, *, allow_private: bool, setting: str = "GOVDATA_INTERFACE_ALLOW_PRIVATE"
+) -> str:
     """``url`` as registered (trimmed), or a 422 naming ``field`` with the reason."""
     url = (url or "").strip()
     if not url:
         raise field_error(field, "必填")
     try:
-        pin(url, allow_private=allow_private)
+        pin(url, allow_private=allow_private, setting=setting)
     except Unreachable as exc:
         raise field_error(field, str(exc)) from exc
     return url

@@ -28,7 +28,15 @@ within :data:`WEBHOOK_TIMEOUT_SECONDS`, an address ``sharing.outbound`` refuses)
 tried again after :data:`BACKOFF_SECONDS` (10 s, 1 min, 5 min, 30 min, 2 h) — each retry a job of
 its own that runs no earlier — until :data:`MAX_ATTEMPTS`; then the delivery is ``failed`` and the
 consumer department is told. Each delivery keeps its attempts, last status, last error and times
-(``GET /api/v1/grants/{id}/deliveries``). Redirects are not followed.
+(``GET /api/v1/grants/{id}/deliveries``). Redirects are not followed. The last error is the status
+code and a short class in Chinese (:func:`error_class`), never what the webhook answered: the
+platform does not read a failed answer's body, so a webhook pointed at some other service cannot
+make the platform read that service for the consumer.
+
+A webhook must be on a public address unless ``GOVDATA_WEBHOOK_ALLOW_PRIVATE=true``
+(``sharing.outbound``): a switch of its own, not the one for the providers' interface services,
+since any consumer's staff registers a webhook — checked when it is registered and again before
+every attempt.
 
 A grant suspended, revoked or expired, or a subscription ended, gets nothing: no new deliveries, and
 outstanding retries are cancelled when they come due.
@@ -74,7 +82,7 @@ EVENT = "batch_applied"
 BACKOFF_SECONDS = (10, 60, 300, 1800, 7200)
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 WEBHOOK_TIMEOUT_SECONDS = 10.0
-ERROR_BODY_CHARS = 300
+WEBHOOK_SETTING = "GOVDATA_WEBHOOK_ALLOW_PRIVATE"
 
 
 class SubscriptionStatus(LabelledEnum):
@@ -165,7 +173,12 @@ def subscribe(
     enforce(subscribe_refusal(actor, grant))
     url = None
     if webhook_url is not None and webhook_url.strip():
-        url = outbound.checked_url(webhook_url, "webhook_url", allow_private=settings.interface_allow_private)
+        url = outbound.checked_url(
+            webhook_url,
+            "webhook_url",
+            allow_private=settings.webhook_allow_private,
+            setting=WEBHOOK_SETTING,
+        )
     subscription = _active(session, grant.id)
     created = subscription is None
     if subscription is None:
@@ -390,14 +403,34 @@ def signature_headers(settings: Settings, body: bytes) -> dict[str, str]:
     }
 
 
+def error_class(status: int) -> str:
+    """What a delivery's last error says of a webhook's non-2xx answer: its status and its class."""
+    if 300 <= status < 400:
+        kind = "重定向，平台不跟随"
+    elif status in (401, 403):
+        kind = "拒绝访问"
+    elif status == 404:
+        kind = "地址不存在"
+    elif status == 429:
+        kind = "请求过多"
+    elif 400 <= status < 500:
+        kind = "请求被拒绝"
+    elif status >= 500:
+        kind = "服务出错或暂不可用"
+    else:
+        kind = "非成功答复"
+    return f"回调地址答复 HTTP {status}（{kind}）"
+
+
 def _post(
     settings: Settings, url: str, body: bytes, delivery_id: int, attempt: int
 ) -> tuple[int | None, str | None]:
-    """POST one delivery; (the status, None) when the webhook took it, else (status or None, why not)."""
+    """POST one delivery; (the status, None) when the webhook took it, else (status or None, why not:
+    a short class, never the webhook's answer)."""
     try:
-        pinned = outbound.pin(url, allow_private=settings.interface_allow_private)
-    except outbound.Unreachable as exc:
-        return None, f"回调地址不可调用：{exc}"
+        pinned = outbound.pin(url, allow_private=settings.webhook_allow_private, setting=WEBHOOK_SETTING)
+    except outbound.Unreachable:
+        return None, "回调地址不可调用（地址无效、无法解析或指向内部网络）"
     headers = {
         "Host": pinned.host_header,
         "Content-Type": "application/json",
@@ -420,20 +453,16 @@ def _post(
                 "POST", pinned.url, content=body, headers=headers, extensions=pinned.extensions
             ) as response,
         ):
-            status = response.status_code
-            if 200 <= status < 300:
-                return status, None
-            excerpt = b""
-            for chunk in response.iter_bytes():
-                excerpt += chunk
-                if len(excerpt) >= ERROR_BODY_CHARS:
-                    break
+            status = response.status_code  # the body is never read
     except httpx.TimeoutException:
         return None, f"回调地址在 {WEBHOOK_TIMEOUT_SECONDS:g} 秒内未答复"
-    except httpx.HTTPError as exc:
-        return None, f"无法连接回调地址（{type(exc).__name__}）"
-    text = excerpt.decode("utf-8", errors="replace")[:ERROR_BODY_CHARS].strip()
-    return status, f"回调地址答复 HTTP {status}" + (f"：{text}" if text else "")
+    except httpx.ConnectError:
+        return None, "无法连接回调地址"
+    except httpx.HTTPError:
+        return None, "与回调地址的连接中断"
+    if 200 <= status < 300:
+        return status, None
+    return status, error_class(status)
 
 
 def _give_up(session: Session, delivery: Delivery, status: str, reason: str) -> None:

@@ -1,5 +1,11 @@
 """Materials attached to a share application (SHR-2): stored under the data directory, size- and
-type-checked by their content (not their name), never served to anyone who cannot see the application."""
+type-checked by their content (not their name), never served to anyone who cannot see the application.
+
+An office file is a zip archive; the platform reads only its directory (the names say Word, Excel or
+OFD) and never inflates it. So that a material cannot be a zip bomb for whoever opens it, the archive
+may hold at most :data:`MAX_ZIP_MEMBERS` files declaring at most :data:`MAX_ZIP_INFLATED_BYTES` in
+all (413 beyond), none inflating more than :data:`MAX_ZIP_RATIO` times its compressed size (422).
+"""
 
 from __future__ import annotations
 
@@ -13,13 +19,17 @@ from sqlalchemy.orm import Session
 
 from govdata.core import audit
 from govdata.core.auth import Actor, enforce
-from govdata.core.errors import NotFound, PayloadTooLarge, field_error
+from govdata.core.errors import NotFound, PayloadTooLarge, Problem, field_error
 from govdata.sharing.auth import attach_refusal
 from govdata.sharing.models import Application, Attachment
 from govdata.sharing.service.applications import get_application
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PER_APPLICATION = 20
+MAX_ZIP_MEMBERS = 10_000
+MAX_ZIP_INFLATED_BYTES = 100 * 1024 * 1024
+MAX_ZIP_RATIO = 200  # deflate reaches about 1000 on repeated bytes; office XML stays well below 100
+_RATIO_FROM_BYTES = 1024 * 1024  # smaller members are not judged by their ratio
 
 # what a material may be, told by its first bytes: PDF, images, and office files (OOXML, OFD: zip)
 _MAGIC = (
@@ -34,19 +44,36 @@ _ZIP_KINDS = {
 }
 
 
+def _archive_refusal(infos: list[zipfile.ZipInfo]) -> Problem | None:
+    """Why an archive with these members is refused (see the module's docstring), from what its
+    directory declares: nothing is inflated."""
+    if len(infos) > MAX_ZIP_MEMBERS:
+        return PayloadTooLarge(f"压缩文件内的文件超过 {MAX_ZIP_MEMBERS} 个，不予接收。")
+    if sum(info.file_size for info in infos) > MAX_ZIP_INFLATED_BYTES:
+        return PayloadTooLarge(f"压缩文件解压后超过 {MAX_ZIP_INFLATED_BYTES // (1024 * 1024)} MB，不予接收。")
+    for info in infos:
+        if info.file_size > _RATIO_FROM_BYTES and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            return field_error(
+                "file", f"压缩文件中 {info.filename[:100]} 的压缩比异常（疑似压缩炸弹），不予接收"
+            )
+    return None
+
+
 def sniff(data: bytes) -> tuple[str, str] | None:
-    """The content type and extension of an allowed material, or None."""
+    """The content type and extension of an allowed material, or None; an office file (a zip) that
+    would inflate beyond the bounds raises its refusal (413 or 422)."""
     for magic, content_type, ext in _MAGIC:
         if data.startswith(magic):
             return content_type, ext
     if data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                names = archive.namelist()
-                if archive.testzip() is not None:
-                    return None
-        except (zipfile.BadZipFile, ValueError, RuntimeError, NotImplementedError):
+                infos = archive.infolist()
+        except (zipfile.BadZipFile, ValueError, RuntimeError, NotImplementedError, EOFError):
             return None
+        if refusal := _archive_refusal(infos):
+            raise refusal
+        names = [info.filename for info in infos]
         for prefix, kind in _ZIP_KINDS.items():
             if any(name.startswith(prefix) for name in names):
                 return kind
