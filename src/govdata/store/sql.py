@@ -561,11 +561,14 @@ class SqlStore:
             where.append(f"CAST({q(code)} AS VARCHAR) = ?")
             params.append(value)
         clause = " AND ".join(where)
-        total = self.fetchall(f"SELECT count(*) FROM {source} s WHERE {clause}", params)[0][0]
         rows = self.fetchall(
             f"SELECT {select} FROM {source} s WHERE {clause} ORDER BY {KEY} LIMIT {int(limit)} OFFSET {int(offset)}",
             params,
         )
+        if offset == 0 and len(rows) < limit:  # the page holds every match: no count needed
+            total = len(rows)
+        else:
+            total = self.fetchall(f"SELECT count(*) FROM {source} s WHERE {clause}", params)[0][0]
         names = [KEY, *spec.codes, BATCH, WRITTEN]
         return QueryResult([dict(zip(names, row, strict=True)) for row in rows], total)
 

@@ -267,10 +267,19 @@ class _Table:
     kinds: dict[str, str]  # item code → its mask
 
 
+_ensured: set[tuple[str, int, int | None, tuple[str, ...]]] = set()
+_ensured_lock = threading.Lock()
+
+
 def _table(session: Session, store: SqlStore, access: Access) -> _Table:
     resource = access.resource
     spec, rules = aggregation.table_of(session, resource)
-    store.ensure_table(spec)
+    # the table of a published version is made (or migrated) once per process, not on every call
+    made = (store.url, resource.id, resource.published_version, tuple(spec.codes))
+    if made not in _ensured:
+        store.ensure_table(spec)
+        with _ensured_lock:
+            _ensured.add(made)
     keys = [r for r in rules if r.key]
     key_kind = keys[0].key_kind if len(keys) == 1 and keys[0].key_kind in ("ric", "uscc") else None
     kinds = masking.kinds_for(session, resource.id, resource.published_version) if access.masked else {}
