@@ -109,7 +109,10 @@ def use_profile(session, name: str) -> None:
 def use_switch(session, name: str, **switches) -> None:
     current = policy.active_policy(session)
     changed = current.model_copy(
-        update={"name": name, "switches": current.switches.model_copy(update=switches)}
+        update={
+            "name": name,
+            "switches": type(current.switches).model_validate(current.switches.model_dump() | switches),
+        }
     )
     policy.save_profile(session, SYSTEM_ACTOR, changed, activate=True)
     session.commit()
