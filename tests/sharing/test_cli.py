@@ -130,6 +130,24 @@ def test_a_refusal_needs_a_reason_and_invalid_options_are_named(cli, shared_code
     unknown = apply(cli, shared_code, system["id"], "nosuchitem")
     assert unknown.exit_code == 2 and "不是该资源的信息项" in unknown.output
 
+    # the consumer disputes, the authority negotiates and then orders the grant (SHR-4)
+    assert cli("share", "dispute", application_id, "--as", "ga_officer", "--reason", "x").exit_code == 2
+    disputed = cli(
+        "share", "dispute", application_id, "--as", "rs_user", "--reason", "办理补贴核定的法定职责所需"
+    )
+    assert disputed.exit_code == 0 and "异议" in disputed.output
+    assert (
+        cli(
+            "share", "coordinate", application_id, "negotiate", "--as", "dsj_officer", "--note", "召集协商"
+        ).exit_code
+        == 0
+    )
+    ordered = cli(
+        "share", "coordinate", application_id, "decide", "--as", "dsj_officer",
+        "--note", "依法应予共享", "--outcome", "grant", "--item", "jzdz",
+    )  # fmt: skip
+    assert ordered.exit_code == 0 and "已协调" in ordered.output and "授权 #" in ordered.output
+
 
 def test_tick_escalates_overdue_applications_and_says_what_it_did(cli, client, as_user, shared_code, system):
     applied = apply(cli, shared_code, system["id"], "gmsfhm", "lxdh")

@@ -25,8 +25,15 @@ from govdata.core.errors import InvalidInput, validation_problem
 from govdata.core.labels import label
 from govdata.orgs import service as orgs
 from govdata.sharing import service
-from govdata.sharing.enums import ApplicationStatus, CoordinationStep, Decision, GrantStatus, Phase
-from govdata.sharing.schemas import ApplicationIn, DecisionIn
+from govdata.sharing.enums import (
+    ApplicationStatus,
+    CoordinationOutcome,
+    CoordinationStep,
+    Decision,
+    GrantStatus,
+    Phase,
+)
+from govdata.sharing.schemas import ApplicationIn, CheckIn, CoordinateIn, DecisionIn, DisputeIn
 from govdata.sharing.web.common import FIELD_NAMES
 from govdata.web import field_messages
 
@@ -317,3 +324,61 @@ def revoke(
 ) -> None:
     """撤销授权（提供部门）：自使用方的下一次调用起生效，不能恢复。"""
     _change(grant_id, username, "revoke", reason)
+
+
+ApplicationId = Annotated[int, typer.Argument(help="申请编号")]
+
+
+@share_app.command("check")
+@reports_problems
+def check(
+    application_id: ApplicationId,
+    username: AsUser,
+    passed: Annotated[bool, typer.Option("--pass/--fail", help="是否通过合规审查")],
+    note: Annotated[str | None, typer.Option(help="审查意见（不通过时必填）")] = None,
+) -> None:
+    """合规审查（主管部门）：通过后提供部门的答复期限起算，不通过即办结。"""
+    with acting(username) as (session, actor):
+        application = service.check(session, actor, application_id, _parse(CheckIn, passed=passed, note=note))
+        console.print(f"已审查{_summary(session, application)}。")
+
+
+@share_app.command("receive")
+@reports_problems
+def receive(application_id: ApplicationId, username: AsUser) -> None:
+    """签收申请（提供部门）：按“自收到申请起算”的配置，答复期限自签收起算。"""
+    with acting(username) as (session, actor):
+        application = service.receive(session, actor, application_id)
+        console.print(f"已签收{_summary(session, application)}。")
+
+
+@share_app.command("dispute")
+@reports_problems
+def dispute(
+    application_id: ApplicationId,
+    username: AsUser,
+    reason: Annotated[str, typer.Option(help="异议理由（必填）")],
+) -> None:
+    """对不予共享或部分同意提出异议（申请部门），由主管部门协调。"""
+    with acting(username) as (session, actor):
+        application = service.dispute(session, actor, application_id, _parse(DisputeIn, reason=reason).reason)
+        console.print(f"已提出异议：{_summary(session, application)}。")
+
+
+@share_app.command("coordinate")
+@reports_problems
+def coordinate(
+    application_id: ApplicationId,
+    step: Annotated[CoordinationStep, typer.Argument(help="negotiate 记录协商，decide 作出协调决定")],
+    username: AsUser,
+    note: Annotated[str, typer.Option(help="协商或协调意见（必填）")],
+    outcome: Annotated[
+        CoordinationOutcome | None, typer.Option(help="协调决定：grant 责令提供，refuse 维持不予共享")
+    ] = None,
+    item: Annotated[list[str] | None, typer.Option("--item", help="责令提供的信息项，可多次给出")] = None,
+) -> None:
+    """协商、协调共享争议（主管部门）：协调决定有约束力，可责令提供。"""
+    with acting(username) as (session, actor):
+        data = _parse(CoordinateIn, step=step, note=note, outcome=outcome, items=item or None)
+        application = service.coordinate(session, actor, application_id, data)
+        console.print(f"已记录{label(CoordinationStep, step)}：{_summary(session, application)}。")
