@@ -299,13 +299,14 @@ def test_swagger_ui_works_offline_under_the_documentation_policy(tmp_path):
 
             page.route("**/*", offline)
             page.goto(server.url + "/docs")
-            expect(page.locator(".opblock-tag", has_text="数据归集")).to_be_visible()
+            # the document is large (every capability's operations): give a busy machine time to draw it
+            expect(page.locator(".opblock-tag", has_text="数据归集")).to_be_visible(timeout=60_000)
             page.locator(".opblock-summary", has_text="/api/v1/resources/{code}/batches").first.click()
-            expect(page.get_by_text("multipart/form-data").first).to_be_attached()
+            expect(page.get_by_text("multipart/form-data").first).to_be_attached(timeout=60_000)
             shot(page, "api-docs", full_page=False)
             assert problems == [] and elsewhere == []
             page.goto(server.url + "/redoc")
-            expect(page.get_by_role("heading", name="数据归集").first).to_be_visible()
+            expect(page.get_by_role("heading", name="数据归集").first).to_be_visible(timeout=60_000)
             assert elsewhere == []
         finally:
             browser.close()
