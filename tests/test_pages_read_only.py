@@ -181,6 +181,7 @@ def test_pages_showing_data_never_write(app, client, as_user):
         "application_id": str(application["id"]),
         "grant_id": str(application["grant_id"]),
         "key": rows[5][0],
+        "department_id": str(rs_department(client, rs)),
     }
     unfilled = [t for t in page_routes(app) if fill(t, params) is None]
     assert not unfilled, f"pages this test cannot open (name their parameters above): {unfilled}"

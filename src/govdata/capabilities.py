@@ -12,19 +12,28 @@ from govdata.aggregation import jobs as aggregation_jobs  # noqa: F401  (registe
 from govdata.aggregation import retention as aggregation_retention  # (registers the upload sweep job)
 from govdata.aggregation.api import router as aggregation_router
 from govdata.aggregation.pulls.api import router as aggregation_pulls_router
+from govdata.aggregation.records_web import router as aggregation_records_web
 from govdata.aggregation.web import router as aggregation_web
 from govdata.catalog.api import router as catalog_router
+from govdata.catalog.elements_api import router as catalog_elements_router
 from govdata.catalog.exchange_api import router as catalog_exchange_router
 from govdata.catalog.web import router as catalog_web
+from govdata.catalog.web.elements import router as catalog_elements_web
 from govdata.core import clock, jobs, scheduler
 from govdata.core.config import Settings
 from govdata.libraries.api import router as libraries_router
 from govdata.libraries.web import router as libraries_web
 from govdata.notifications.api import router as notifications_router
 from govdata.notifications.web import router as notifications_web
+from govdata.objections import handlers as objections_handlers  # noqa: F401  (corrections settled, the flag)
+from govdata.objections import service as objections_service
+from govdata.objections.api import router as objections_router
+from govdata.objections.web import router as objections_web
+from govdata.orgs.admin_web import router as orgs_admin_web
 from govdata.orgs.api import router as orgs_router
 from govdata.orgs.web import router as orgs_web
 from govdata.platform.api import router as platform_router
+from govdata.platform.policy_web import router as platform_policy_web
 from govdata.platform.web import router as platform_web
 from govdata.quality import handlers as quality_handlers  # noqa: F401  (rescoring after batches)
 from govdata.quality.api import router as quality_router
@@ -39,32 +48,43 @@ from govdata.sharing.subscriptions_api import router as sharing_subscriptions_ro
 from govdata.sharing.web import router as sharing_web
 from govdata.supervision.api import router as supervision_router
 from govdata.supervision.web import router as supervision_web
+from govdata.workbench.web import router as workbench_web
 
+# Routes are matched in this order: the sharing services come first, as the calls systems make most
+# (a lookup by key should not be matched against every page of the workbench before its own route).
 ROUTERS = (
+    sharing_data_router,
     orgs_router,
     platform_router,
     catalog_router,
+    catalog_elements_router,
     aggregation_router,
     aggregation_pulls_router,
     catalog_exchange_router,
+    orgs_admin_web,  # before orgs_web: /departments/register is no department's id
     orgs_web,
     platform_web,
+    platform_policy_web,
     catalog_web,
+    catalog_elements_web,
     quality_router,
     quality_web,
     libraries_router,
     libraries_web,
+    aggregation_records_web,
     aggregation_web,
     notifications_router,
     notifications_web,
     supervision_router,
     supervision_web,
+    workbench_web,
     receipts_router,
     sharing_router,
-    sharing_data_router,
     sharing_interface_router,
     sharing_subscriptions_router,
     sharing_web,
+    objections_router,
+    objections_web,
 )
 
 
@@ -83,6 +103,17 @@ def enqueue_quality_clock_snapshots(factory) -> None:
     )
 
 
+@scheduler.every(quality_handlers.PERIODIC_CHECK, "30 1 * * 1")
+def enqueue_quality_periodic_check(factory) -> None:
+    """Quality's periodic check (定期检查, seed 002), Mondays at 01:30 China time: every published
+    resource with a data table scored in full; one job per ISO week."""
+    year, week, _ = clock.today().isocalendar()
+    period = f"{year}-W{week:02d}"
+    scheduler.enqueue_once(
+        factory, quality_handlers.PERIODIC_CHECK, {"period": period}, key=f"quality.check:{period}"
+    )
+
+
 @scheduler.every(aggregation_retention.SWEEP, "30 2 * * *")
 def enqueue_upload_retention(factory) -> None:
     """Aggregation's daily removal of uploaded sources past their retention, at 02:30 China time: one
@@ -98,6 +129,16 @@ def enqueue_sharing_sweep(factory) -> None:
     """Sharing's sweep (escalations, expiries, reminders), hourly: one job per China hour."""
     hour = clock.china_now().strftime("%Y-%m-%dT%H")
     scheduler.enqueue_once(factory, sharing_service.SWEEP, {"hour": hour}, key=f"sharing.sweep:{hour}")
+
+
+@scheduler.every(objections_service.SWEEP, "10 * * * *")
+def enqueue_objections_sweep(factory) -> None:
+    """Objections' sweep (overdue reviews escalated, corrections settled), hourly: one job per China
+    hour."""
+    hour = clock.china_now().strftime("%Y-%m-%dT%H")
+    scheduler.enqueue_once(
+        factory, objections_service.SWEEP, {"hour": hour}, key=f"objections.sweep:{hour}"
+    )
 
 
 def make_worker(settings: Settings, factory, store, *, threads: int = 1) -> jobs.Worker:

@@ -11,6 +11,7 @@ from govdata.aggregation.cli import ingest, storage
 from govdata.catalog.cli import catalog_app
 from govdata.core.cli import cli_session, console, reports_problems
 from govdata.core.config import get_settings
+from govdata.objections.cli import objections_app
 from govdata.orgs.cli import regions_app, users_app
 from govdata.platform.cli import audit_app, calendar_app, policy_app
 from govdata.sharing.cli import share_app
@@ -23,6 +24,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(policy_app, name="policy")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(share_app, name="share")
+app.add_typer(objections_app, name="objections")
 app.command("ingest")(ingest)
 app.command("storage")(storage)
 
@@ -88,15 +90,21 @@ def demo(
 @app.command()
 @reports_problems
 def tick() -> None:
-    """运行一次共享期限巡检（平时每小时自动运行）：超期未答复的申请报主管部门督办并记录违规，授权到期，提醒即将到期的授权。"""
+    """运行一次共享与疑义复核期限巡检（平时每小时自动运行）：超期未答复的申请和超期未复核的疑义报主管部门督办并记录违规，授权到期，提醒即将到期的授权。"""
     from govdata.core.cli import CLI_ACTOR
+    from govdata.objections import service as objections
     from govdata.sharing import service as sharing
 
     with cli_session() as session:
         done = sharing.tick(session, CLI_ACTOR)
+        reviews = objections.tick(session, CLI_ACTOR)
     console.print(
         f"共享期限巡检完成：{done.get('escalated', 0)} 件申请超期，已报主管部门督办；"
         f"{done.get('expired', 0)} 个授权到期；{done.get('expiring', 0)} 个授权即将到期，已提醒使用部门。"
+    )
+    console.print(
+        f"疑义复核巡检完成：{reviews.get('escalated', 0)} 件疑义复核超期，已报主管部门督办并记录违规；"
+        f"{reviews.get('settled', 0)} 件更正已核对入库结果。"
     )
 
 

@@ -14,6 +14,7 @@ from govdata.catalog.demo import create_demo_catalog
 from govdata.core.auth import SYSTEM_ACTOR, Role
 from govdata.core.ids import ric_check_digit, uscc_make
 from govdata.libraries.demo import create_demo_libraries
+from govdata.objections.demo import create_demo_objections
 from govdata.orgs import service as orgs
 from govdata.orgs.models import IdentityKind, OrgType
 from govdata.orgs.schemas import CredentialIn, DepartmentIn, SystemIn, UserIn
@@ -34,7 +35,8 @@ DEPARTMENTS = [
     ("008", "焦作市住房和城乡建设局", "市住建局", "郑国华", OrgType.government, REGION),
     ("009", "焦作市教育局", "市教育局", "冯丽娟", OrgType.government, REGION),
     ("010", "焦作市医疗保障局", "市医保局", "陈建军", OrgType.government, REGION),
-    ("011", "焦作市住房公积金管理中心", "市公积金中心", "褚红梅", OrgType.public_institution, REGION),
+    # authorised by the 住房公积金管理条例 to manage public affairs (ORG-2: 法律法规授权组织)
+    ("011", "焦作市住房公积金管理中心", "市公积金中心", "褚红梅", OrgType.authorized_organization, REGION),
     ("012", "焦作市生态环境局", "市生态环境局", "卫东升", OrgType.government, REGION),
     ("013", "焦作市交通运输局", "市交通运输局", "蒋文博", OrgType.government, REGION),
     ("014", "修武县公安局", "修武县公安局", "沈国栋", OrgType.government, "410821"),
@@ -60,6 +62,7 @@ USERS = [
     ("gjj_officer", "吕红", "011", [Role.dept_officer]),
     ("sthj_officer", "苏洋", "012", [Role.dept_officer]),
     ("jt_officer", "丁伟", "013", [Role.dept_officer]),
+    ("xwga_officer", "马骏", "014", [Role.dept_officer]),
 ]
 
 APP_SYSTEM = ("004", "养老保险待遇资格认证系统", "市人社局业务系统，调用人口基础信息比对验证服务")
@@ -84,7 +87,7 @@ def demo_citizen_id() -> str:
     return first17 + ric_check_digit(first17)
 
 
-def create_demo(session: Session, *, with_catalog: bool = True) -> tuple[list[DemoLogin], str]:
+def create_demo(session: Session, *, with_catalog: bool = True, store=None) -> tuple[list[DemoLogin], str]:
     """Create the demo region in an initialised store. Returns the logins and the system token.
 
     Tests build their stores without the demo catalog, so that each test states the resources it uses.
@@ -145,6 +148,7 @@ def create_demo(session: Session, *, with_catalog: bool = True) -> tuple[list[De
         create_demo_catalog(session)
         create_demo_libraries(session)
         create_demo_sharing(session)
+        create_demo_objections(session, store)  # only when given a store holding records
     return logins, token
 
 

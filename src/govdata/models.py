@@ -7,6 +7,7 @@ from govdata.core import audit, calendar, jobs, policy  # noqa: F401
 from govdata.core.db import Base
 from govdata.libraries import models as libraries_models  # noqa: F401
 from govdata.notifications import models as notifications_models  # noqa: F401
+from govdata.objections import models as objections_models  # noqa: F401
 from govdata.orgs import models as orgs_models  # noqa: F401
 from govdata.quality import models as quality_models  # noqa: F401
 from govdata.sharing import interface_models as sharing_interface_models  # noqa: F401

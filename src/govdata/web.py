@@ -16,10 +16,11 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from govdata.core.auth import ROLE_LABELS, Actor, Permission, Role
+from govdata.core.auth import ANONYMOUS, ROLE_LABELS, SESSION_COOKIE, Actor, Permission, Role
 from govdata.core.clock import CHINA
 from govdata.core.errors import NotFound, PayloadTooLarge, PermissionDenied, Problem, validation_problem
 from govdata.core.labels import LabelledEnum, label
@@ -108,6 +109,32 @@ def header_links(request: Request, actor: Actor) -> list[HeaderLink]:
     return [link for loader in HEADER_LINKS.values() if (link := loader(request, actor)) is not None]
 
 
+@dataclass(frozen=True)
+class HeaderSearch:
+    """The search box in the header of every page (``GET action?q=…``)."""
+
+    action: str
+    placeholder: str
+    label: str = "检索"
+
+
+HEADER_SEARCHES: list[Callable[[Actor], HeaderSearch | None]] = []
+
+
+def header_search(loader: Callable[[Actor], HeaderSearch | None]):
+    """Register ``loader(actor)``, which returns the header's search box for this caller or None; the
+    first registered loader that offers one wins. Like a header link, it runs on every page."""
+    if loader not in HEADER_SEARCHES:
+        HEADER_SEARCHES.append(loader)
+    return loader
+
+
+def header_search_for(actor: Actor) -> HeaderSearch | None:
+    if not actor.is_authenticated:
+        return None
+    return next((box for loader in HEADER_SEARCHES if (box := loader(actor)) is not None), None)
+
+
 # --- panels of the catalog's resource page ---------------------------------------------------------
 
 
@@ -185,6 +212,7 @@ def render(request: Request, template: str, actor: Actor, status_code: int = 200
             "nav": nav,
             "active_href": active_href(nav, request.url.path),
             "header_links": header_links(request, actor),
+            "header_search": header_search_for(actor),
             "path": request.url.path,
             "role_labels": role_labels,
             **context,
@@ -194,8 +222,27 @@ def render(request: Request, template: str, actor: Actor, status_code: int = 200
 
 
 def render_error(request: Request, problem: Problem) -> Response:
-    actor = getattr(request.state, "actor", None) or Actor(kind="anonymous")
-    return render(request, "error.html", actor, status_code=problem.status, problem=problem)
+    return render(request, "error.html", page_actor(request), status_code=problem.status, problem=problem)
+
+
+def page_actor(request: Request) -> Actor:
+    """The caller of a page, also where no route resolved one: an address that matches no route
+    (404) is shown inside the layout, with the menu of the person whose session cookie came with it.
+    Only reads: the session is closed without a commit."""
+    actor = getattr(request.state, "actor", None)
+    if actor is not None:
+        return actor
+    token = request.cookies.get(SESSION_COOKIE)
+    resolve = getattr(request.app.state, "resolve_token", None)
+    if not token or resolve is None:
+        return ANONYMOUS
+    session = request.app.state.sessionmaker()
+    try:
+        return resolve(session, token, None) or ANONYMOUS
+    except SQLAlchemyError:
+        return ANONYMOUS
+    finally:
+        session.close()
 
 
 def check_same_origin(request: Request) -> None:

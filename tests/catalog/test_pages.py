@@ -277,23 +277,6 @@ def test_the_public_sees_only_open_resources(app, client, as_user):
     assert "人口基础信息" in browser(app, "rs_user").get("/catalog").text
 
 
-def test_duplicate_collection_page_shows_elements_collected_twice(app, client, as_user):
-    api_publish(client, as_user, "ga_officer", population())
-    insured = population(
-        name="参保人员信息",
-        classification="203",
-        items=[i for i in population()["items"] if i["code"] in ("gmsfhm", "xm")],
-    )
-    api_publish(client, as_user, "rs_officer", insured)
-    authority = browser(app, "dsj_officer")
-    page = authority.get("/catalog/duplicates")
-    assert page.status_code == 200
-    shown = text(page.text)
-    assert "公民身份号码" in shown and "2 个部门采集" in shown
-    assert "焦作市公安局" in shown and "焦作市人力资源和社会保障局" in shown and "参保人员信息" in shown
-    assert browser(app, "ga_officer").get("/catalog/duplicates").status_code == 403
-
-
 def test_cross_origin_form_posts_are_refused(app, client, as_user):
     officer = browser(app, "ga_officer")
     evil = {"origin": "http://evil.example"}

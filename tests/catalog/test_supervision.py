@@ -1,4 +1,5 @@
-"""CAT-7 (update events and tasks), CAT-8 (responsibility lists), CAT-9 (duplicate collection)."""
+"""CAT-7 (update events and tasks), CAT-8 (responsibility lists); CAT-9 (duplicate collection) is in
+tests/libraries/test_sources.py."""
 
 from __future__ import annotations
 
@@ -135,27 +136,6 @@ def test_responsibility_lists_follow_the_published_catalog(client, as_user):
     assert_problem(
         client.get(f"/api/v1/catalog/responsibilities?department_id={other}", headers=as_user("ga_head")), 403
     )
-
-
-def test_duplicate_collection_is_shown_to_the_authority(client, as_user):
-    publish_as(client, as_user, "ga_officer", population())
-    assert client.get("/api/v1/catalog/duplicates", headers=as_user("dsj_officer")).json() == []
-    # 人社 also collects 公民身份号码 and 姓名 of persons
-    social = population(
-        name="社保参保人员信息",
-        classification="203",
-        share_type="unconditional",
-        share_conditions=None,
-        legal_basis=None,
-        legal_basis_kind=None,
-    )
-    social["items"] = social["items"][:2]
-    publish_as(client, as_user, "rs_officer", social)
-    found = client.get("/api/v1/catalog/duplicates", headers=as_user("dsj_officer")).json()
-    assert sorted(d["element"] for d in found) == ["公民身份号码", "姓名"]
-    providers = {r["provider"] for r in found[0]["resources"]}
-    assert providers == {"焦作市公安局", "焦作市人力资源和社会保障局"}
-    assert_problem(client.get("/api/v1/catalog/duplicates", headers=as_user("ga_officer")), 403)
 
 
 def test_enterprise_register_items_reference_the_dictionary(client, as_user):

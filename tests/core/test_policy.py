@@ -36,7 +36,9 @@ from govdata.core.policy import (
     save_profile,
 )
 
-PROVINCE_FAST = Path(__file__).resolve().parents[2] / "policies" / "province-fast.toml"
+PROVINCE_FAST = (
+    Path(__file__).resolve().parents[2] / "src" / "govdata" / "platform" / "policies" / "province-fast.toml"
+)
 
 
 def test_default_values_match_the_seeds():

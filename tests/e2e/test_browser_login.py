@@ -64,13 +64,13 @@ def test_auditor_sees_the_audit_chain_intact(page, base_url):
     log_in(page, base_url, "auditor")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="审计日志").click()
     expect(page).to_have_url(base_url + "/audit")
-    expect(page.locator("table.audit")).to_contain_text("auth.login")
+    expect(page.locator("table.audit")).to_contain_text("登录")
     page.get_by_role("button", name="校验审计链").click()
     expect(page.get_by_role("status")).to_contain_text("审计链完整")
     shot(page, "audit-verified", full_page=False)  # the chain check and the newest events
 
-    page.get_by_label("操作人").fill("auditor")
+    page.get_by_label("操作人").select_option(label="孙燕")  # the auditor, by name
     page.get_by_role("button", name="筛选").click()
     rows = page.locator("table.audit tbody tr")
-    expect(rows.first).to_contain_text("auditor")
-    assert all("auditor" in text for text in rows.all_inner_texts())
+    expect(rows.first).to_contain_text("孙燕")
+    assert all("孙燕" in text for text in rows.all_inner_texts())

@@ -275,16 +275,32 @@ def test_negotiation_escalation_and_the_authoritys_decision(client, as_user, bui
 def test_departments_resolve_by_agreement_and_a_rebuild_closes_what_no_longer_disagrees(
     client, as_user, built
 ):
-    authority, rs = as_user("dsj_officer"), as_user("rs_officer")
+    """QUA-3: agreement needs both departments; one party alone cannot close the conflict."""
+    authority, rs, ga = as_user("dsj_officer"), as_user("rs_officer"), as_user("ga_head")
     library_id = built["library"]["id"]
     first = client.get("/api/v1/conflicts", headers=authority).json()["items"][0]
-    resolved = client.post(
-        f"/api/v1/conflicts/{first['id']}/resolve",
-        json={"value": "1985-08-08", "note": "人社局将更正"},
-        headers=rs,
-    ).json()
-    assert resolved["status"] == "resolved" and resolved["decided_by"] == "rs_officer"
-    assert_problem(client.post(f"/api/v1/conflicts/{first['id']}/escalate", json={}, headers=rs), 409)
+    url = f"/api/v1/conflicts/{first['id']}"
+    alone = client.post(f"{url}/resolve", json={"value": "1985-08-08", "note": "人社局将更正"}, headers=rs)
+    assert alone.status_code == 200, alone.text
+    alone = alone.json()
+    assert alone["status"] == "negotiating" and alone["decided_value"] is None
+    parties = {p["department_name"]: p for p in alone["parties"]}
+    assert parties[RS]["agreed_value"] == "1985-08-08" and parties[RS]["agreed_by_name"] == "刘洋"
+    assert parties[GA]["agreed_value"] is None
+    assert alone["awaiting_department_ids"] == [parties[GA]["department_id"]]
+    # confirming again alone changes nothing; a different value from the other side does not close it
+    again = client.post(f"{url}/resolve", json={"value": "1985-08-08"}, headers=rs).json()
+    assert again["status"] == "negotiating"
+    other = client.post(f"{url}/resolve", json={"value": "1985-08-18"}, headers=ga).json()
+    assert other["status"] == "negotiating" and other["decided_value"] is None
+    assert set(other["awaiting_department_ids"]) == {p["department_id"] for p in other["parties"]}
+    # 公安 confirms the value 人社 confirmed: both agree, the conflict is resolved
+    resolved = client.post(f"{url}/resolve", json={"value": "1985-08-08"}, headers=ga).json()
+    assert resolved["status"] == "resolved" and resolved["decided_value"] == "1985-08-08"
+    assert resolved["decided_by"] == "ga_head" and resolved["awaiting_department_ids"] == []
+    assert resolved["resolution"] == "相关部门协商一致。"
+    assert_problem(client.post(f"{url}/escalate", json={}, headers=rs), 409)
+    assert_problem(client.post(f"{url}/resolve", json={"value": "1985-08-08"}, headers=rs), 409)
 
     # 人社 now reports yet another date: a new disagreement, a new conflict
     p = person(7)
@@ -650,3 +666,32 @@ def test_the_coordination_deadline_counts_from_the_day_in_china(client, as_user,
 def test_the_pool_page_labels_the_last_batch(client, as_user, built):
     page = client.get("/pool", headers={**as_user("ga_officer"), **HTML})
     assert page.status_code == 200 and f"#{built['ga_batch']} 已入库" in page.text
+
+
+def test_the_authority_is_not_offered_to_escalate_to_itself_QUA3(client, as_user, built):
+    """Escalation is a department's step; the authority decides (past the deadline, directly)."""
+    authority = as_user("dsj_officer")
+    conflict_id = client.get("/api/v1/conflicts", headers=authority).json()["items"][0]["id"]
+    assert_problem(client.post(f"/api/v1/conflicts/{conflict_id}/escalate", json={}, headers=authority), 403)
+    page = client.get(f"/conflicts/{conflict_id}", headers={**authority, **HTML})
+    assert page.status_code == 200
+    assert f'action="/conflicts/{conflict_id}/escalate"' not in page.text
+    assert (
+        f'action="/conflicts/{conflict_id}/escalate"'
+        not in client.get("/conflicts", headers={**authority, **HTML}).text
+    )
+    party = client.get(f"/conflicts/{conflict_id}", headers={**as_user("rs_officer"), **HTML})
+    assert f'action="/conflicts/{conflict_id}/escalate"' in party.text
+    assert "待确认" in party.text  # neither department has confirmed a value yet
+    # one party's confirmation leaves the conflict open, waiting for the other (QUA-3)
+    confirmed = client.post(
+        f"/conflicts/{conflict_id}/resolve",
+        data={"value": "1985-08-08"},
+        headers={**as_user("rs_officer"), **HTML},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303 and "done=agreed" in confirmed.headers["location"]
+    shown = client.get(confirmed.headers["location"], headers={**as_user("ga_officer"), **HTML}).text
+    assert "待其他相关部门确认同一值后办结" in shown and "协商中" in shown
+    asked = client.get("/api/v1/notifications", headers=as_user("ga_officer")).json()["items"]
+    assert any(m["kind"] == "library.conflict.agreement_requested" for m in asked)

@@ -13,7 +13,9 @@ from govdata.core.audit import AuditEvent
 from govdata.core.policy import DEFAULT_PROFILE
 from tests.support.http import assert_problem
 
-PROVINCE_FAST = Path(__file__).resolve().parents[2] / "policies" / "province-fast.toml"
+PROVINCE_FAST = (
+    Path(__file__).resolve().parents[2] / "src" / "govdata" / "platform" / "policies" / "province-fast.toml"
+)
 POLICY = "/api/v1/policy"
 PROFILES = "/api/v1/policy/profiles"
 

@@ -12,7 +12,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from govdata.catalog.service import ElementRef
-from govdata.core import files
 from govdata.sharing import masking
 from govdata.sharing.masking import (
     ADDRESS,
@@ -25,7 +24,6 @@ from govdata.sharing.masking import (
     mask_value,
     mask_values,
 )
-from govdata.sharing.service.data import safe_text
 
 
 def keep(value: str, head: int, tail: int = 0) -> str:
@@ -216,18 +214,3 @@ def test_any_text_masked_as_a_name_shows_at_most_its_family_name(value):
     assert len(masked) == len(value) and len(visible) <= 2
     if len(value) > 2 and "*" not in value:
         assert masked != value
-
-
-# --- safe cells of the CSV export ---------------------------------------------------------------------------
-
-
-@given(values=st.lists(st.one_of(st.none(), st.text(max_size=12)), max_size=20))
-def test_vectorised_safe_cells_agree_with_safe_cell(values):
-    assert safe_text(pa.array(values, pa.string())).to_pylist() == [
-        None if v is None else files.safe_cell(v) for v in values
-    ]
-
-
-def test_safe_cells_defuse_formulas_and_drop_control_characters():
-    cells = safe_text(pa.array(["=SUM(A1)", "+1", "-2", "@x", "\tx", "a\x00b", "正常"])).to_pylist()
-    assert cells == ["'=SUM(A1)", "'+1", "'-2", "'@x", "'\tx", "ab", "正常"]

@@ -27,6 +27,7 @@ CAPABILITIES = (
     "notifications",
     "supervision",
     "sharing",
+    "workbench",
 )
 # modules that hold routes, pages, commands, tables or shapes rather than use cases
 NOT_SERVICES = {

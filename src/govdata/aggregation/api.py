@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -205,7 +206,7 @@ def read_batch(session: DbSession, actor: BatchReader, batch_id: int) -> BatchOu
 
 @router.get(
     "/batches/{batch_id}/errors",
-    summary="批次错误明细：format=json|csv|xlsx",
+    summary="批次错误明细：format=json|csv|xlsx；lang=zh 为给源系统开发商的中文错误清单（附原始行）",
     responses={
         200: {
             "model": list[BatchError],
@@ -222,21 +223,35 @@ def batch_errors(
     actor: BatchReader,
     batch_id: int,
     format: Annotated[str, Query(pattern="^(json|csv|xlsx)$")] = "json",
+    lang: Annotated[str | None, Query(pattern="^(zh|en)$")] = None,
 ) -> Response:
-    rows = service.batch_errors(session, actor, request.app.state.settings.data_dir, batch_id)
+    """``format=csv`` keeps the columns ``row, item, value, rule, message``; ``xlsx``, and ``csv`` with
+    ``lang=zh``, give the errors file for the department's vendor in Chinese: 行号, the item's and the
+    rule's names, the message, and the row's values beside each error."""
+    data_dir = request.app.state.settings.data_dir
+    if format == "xlsx" or (format == "csv" and lang == "zh"):
+        return Response(
+            service.errors_for_vendor(session, actor, data_dir, batch_id, format=format),
+            media_type=files.XLSX_MEDIA_TYPE if format == "xlsx" else "text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": _attachment(
+                    f"批次{batch_id}错误清单.{format}", f"batch-{batch_id}-errors.{format}"
+                )
+            },
+        )
+    rows = service.batch_errors(session, actor, data_dir, batch_id)
     if format == "csv":
         return Response(
             service.errors_csv(rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.csv"'},
         )
-    if format == "xlsx":
-        return Response(
-            service.errors_xlsx(rows),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="batch-{batch_id}-errors.xlsx"'},
-        )
     return JSONResponse([BatchError(**r).model_dump() for r in rows])
+
+
+def _attachment(name: str, fallback: str) -> str:
+    """A download's file name: Chinese for browsers (RFC 6266 ``filename*``), ASCII for the rest."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
 @router.post("/batches/{batch_id}/rollback", response_model=BatchOut, summary="回滚已入库的批次")

@@ -181,3 +181,11 @@ def latest_batches(session: Session, resource_ids: list[int]) -> dict[int, Lates
         )
         for b in session.scalars(select(Batch).where(Batch.id.in_(newest)))
     }
+
+
+def batch_resource_codes(session: Session, batch_ids: list[int]) -> dict[int, str]:
+    """Batch id → the code of the resource it loaded, for the batches of ``batch_ids`` that exist."""
+    wanted = sorted({i for i in batch_ids if i is not None})
+    if not wanted:
+        return {}
+    return dict(session.execute(select(Batch.id, Batch.resource_code).where(Batch.id.in_(wanted))).all())

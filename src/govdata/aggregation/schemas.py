@@ -54,6 +54,9 @@ class BatchError(BaseModel):
     value: str | None
     rule: str
     message: str
+    line: dict[str, str | None] | None = Field(
+        None, description="该行各信息项的值（信息项代码 → 文本），供核对源数据"
+    )
 
 
 class Freshness(BaseModel):

@@ -21,7 +21,7 @@ import duckdb
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from govdata.aggregation import sources
+from govdata.aggregation import errors_file, sources
 from govdata.aggregation.auth import (
     BATCH_LOAD,
     BATCH_READ,
@@ -40,6 +40,7 @@ from govdata.aggregation.facts import (  # noqa: F401  (facts for siblings, re-e
     batch_dir,
     batch_error_counts,
     batch_facts,
+    batch_resource_codes,
     batch_window,
     latest_batches,
     resources_with_data,
@@ -172,8 +173,9 @@ def create_batch(
         encoding=encoding,
         status=BatchStatus.queued,
         source_rows=source_rows,
-        source_checksum=source_checksum.lower() if source_checksum else None,
-        file_checksum=upload.checksum if upload else None,
+        source_checksum=sources.declared_checksum(source_checksum),
+        # AGG-7: what arrived, to compare with what the provider declared (records: canonical JSON)
+        file_checksum=upload.checksum if upload else sources.records_checksum(records),
         created_by=actor.name,
     )
     session.add(batch)
@@ -312,8 +314,9 @@ def run_batch(
                 raise InvalidInput(sources.NO_ROWS, slug="no-rows")
             rows_total, rejected = checked.rows, checked.rejected
             errors_path = batch_dir(data_dir, batch_id) / "errors.parquet"
+            checked_codes = [r.code for r in rules if (r.key if mode == "delete" else True)]
             con.execute(
-                f"COPY (SELECT row, item, value, rule FROM errors ORDER BY row, item) TO {sources.literal(str(errors_path))} (FORMAT parquet)"
+                f"COPY ({errors_file.errors_sql(staging, checked_codes)}) TO {sources.literal(str(errors_path))} (FORMAT parquet)"
             )
             valid = rows_total - rejected
             reconciliation = None
@@ -326,7 +329,7 @@ def run_batch(
                     warnings.append(
                         f"与提供方申报不一致：申报 {declared_rows if declared_rows is not None else '—'} 行，实收 {rows_total} 行"
                         + (
-                            "；文件校验值不符"
+                            f"；校验值不符（申报 SHA-256 {declared_checksum}，实收 {file_checksum or '—'}）"
                             if declared_checksum and declared_checksum != file_checksum
                             else ""
                         )
@@ -479,45 +482,59 @@ def list_batches(
     return paginate(session, stmt, Batch.id.desc(), limit=limit, offset=offset)
 
 
-ERROR_COLUMNS = ["row", "item", "value", "rule", "message"]
+ERROR_COLUMNS = errors_file.ERROR_COLUMNS
 
 
 def batch_errors(
     session: Session, actor: Actor, data_dir: Path, batch_id: int, *, limit: int | None = None
 ) -> list[dict]:
-    """The batch's row-level errors, with the Chinese message of each rule."""
+    """The batch's row-level errors, with the Chinese message of each rule and ``line``, the row's
+    values by item code (None for a batch validated before they were kept)."""
     batch = get_batch(session, actor, batch_id)
-    path = batch_dir(data_dir, batch.id) / "errors.parquet"
-    if not path.exists():
+    found = errors_file.read_errors(batch_dir(data_dir, batch.id) / "errors.parquet", limit)
+    if not found:
         return []
     body = catalog.version_body(session, batch.resource_id, batch.catalog_version) or {}
     rules = {r.code: r for r in rules_for(body, catalog.element_key_kinds(session))}
-    sql = f"SELECT row, item, value, rule FROM read_parquet({sources.literal(str(path))}) ORDER BY row, item"
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    with duckdb.connect() as con:
-        rows = con.execute(sql).fetchall()
     return [
         {
-            "row": r,
-            "item": i,
-            "value": v,
-            "rule": rule,
-            "message": rules[i].message(rule) if i in rules else rule,
+            "row": e.row,
+            "item": e.item,
+            "value": e.value,
+            "rule": e.rule,
+            "message": rules[e.item].message(e.rule) if e.item in rules else e.rule,
+            "line": e.line,
         }
-        for r, i, v, rule in rows
+        for e in found
+    ]
+
+
+def batch_item_columns(session: Session, actor: Actor, batch_id: int) -> list[errors_file.ItemColumn]:
+    """The items of the catalog version the batch was loaded against, in the catalog's order."""
+    batch = get_batch(session, actor, batch_id)
+    body = catalog.version_body(session, batch.resource_id, batch.catalog_version)
+    body = body if body is not None else catalog.version_body(session, batch.resource_id) or {}
+    return [
+        errors_file.ItemColumn(item["code"].lower(), item["name"], item.get("data_type") or "C")
+        for item in body.get("items", [])
     ]
 
 
 def errors_csv(rows: list[dict]) -> bytes:
-    """The row-level errors as a CSV download (``core.files``: safe cells, UTF-8 with BOM, CRLF)."""
-    return files.write_csv(ERROR_COLUMNS, ([row[k] for k in ERROR_COLUMNS] for row in rows))
+    """The row-level errors as the API's CSV (SPEC §15; ``core.files``: safe cells, UTF-8 with BOM, CRLF)."""
+    return errors_file.contract_csv(rows)
 
 
-def errors_xlsx(rows: list[dict]) -> bytes:
-    """The row-level errors as an XLSX download, every cell made safe by ``core.files``."""
-    header = ["行号 row", "信息项 item", "值 value", "规则 rule", "说明 message"]
-    return files.write_xlsx({"错误明细": (header, ([row[k] for k in ERROR_COLUMNS] for row in rows))})
+def errors_for_vendor(
+    session: Session, actor: Actor, data_dir: Path, batch_id: int, *, format: str
+) -> bytes:
+    """The errors file for the vendor of the department's source system, in Chinese, as CSV or XLSX:
+    each error with the item's and the rule's names, and the row's values beside it."""
+    rows = batch_errors(session, actor, data_dir, batch_id)
+    items = batch_item_columns(session, actor, batch_id)
+    if format == "xlsx":
+        return errors_file.vendor_xlsx(rows, items)
+    return errors_file.vendor_csv(rows, items)
 
 
 def rollback_batch(session: Session, actor: Actor, store: SqlStore, batch_id: int) -> Batch:
@@ -693,10 +710,7 @@ def department_pool(session: Session, actor: Actor, store: SqlStore) -> list[dic
 
 def batch_item_names(session: Session, actor: Actor, batch_id: int) -> dict[str, str]:
     """Item code → item name in the catalog version the batch was loaded against."""
-    batch = get_batch(session, actor, batch_id)
-    body = catalog.version_body(session, batch.resource_id, batch.catalog_version)
-    body = body if body is not None else catalog.version_body(session, batch.resource_id) or {}
-    return {item["code"].lower(): item["name"] for item in body.get("items", [])}
+    return {item.code: item.name for item in batch_item_columns(session, actor, batch_id)}
 
 
 def last_policy(session: Session, resource_id: int) -> str | None:

@@ -21,7 +21,9 @@ uploaded, so the caller gets a 413 or 422 at once, and again before it is read.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import itertools
+import json
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -336,8 +338,6 @@ def save_upload(
     """Stream an upload to disk, refusing it once it exceeds ``max_bytes``, and an XLSX beyond the
     spreadsheet limits (413, or 422 for too many rows) before a batch is made of it; a broken one is
     left to fail its batch. Returns size and SHA-256."""
-    import hashlib
-
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -361,6 +361,22 @@ def save_upload(
         except Problem:  # a broken workbook fails its batch, as any unreadable file does
             pass
     return size, digest.hexdigest()
+
+
+def records_checksum(records: list[Any]) -> str:
+    """The SHA-256 of JSON records as a provider computes it before posting them (AGG-7): the
+    ``records`` array as canonical JSON — keys sorted, no whitespace between tokens, non-ASCII
+    characters as themselves, UTF-8 (Python: ``json.dumps(records, ensure_ascii=False,
+    sort_keys=True, separators=(",", ":"))``)."""
+    canonical = json.dumps(records, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def declared_checksum(value: str | None) -> str | None:
+    """A provider's declared SHA-256 as stored: trimmed, lower case, without a ``sha256:`` prefix."""
+    value = (value or "").strip().lower()
+    value = value.removeprefix("sha256:").strip()
+    return value or None
 
 
 def remove_work(work: Path) -> None:

@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from govdata.aggregation import service, sources
+from govdata.aggregation.errors_file import RULE_NAMES
 from govdata.aggregation.auth import (
     BATCH_LOAD,
     BATCH_READ,
@@ -91,17 +92,7 @@ ENCODINGS = {"": "自动识别", "utf-8": "UTF-8", "gbk": "GBK", "gb18030": "GB1
 ENCODING_LABELS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8（带 BOM）", "gbk": "GBK", "gb18030": "GB18030/GBK"}
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX", "json": "JSON", "ndjson": "NDJSON", "parquet": "Parquet"}
 SOURCE_LABELS = {"upload": "文件上传", "records": "接口推送", "pull": "定时抽取"}
-RULE_LABELS = {
-    "required": "必填",
-    "type": "数据类型",
-    "length": "长度",
-    "code_list": "代码表",
-    "pattern": "格式",
-    "range": "取值范围",
-    "ric": "公民身份号码校验",
-    "uscc": "统一社会信用代码校验",
-    "duplicate_key": "关键标识重复",
-}
+RULE_LABELS = RULE_NAMES
 DONE_MESSAGES = {"rolled_back": "批次已回滚，该批次写入的数据已撤销，受影响的记录恢复为此前的状态。"}
 ACCEPT = ".csv,.txt,.tsv,.xlsx,.json,.ndjson,.jsonl,.parquet"
 

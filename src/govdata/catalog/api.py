@@ -13,7 +13,6 @@ from govdata.catalog.auth import (
     CatalogPublisher,
     CatalogReader,
     CatalogReviewer,
-    CatalogSupervisor,
     TaskCompleter,
 )
 from govdata.catalog.schemas import (
@@ -22,13 +21,13 @@ from govdata.catalog.schemas import (
     ClassificationIn,
     ClassificationOut,
     DataElementOut,
-    DuplicateOut,
     LogEntryOut,
     ResourceIn,
     ResourceOut,
     ResourcePatch,
     ResourceSummary,
     ResponsibilityOut,
+    RetireIn,
     ReturnIn,
     RevisionImpactOut,
     SearchFilters,
@@ -127,8 +126,11 @@ def revision_impact(request: Request, session: DbSession, actor: CatalogReader, 
 
 
 @router.post("/resources/{code:rcode}/retire", response_model=ResourceOut, summary="停用")
-def retire_resource(session: DbSession, actor: CatalogReviewer, code: str) -> dict:
-    return service.resource_view(session, actor, service.retire_resource(session, actor, code))
+def retire_resource(
+    session: DbSession, actor: CatalogReviewer, code: str, body: RetireIn | None = None
+) -> dict:
+    reason = body.reason if body else None
+    return service.resource_view(session, actor, service.retire_resource(session, actor, code, reason))
 
 
 @router.get("/resources/{code:rcode}", response_model=ResourceOut, summary="资源详情")
@@ -164,11 +166,6 @@ def create_classification(
     session: DbSession, actor: CatalogManager, body: ClassificationIn
 ) -> ClassificationOut:
     return ClassificationOut.model_validate(service.create_classification(session, actor, body))
-
-
-@router.get("/catalog/duplicates", response_model=list[DuplicateOut], summary="重复采集（一数一源）")
-def duplicates(session: DbSession, actor: CatalogSupervisor) -> list[dict]:
-    return service.duplicate_collections(session, actor)
 
 
 @router.get("/catalog/responsibilities", response_model=list[ResponsibilityOut], summary="采集责任清单")

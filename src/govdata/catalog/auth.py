@@ -5,8 +5,9 @@ rules to decide which buttons to show.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Depends
 from sqlalchemy import ColumnElement, and_, or_
@@ -24,6 +25,9 @@ from govdata.core.auth import (
 )
 from govdata.core.errors import Conflict, PermissionDenied
 
+if TYPE_CHECKING:
+    from govdata.catalog.validation import BaseItems
+
 CATALOG_READ = permission(
     "catalog.read",
     {Role.authority, Role.dept_officer, Role.dept_head, Role.dept_user, Role.admin, Role.app, Role.public},
@@ -36,9 +40,6 @@ CATALOG_PUBLISH_OWN = permission(
     "catalog.publish_own", {Role.authority, Role.dept_head}, "发布目录（政策允许提供部门自行发布时）"
 )
 CATALOG_MANAGE = permission("catalog.manage", {Role.authority}, "维护分类、数据元，登记目录更新事件")
-CATALOG_SUPERVISE = permission(
-    "catalog.supervise", {Role.authority}, "查看重复采集与采集责任清单", writes=False
-)
 # Only department staff and the authority have a "department catalog"; the page itself needs
 # catalog.read (it shows what the service lets the caller see), this right only decides the menu.
 CATALOG_DEPARTMENT_READ = permission(
@@ -51,8 +52,9 @@ CatalogCompiler = Annotated[Actor, Depends(Authenticator(CATALOG_COMPILE))]
 CatalogReviewer = Annotated[Actor, Depends(Authenticator(CATALOG_REVIEW))]
 CatalogPublisher = Annotated[Actor, Depends(Authenticator(CATALOG_PUBLISH_OWN))]
 CatalogManager = Annotated[Actor, Depends(Authenticator(CATALOG_MANAGE))]
-CatalogSupervisor = Annotated[Actor, Depends(Authenticator(CATALOG_SUPERVISE))]
 TaskCompleter = Annotated[Actor, Depends(Authenticator(TASK_COMPLETE))]
+# the data element dictionary's pages (CAT-4): department staff and the authority
+DictionaryReader = Annotated[Actor, Depends(Authenticator(CATALOG_DEPARTMENT_READ))]
 
 
 # --- visibility (CAT-5, SEC-2) ---------------------------------------------------------------------
@@ -159,6 +161,33 @@ def change_refusal(resource: Resource, working: ResourceVersion | None) -> Refus
         return Conflict("资源已停用，不能修改。", slug="resource-retired")
     if working is not None and working.status == VersionStatus.submitted:
         return Conflict("该版本正在审核中，不能修改；如需修改请等待审核结果。", slug="under-review")
+    return None
+
+
+def classification_refusal(
+    department_id: int, classification: str, libraries: Iterable[BaseItems]
+) -> Refusal:
+    """The resources of a library's class (101 人口, 102 法人单位, 103 自然资源和空间地理, 105 电子证照 …)
+    are compiled by the library's lead department only, once the authority has named one (AGG-8;
+    seed 002: 基础信息资源目录由基础信息资源库的牵头建设部门负责编制并维护; 主题信息资源目录由主题信息资源
+    牵头部门负责编制并维护)."""
+    for library in libraries:
+        if (
+            library.classification
+            and classification.startswith(library.classification)
+            and library.lead_department_id is not None
+            and library.lead_department_id != department_id
+        ):
+            message = (
+                f"分类 {library.classification} 的资源属于{library.library}，"
+                f"其目录由牵头部门{library.lead_department_name or ''}编制和维护；"
+                "本部门的相关数据请归入其他分类（如部门信息资源），或通过共享获取"
+            )
+            return PermissionDenied(
+                message + "。",
+                slug="not-lead-department",
+                errors=[{"field": "classification", "label": "资源分类", "message": message}],
+            )
     return None
 
 

@@ -143,6 +143,12 @@ def import_catalog(
                 console.print(f"……另有 {len(changed) - SHOWN_CODES} 个资源未列出。")
     for warning in result.warnings:
         console.print(f"[yellow]提示：[/yellow]第 {warning['row']} 行：{warning['message']}")
+    if result.skipped:
+        console.print(f"未导入 {len(result.skipped)} 个本部门不能修改的资源：")
+        for row in result.skipped[:SHOWN_CODES]:
+            console.print(f"  {row['code']}：{row['reason']}")
+        if len(result.skipped) > SHOWN_CODES:
+            console.print(f"……另有 {len(result.skipped) - SHOWN_CODES} 个未列出。")
 
 
 @catalog_app.command("export")

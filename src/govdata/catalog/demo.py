@@ -56,10 +56,13 @@ SEX = item("xb", "性别", "C", 1, "性别", code_list=["0", "1", "2", "9"])
 BIRTH = item("csrq", "出生日期", "D", None, "出生日期", level=2)
 ADDRESS = item("dz", "地址", "C", 200, "地址", level=2)
 PHONE = item("lxdh", "联系电话", "C", 20, "联系电话", level=3)
+SSCARD = item("shbzkh", "社会保障卡号", "C", 20, "社会保障卡号", level=3)
 REGION = item("xzqhdm", "行政区划代码", "C", 6, "行政区划代码")
 LEGAL_REP = item("fddbr", "法定代表人", "C", 50, "法定代表人")
 LICENCE = [
     item("zzbh", "证照编号", "C", 64, "证照编号", required=True),
+    item("zzmc", "证照名称", "C", 100, "证照名称"),
+    item("fzjg", "发证机关", "C", 100, "发证机关"),
     item("fzrq", "发证日期", "D", None, "发证日期"),
     item("yxqz", "有效期至", "D", None, "有效期至"),
 ]
@@ -294,7 +297,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "important",
             "summary": "企业职工和城乡居民社保参保登记及缴费状态。",
             **CONDITIONAL,
-            "items": PERSON + [item("cbzt", "参保状态", "C", 2), item("cbdw", "参保单位", "C", 200)],
+            "items": PERSON + [SSCARD, item("cbzt", "参保状态", "C", 2), item("cbdw", "参保单位", "C", 200)],
         },
     ),
     (
@@ -330,7 +333,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
         "published",
         {
             "name": "职业资格证书信息",
-            "classification": "105",
+            "classification": "304",
             "format": "database",
             "update_cycle": "weekly",
             "grade": "general",
@@ -358,7 +361,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
         "published",
         {
             "name": "婚姻登记信息",
-            "classification": "101",
+            "classification": "305",
             "format": "database",
             "update_cycle": "daily",
             "grade": "important",
@@ -373,7 +376,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
         "published",
         {
             "name": "社会组织登记信息",
-            "classification": "102",
+            "classification": "305",
             "format": "database",
             "update_cycle": "monthly",
             "grade": "general",
@@ -431,7 +434,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
         "published",
         {
             "name": "出生医学证明信息",
-            "classification": "105",
+            "classification": "306",
             "format": "database",
             "update_cycle": "daily",
             "grade": "important",
@@ -499,9 +502,20 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "format": "database",
             "update_cycle": "daily",
             "grade": "important",
-            "summary": "不动产权利人、不动产单元及权利状态。",
+            "summary": "不动产单元的坐落、用途、面积及权利人（按不动产单元号登记）。",
             **CONDITIONAL,
-            "items": base(*PERSON) + [item("bdcdyh", "不动产单元号", "C", 28, required=True), ADDRESS],
+            "subject": "other",  # about real estate units, keyed by 不动产单元号 (自然资源和空间地理基础库)
+            "items": base(
+                item("bdcdyh", "不动产单元号", "C", 28, "不动产单元号", key=True),
+                item("zl", "坐落", "C", 200, "坐落"),
+                item("tdyt", "土地用途", "C", 50, "土地用途"),
+                item("zdmj", "宗地面积", "N", 12, "宗地面积", precision=2),
+                REGION,
+            )
+            + [
+                item("qlr", "权利人", "C", 200, level=3),
+                item("qlrzjh", "权利人证件号码", "C", 18, "公民身份号码", level=3),
+            ],
         },
     ),
     (
@@ -623,7 +637,8 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "grade": "important",
             "summary": "基本医疗保险参保登记与缴费信息。",
             **CONDITIONAL,
-            "items": PERSON + [item("xzlx", "险种类型", "C", 10)],
+            # 医保 records the 社会保障卡号 again: duplicate collection of 人社's (CAT-9, /sources)
+            "items": PERSON + [SSCARD, item("xzlx", "险种类型", "C", 10)],
         },
     ),
     (
@@ -714,6 +729,7 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
             "update_cycle": "irregular",
             "grade": "general",
             "summary": "市区公交线路、站点和首末班时间。",
+            "local_catalog": True,  # 焦作's own 个性化目录: not in the provincial catalog (CAT-6)
             **UNCONDITIONAL,
             **OPEN,
             "items": [item("xlbh", "线路编号", "C", 20, key=True), item("zdmc", "站点名称", "C", 100)],
@@ -724,13 +740,33 @@ RESOURCES: list[tuple[str, str, dict[str, Any]]] = [
         "submitted",
         {
             "name": "道路运输经营许可信息",
-            "classification": "102",
+            "classification": "313",
             "format": "database",
             "update_cycle": "monthly",
             "grade": "general",
             "summary": "道路客货运输经营许可证信息。",
             **UNCONDITIONAL,
             "items": ORG + LICENCE,
+        },
+    ),
+    (
+        "014",
+        "published",
+        {
+            "name": "修武县重点场所治安检查信息",
+            "classification": "314",
+            "format": "spreadsheet",
+            "update_cycle": "monthly",
+            "grade": "general",
+            "summary": "修武县旅馆、网吧等重点场所的治安检查记录，汇入市公安局的部门数据资源池。",
+            **UNCONDITIONAL,
+            "items": [
+                item("jcbh", "检查编号", "C", 30, key=True),
+                item("csmc", "场所名称", "C", 200, required=True),
+                ADDRESS,
+                item("jcrq", "检查日期", "D"),
+                item("jcjg", "检查结果", "C", 200),
+            ],
         },
     ),
 ]
@@ -749,6 +785,7 @@ OFFICERS = {
     "011": "gjj_officer",
     "012": "sthj_officer",
     "013": "jt_officer",
+    "014": "xwga_officer",  # 修武县公安局, a unit of 市公安局 (its pool holds the county's resources)
 }
 
 

@@ -27,6 +27,10 @@ class ImportOut(BaseModel):
     to_create: int = Field(description="新建的资源数（仅校验时为将要新建的数目）")
     to_update: int = Field(description="更新的资源数（仅校验时为将要更新的数目）")
     warnings: list[dict[str, Any]] = Field(description="不影响导入的提示")
+    skipped: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="未导入的行：本部门不能修改的资源（其他部门的、审核中的、已停用的），各有 code、sheet、row、reason",
+    )
 
 
 def _file(export: exchange.ExportFile) -> Response:

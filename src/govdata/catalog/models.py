@@ -12,7 +12,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govdata.core.calendar import TrackedDeadline
@@ -67,6 +78,8 @@ class Resource(Base):
     open_type: Mapped[str] = mapped_column(String(16), index=True)
     update_cycle: Mapped[str] = mapped_column(String(16), index=True)
     grade: Mapped[str] = mapped_column(String(16), index=True)
+    # an entry of the region's own 个性化目录, not in the provincial catalog (CAT-6)
+    local_catalog: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -76,6 +76,10 @@ class ResourceIn(BaseModel):
         default=None,
         description="资源主体（自然人、法人、非法人组织、其他）；不填则由分类和信息项的数据元判断",
     )
+    local_catalog: bool = Field(
+        default=False,
+        description="本地区个性化目录：本地区政务数据资源，未纳入上级（省级）政务数据资源目录（CAT-6）",
+    )
     subject_derived: bool | None = Field(
         default=None,
         exclude=True,
@@ -142,6 +146,7 @@ class ResourcePatch(BaseModel):
     materials: list[str] | None = None
     related_codes: list[str] | None = None
     subject: Subject | None = None
+    local_catalog: bool | None = None
     items: list[ItemIn] | None = None
     reason: str | None = Field(default=None, max_length=2000, description="修订原因")
     migration: MigrationIn | None = Field(default=None, description="修订的数据迁移（改变已存数据时必需）")
@@ -149,6 +154,12 @@ class ResourcePatch(BaseModel):
 
 class ReturnIn(BaseModel):
     comment: str = Field(min_length=1, max_length=4000, description="退回意见")
+
+
+class RetireIn(BaseModel):
+    reason: str | None = Field(
+        default=None, max_length=2000, description="停用原因（记入处理记录和审计日志）"
+    )
 
 
 class ResourceOut(BaseModel):
@@ -178,11 +189,15 @@ class ResourceOut(BaseModel):
     related_codes: list[str] = []
     subject: str = Field(description="资源主体：声明的，或由分类和信息项判断的")
     subject_derived: bool = Field(description="资源主体是否由平台判断（未声明）")
+    local_catalog: bool = Field(default=False, description="是否为本地区个性化目录（未纳入省级目录）")
     items: list[dict[str, Any]] = []
     published_version: int | None = None
     published_at: datetime | None = None
     updated_at: datetime | None = None
     revision: dict[str, Any] | None = Field(default=None, description="修订中的下一版本（状态、版本号）")
+    returned: dict[str, Any] | None = Field(
+        default=None, description="被退回的版本及主管部门的退回意见（提供部门和主管部门可见）"
+    )
     warnings: list[str] = []
 
 
@@ -365,12 +380,6 @@ class ResponsibilityOut(BaseModel):
     resources: list[dict[str, Any]]
 
 
-class DuplicateOut(BaseModel):
-    element: str
-    subject: str | None
-    resources: list[dict[str, Any]]
-
-
 # Chinese names of the catalog's fields, in error messages and (see ``catalog.web``) on the pages.
 CATALOG_FIELD_LABELS: dict[str, str] = {
     "code": "代码",
@@ -392,6 +401,7 @@ CATALOG_FIELD_LABELS: dict[str, str] = {
     "related_codes": "关联资源",
     "subject": "资源主体",
     "subject_derived": "主体由平台判断",
+    "local_catalog": "本地区个性化目录",
     "items": "信息项",
     "data_type": "数据类型",
     "length": "长度",

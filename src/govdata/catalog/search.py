@@ -8,6 +8,12 @@ term becomes the phrase of its bigrams (adjacent, in order), so "人口信息" d
 that merely holds 人口 and 信息 apart. SQLite keeps the grams in an FTS5 table, PostgreSQL in a
 ``tsvector`` with a GIN index; both are created by the migration (``catalog_fts``).
 
+Synonyms come from the data element dictionary (CAT-4, #13 item 21): a query word that is an
+element's name or one of its synonyms matches any of them (身份证号 finds 公民身份号码), as an OR of the
+alternatives' phrases, read from the dictionary at query time so that an edited dictionary needs no
+re-indexing. Classification names (人口, 法人单位, 基础信息资源) are indexed with each resource, so that
+人口 finds every resource of class 101 whatever its name.
+
 Words are NFKC-normalised and lower-cased (ＡＢＣ = abc). Anything that is neither a Chinese run nor
 a Latin/digit word (quotes, ``*``, ``-``, ``:``, emoji, SQL) only separates words, so a query never
 carries index syntax; a query with text but no searchable word finds nothing. Words are ANDed.
@@ -51,6 +57,7 @@ from sqlalchemy import (
     func,
     literal_column,
     null,
+    or_,
     select,
     table,
     text,
@@ -70,7 +77,7 @@ from govdata.catalog.enums import (
     ShareType,
     UpdateCycle,
 )
-from govdata.catalog.models import Resource
+from govdata.catalog.models import Classification, DataElement, Resource
 from govdata.core.auth import Actor
 
 FACETS = (
@@ -147,9 +154,38 @@ def _phrase(word: str) -> list[str]:
     return [word]
 
 
-def index_text(resource: Resource, body: dict[str, Any]) -> str:
+# A query word as the phrases that may stand for it: itself first, then its synonyms.
+Alternatives = list[list[str]]
+MAX_ALTERNATIVES = 8
+
+
+def synonym_groups(session: Session) -> dict[str, list[str]]:
+    """Each searchable form of a data element (its name, its synonyms) → every form of that element,
+    itself first: 身份证号 → 身份证号, 公民身份号码, 身份证号码 … Forms that are not one word are left out."""
+    groups: dict[str, list[str]] = {}
+    for name, synonyms in session.execute(select(DataElement.name, DataElement.synonyms)):
+        forms: list[str] = []
+        for form in [name, *(synonyms or [])]:
+            found = _words(form) if isinstance(form, str) else []
+            if len(found) == 1 and found[0] not in forms:
+                forms.append(found[0])
+        for form in forms:
+            known = groups.setdefault(form, [form])
+            known.extend(f for f in forms if f not in known)
+    return groups
+
+
+def _alternatives(words: list[str], groups: dict[str, list[str]]) -> list[Alternatives]:
+    return [[_phrase(form) for form in groups.get(word, [word])[:MAX_ALTERNATIVES]] for word in words]
+
+
+def _named(words: list[Alternatives]) -> list[Alternatives]:
+    return [[_name_phrase(phrase) for phrase in alternatives] for alternatives in words]
+
+
+def index_text(resource: Resource, body: dict[str, Any], classification_names: tuple[str, ...] = ()) -> str:
     """The indexed text of a resource: its name's marked twins, then the grams of its name, summary,
-    code, provider and items."""
+    code, provider, items and the names of its classification and the classes above it."""
     parts = [
         body.get("name", ""),
         body.get("summary", ""),
@@ -158,12 +194,27 @@ def index_text(resource: Resource, body: dict[str, Any]) -> str:
     ]
     for item in body.get("items", []):
         parts += [item.get("name", ""), item.get("code", ""), item.get("element") or ""]
+    parts += classification_names
     named = [_name_token(token) for token in grams(body.get("name", ""))]
     return " ".join(named + grams(" ".join(parts)))
 
 
+def classification_names(session: Session, code: str | None) -> tuple[str, ...]:
+    """The names of a classification and of the classes above it (CAT-1a): 101 → 人口, 基础信息资源."""
+    names: list[str] = []
+    seen: set[str] = set()
+    while code and code not in seen:
+        seen.add(code)
+        found = session.get(Classification, code)
+        if found is None:
+            break
+        names.append(found.name)
+        code = found.parent_code
+    return tuple(names)
+
+
 def index_resource(session: Session, resource: Resource, body: dict[str, Any]) -> None:
-    document = index_text(resource, body)
+    document = index_text(resource, body, classification_names(session, body.get("classification")))
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("DELETE FROM catalog_fts WHERE rowid = :id"), {"id": resource.id})
         session.execute(
@@ -227,17 +278,29 @@ def _fts5_match(expression: str) -> ColumnElement[bool]:
     return text("catalog_fts MATCH :match").bindparams(match=expression)
 
 
-def _fts5(phrases: list[list[str]]) -> str:
-    """An FTS5 query for rows holding every phrase; tokens are letters, digits and Chinese only."""
-    return " AND ".join('"' + " ".join(phrase) + '"' for phrase in phrases)
+def _fts5(words: list[Alternatives]) -> str:
+    """An FTS5 query for rows holding, for every word, one of its phrases; tokens are letters, digits
+    and Chinese only."""
+    parts = []
+    for alternatives in words:
+        quoted = ['"' + " ".join(phrase) + '"' for phrase in alternatives]
+        parts.append(quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")")
+    return " AND ".join(parts)
 
 
-def _tsquery(grams_column, phrases: list[list[str]]) -> ColumnElement[bool]:
+def _tsquery(grams_column, words: list[Alternatives]) -> ColumnElement[bool]:
     """PostgreSQL: every phrase's grams (the GIN index answers this without a recheck), and each
     phrase's grams side by side in the indexed text (a substring test, far cheaper than the ``<->``
-    recheck, which re-runs ``to_tsvector`` on every candidate row)."""
+    recheck, which re-runs ``to_tsvector`` on every candidate row). A word with synonyms is the OR
+    of its phrases, in both parts."""
     vector = func.to_tsvector(literal_column("'simple'"), grams_column)
-    lexemes = " & ".join(sorted({token for phrase in phrases for token in phrase}))
+    phrases = [alternatives[0] for alternatives in words if len(alternatives) == 1]
+    groups = [
+        "(" + " | ".join("(" + " & ".join(sorted(set(p))) + ")" for p in alternatives) + ")"
+        for alternatives in words
+        if len(alternatives) > 1
+    ]
+    lexemes = " & ".join([*sorted({token for phrase in phrases for token in phrase}), *groups])
     # 'simple' inline, so that the planner matches the GIN expression index; the words inline too
     # (rendered as quoted literals), so that a prepared statement's generic plan, made without
     # knowing how common the words are, never replaces a plan made for them
@@ -245,11 +308,15 @@ def _tsquery(grams_column, phrases: list[list[str]]) -> ColumnElement[bool]:
         literal_column("'simple'"), bindparam(None, lexemes, String, literal_execute=True)
     )
     padded = literal_column("' '", String) + grams_column + literal_column("' '", String)
-    adjacent = [
-        func.strpos(padded, bindparam(None, " " + " ".join(p) + " ", String, literal_execute=True)) > 0
-        for p in phrases
-        if len(p) > 1
-    ]
+
+    def present(phrase: list[str]) -> ColumnElement[bool]:
+        return (
+            func.strpos(padded, bindparam(None, " " + " ".join(phrase) + " ", String, literal_execute=True))
+            > 0
+        )
+
+    adjacent = [present(p) for p in phrases if len(p) > 1]
+    adjacent += [or_(*[present(p) for p in alternatives]) for alternatives in words if len(alternatives) > 1]
     return and_(vector.op("@@")(query), *adjacent)
 
 
@@ -353,7 +420,7 @@ def _sqlite_facets(session: Session, source, where: list) -> tuple[int, dict[str
 
 
 def _sqlite_relevance_page(
-    session: Session, matching, phrases: list[list[str]], limit: int, offset: int
+    session: Session, matching, phrases: list[Alternatives], limit: int, offset: int
 ) -> list[int]:
     """The page's ids in relevance order: resources whose name holds every word, then the others,
     the most recently registered first within each.
@@ -363,7 +430,7 @@ def _sqlite_relevance_page(
     matches (nor a BM25 score for each of them).
     """
     anywhere = _fts5(phrases)
-    in_name = _fts5([_name_phrase(p) for p in phrases])
+    in_name = _fts5(_named(phrases))
     named = matching(f"({anywhere}) AND ({in_name})")
     ids = list(session.scalars(named.limit(limit).offset(offset)))
     if len(ids) == limit:
@@ -379,7 +446,7 @@ def _sqlite_relevance_page(
 
 
 def _search_sqlite(
-    session: Session, filters: list, phrases: list[list[str]], sort: str, limit: int, offset: int
+    session: Session, filters: list, phrases: list[Alternatives], sort: str, limit: int, offset: int
 ) -> tuple[list[int], int, dict[str, dict[str, int]]]:
     if not phrases:
         source, where = Resource.__table__, filters
@@ -405,7 +472,7 @@ def _search_sqlite(
 def _search_postgres(
     session: Session,
     filters: list,
-    phrases: list[list[str]],
+    phrases: list[Alternatives],
     sort: str,
     limit: int,
     offset: int,
@@ -438,7 +505,7 @@ def _search_postgres(
         names = fts.alias("names")
         named = (
             select(names.c.resource_id)
-            .where(_tsquery(names.c.grams, [_name_phrase(p) for p in phrases]))
+            .where(_tsquery(names.c.grams, _named(phrases)))
             .cte("named")
             .prefix_with("MATERIALIZED")
         )
@@ -482,7 +549,7 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     words = _words(query.q)
     if query.q and query.q.strip() and not words:  # only punctuation, symbols, emoji: nothing to find
         return SearchResult([], 0, {name: {} for name in FACETS})
-    phrases = [_phrase(word) for word in words]
+    phrases = _alternatives(words, synonym_groups(session) if words else {})
     sort = query.sort if query.sort in SORTS else "relevance"
     if sort == "relevance" and not words:
         sort = "updated"

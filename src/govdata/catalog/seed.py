@@ -72,6 +72,15 @@ ELEMENTS: list[tuple] = [
     ("ZZBH", "证照编号", "C", 64, None, None, 1, ["证书编号", "许可证号", "zzbh"], None),
     ("FZRQ", "发证日期", "D", None, None, None, 1, ["fzrq"], None),
     ("YXQZ", "有效期至", "D", None, None, None, 1, ["有效期", "yxqz"], None),
+    # 电子证照 (GB/T 36901 电子证照元数据) and 自然资源和空间地理 base items (AGG-8)
+    ("ZZMC", "证照名称", "C", 100, None, None, 1, ["证书名称", "zzmc"], None),
+    ("CZZT", "持证主体", "C", 200, None, None, 2, ["持证人", "持有人", "czzt"], None),
+    ("CZZTDM", "持证主体代码", "C", 18, None, None, 3, ["持证人证件号码", "czztdm"], None),
+    ("FZJG", "发证机关", "C", 100, None, None, 1, ["颁发机构", "发证单位", "fzjg"], None),
+    ("BDCDYH", "不动产单元号", "C", 28, None, None, 1, ["不动产单元代码", "bdcdyh"], None),
+    ("ZL", "坐落", "C", 200, None, None, 1, ["不动产坐落", "zl"], None),
+    ("TDYT", "土地用途", "C", 50, None, None, 1, ["土地用途分类", "tdyt"], None),
+    ("ZDMJ", "宗地面积", "N", None, None, None, 1, ["zdmj"], None),
     ("SHBZKH", "社会保障卡号", "C", 20, "person", None, 3, ["社保卡号", "shbzkh"], None),
     (
         "HYZK",

@@ -14,26 +14,39 @@ Rules worth knowing (the docs repeat them):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from govdata.catalog import auth, impacts, search, validation
+from govdata.catalog import auth, impacts, returns, search, validation
 from govdata.catalog.auth import (
     CATALOG_COMPILE,
     CATALOG_MANAGE,
     CATALOG_PUBLISH_OWN,
     CATALOG_READ,
     CATALOG_REVIEW,
-    CATALOG_SUPERVISE,
 )
 from govdata.catalog.enums import (
     ResourceStatus,
     VersionStatus,
+)
+from govdata.catalog.facts import (  # noqa: F401  (re-exported: siblings import the facts from here)
+    ElementRef,
+    HeldElement,
+    ResourceRef,
+    data_elements,
+    element_holders,
+    element_key_kinds,
+    held_elements,
+    local_resources,
+    published_body,
+    published_resources,
+    ref_of,
+    resource_ref,
+    version_body,
+    version_migration,
 )
 from govdata.catalog.models import (
     Classification,
@@ -44,8 +57,13 @@ from govdata.catalog.models import (
     ResourceLogEntry,
     ResourceVersion,
 )
+from govdata.catalog.overview import (  # noqa: F401  (facts for the region-wide view)
+    revisions_by_provider,
+    status_counts_by_provider,
+)
 from govdata.catalog.schemas import ClassificationIn, MigrationIn, ResourceIn, ResourcePatch
 from govdata.catalog.validation import (
+    base_libraries,
     checked_resource,
     parse_resource,
     resource_warnings,
@@ -151,6 +169,7 @@ def next_code(session: Session, classification: str, department: Department) -> 
 def _mirror(session: Session, resource: Resource, body: dict[str, Any]) -> None:
     for field in MIRRORED:
         setattr(resource, field, body[field])
+    resource.local_catalog = bool(body.get("local_catalog"))  # bodies stored before CAT-6 lack it
     resource.updated_at = utcnow()
     session.execute(delete(ResourceItem).where(ResourceItem.resource_id == resource.id))
     for item in body.get("items", []):
@@ -185,6 +204,7 @@ def create_resource(session: Session, actor: Actor, data: ResourceIn) -> tuple[R
     if actor.department_id is None:
         raise PermissionDenied("只有部门目录管理员可以编制目录。")
     department = session.get(Department, actor.department_id)
+    enforce(auth.classification_refusal(department.id, data.classification, base_libraries(session)))
     data, warnings = checked_resource(session, data)
     body = data.model_dump(mode="json")
     resource = Resource(
@@ -292,6 +312,10 @@ def submit_resource(session: Session, actor: Actor, code: str) -> Resource:
     working = working_version(session, resource)
     enforce(auth.submit_refusal(actor, resource, working))
     assert working is not None  # the rule allows a submission only of a version being prepared
+    # the lead department of a base library may have been named since the resource was created
+    enforce(
+        auth.classification_refusal(resource.provider_id, resource.classification, base_libraries(session))
+    )
     _recheck(session, working)  # elements, classifications or the policy may have changed
     working.status = VersionStatus.submitted
     working.submitted_at = utcnow()
@@ -411,16 +435,26 @@ def revision_impact(session: Session, actor: Actor, code: str, *, store: Any = N
     }
 
 
-def retire_resource(session: Session, actor: Actor, code: str) -> Resource:
+def retire_resource(session: Session, actor: Actor, code: str, reason: str | None = None) -> Resource:
+    """Retire a published resource; ``reason`` (the page asks for one) is kept in its log and the
+    audit trail."""
     require(actor, CATALOG_REVIEW)
+    reason = (reason or "").strip() or None
     resource = get_resource(session, actor, code)
     enforce(auth.retire_refusal(actor, resource, working_version(session, resource)))
     shown_version(session, resource).status = VersionStatus.retired
     resource.status = ResourceStatus.retired
     resource.updated_at = utcnow()
     search.index_resource(session, resource, shown_version(session, resource).body)
-    _log(session, resource, resource.version, "retired", actor)
-    audit.record(session, actor, "catalog.resource.retired", "resource", code)
+    _log(session, resource, resource.version, "retired", actor, reason)
+    audit.record(
+        session,
+        actor,
+        "catalog.resource.retired",
+        "resource",
+        code,
+        details={"reason": reason} if reason else None,
+    )
     events.emit(session, events.RESOURCE_RETIRED, resource_id=resource.id, code=code)
     return resource
 
@@ -455,7 +489,10 @@ def resource_view(
         "subject": subject.subject.value,
         "subject_derived": subject.derived,
         "subject_basis": subject.basis,
+        "returned": None,
     }
+    if note := returns.return_note(session, actor, resource):  # the authority's comment (CAT-5)
+        view["returned"] = note.as_dict()
     if resource.published_version is not None and sees_unpublished(actor, resource):
         working = working_version(session, resource)
         if working is not None:
@@ -545,7 +582,7 @@ def diff_bodies(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str,
     return changes
 
 
-# --- dictionary, classifications, supervision (CAT-1a, CAT-4, CAT-8, CAT-9) --------------------------
+# --- dictionary, classifications, supervision (CAT-1a, CAT-4, CAT-8) ---------------------------------
 
 
 def list_elements(session: Session, actor: Actor) -> list[DataElement]:
@@ -579,31 +616,6 @@ def create_classification(session: Session, actor: Actor, data: ClassificationIn
         details={"name": data.name},
     )
     return classification
-
-
-def duplicate_collections(session: Session, actor: Actor) -> list[dict[str, Any]]:
-    """Elements about a subject collected by more than one department (一数一源, CAT-9)."""
-    require(actor, CATALOG_SUPERVISE)
-    rows = session.execute(
-        select(
-            DataElement.name,
-            DataElement.subject,
-            Resource.code,
-            Resource.name,
-            Department.name,
-            ResourceItem.name,
-        )
-        .join(ResourceItem, ResourceItem.element == DataElement.name)
-        .join(Resource, Resource.id == ResourceItem.resource_id)
-        .join(Department, Department.id == Resource.provider_id)
-        .where(DataElement.subject.is_not(None), Resource.status == ResourceStatus.published)
-        .order_by(DataElement.name, Department.name, Resource.code)
-    ).all()
-    grouped: dict[str, dict[str, Any]] = {}
-    for element, subject, code, name, provider, item in rows:
-        entry = grouped.setdefault(element, {"element": element, "subject": subject, "resources": []})
-        entry["resources"].append({"code": code, "name": name, "provider": provider, "item": item})
-    return [g for g in grouped.values() if len({r["provider"] for r in g["resources"]}) > 1]
 
 
 def responsibility_lists(
@@ -656,162 +668,43 @@ def count_by_status(session: Session, actor: Actor) -> dict[str, int]:
 
 
 # --- facts for other capabilities ------------------------------------------------------------------
-# Actor-free reads that sibling capabilities (aggregation, quality, libraries, and later sharing and
-# supervision) use instead of the catalog's tables. They return plain, frozen values; a sibling that
-# acts for a caller first checks the caller with ``find_resource`` (the catalog's visibility rule).
+# Actor-free reads that sibling capabilities use instead of the catalog's tables live in
+# ``catalog.facts`` and are imported above (``catalog.service.ResourceRef`` …); a sibling that acts for
+# a caller first checks the caller with ``find_resource`` (the catalog's visibility rule).
 
 
-@dataclass(frozen=True)
-class ResourceRef:
-    """What another capability may know of a catalog resource."""
-
-    id: int
-    code: str
-    name: str
-    provider_id: int
-    provider_name: str
-    status: str
-    format: str
-    share_type: str
-    open_type: str
-    update_cycle: str
-    grade: str
-    version: int
-    published_version: int | None
-    published_at: datetime | None
-
-    @property
-    def is_published(self) -> bool:
-        return self.status == ResourceStatus.published
-
-
-def ref_of(resource: Resource) -> ResourceRef:
-    return ResourceRef(
-        id=resource.id,
-        code=resource.code,
-        name=resource.name,
-        provider_id=resource.provider_id,
-        provider_name=resource.provider.name,
-        status=resource.status,
-        format=resource.format,
-        share_type=resource.share_type,
-        open_type=resource.open_type,
-        update_cycle=resource.update_cycle,
-        grade=resource.grade,
-        version=resource.version,
-        published_version=resource.published_version,
-        published_at=resource.published_at,
+# built once: every call of a sharing service asks (building the statement costs as much as running it)
+_REF = (
+    select(
+        Resource.id,
+        Resource.code,
+        Resource.name,
+        Resource.provider_id,
+        Department.name.label("provider_name"),
+        Resource.status,
+        Resource.format,
+        Resource.share_type,
+        Resource.open_type,
+        Resource.update_cycle,
+        Resource.grade,
+        Resource.version,
+        Resource.published_version,
+        Resource.published_at,
+        Resource.local_catalog,
     )
+    .join(Department, Department.id == Resource.provider_id)
+    .where(Resource.code == bindparam("code"))
+)
 
 
 def find_resource(session: Session, actor: Actor, code: str) -> ResourceRef:
-    """The resource as ``actor`` may see it (404 otherwise), for a sibling acting for that caller."""
-    return ref_of(get_resource(session, actor, code))
-
-
-def resource_ref(session: Session, *, id: int | None = None, code: str | None = None) -> ResourceRef | None:
-    if (id is None) == (code is None):
-        raise ValueError("give exactly one of id and code")
-    resource = (
-        session.get(Resource, id)
-        if id is not None
-        else session.scalar(select(Resource).where(Resource.code == code))
-    )
-    return None if resource is None else ref_of(resource)
-
-
-def version_body(session: Session, resource_id: int, version: int | None = None) -> dict[str, Any] | None:
-    """A version's body (the shown version when ``version`` is None); None if there is no such version."""
-    if version is None:
-        version = session.scalar(select(Resource.version).where(Resource.id == resource_id))
-        if version is None:
-            return None
-    body = session.scalar(
-        select(ResourceVersion.body).where(
-            ResourceVersion.resource_id == resource_id, ResourceVersion.version == version
-        )
-    )
-    return body
-
-
-def version_migration(session: Session, resource_id: int, version: int) -> dict[str, Any] | None:
-    """The data migration a version names (``catalog.impacts``): ``{"confirm", "items"}`` or None."""
-    return session.scalar(
-        select(ResourceVersion.migration).where(
-            ResourceVersion.resource_id == resource_id, ResourceVersion.version == version
-        )
-    )
-
-
-def element_key_kinds(session: Session) -> dict[str, str | None]:
-    """Data element name → the identifier it is (``ric``, ``uscc``) or None."""
-    return dict(session.execute(select(DataElement.name, DataElement.key_kind)).all())
-
-
-def published_resources(
-    session: Session,
-    *,
-    provider_id: int | None = None,
-    formats: Iterable[str] | None = None,
-    ids: Iterable[int] | None = None,
-) -> list[ResourceRef]:
-    """Published resources (ordered by code), optionally of one provider, some formats or some ids."""
-    stmt = select(Resource).where(Resource.status == ResourceStatus.published)
-    if provider_id is not None:
-        stmt = stmt.where(Resource.provider_id == provider_id)
-    if formats is not None:
-        stmt = stmt.where(Resource.format.in_(sorted(formats)))
-    if ids is not None:
-        stmt = stmt.where(Resource.id.in_(sorted(set(ids))))
-    return [ref_of(r) for r in session.scalars(stmt.order_by(Resource.code))]
-
-
-def element_holders(
-    session: Session,
-    elements: Iterable[str],
-    *,
-    key_only: bool = False,
-    exclude_id: int | None = None,
-    limit: int | None = None,
-) -> list[tuple[ResourceRef, dict[str, str]]]:
-    """Published resources with an item referencing any of ``elements`` (only key items when
-    ``key_only``), each with element → its item code (lower case), ordered by code."""
-    stmt = (
-        select(Resource, ResourceItem.element, ResourceItem.code)
-        .join(ResourceItem, ResourceItem.resource_id == Resource.id)
-        .where(
-            Resource.status == ResourceStatus.published,
-            Resource.published_version.is_not(None),
-            ResourceItem.element.in_(sorted(set(elements))),
-        )
-        .order_by(Resource.code, ResourceItem.id)
-    )
-    if key_only:
-        stmt = stmt.where(ResourceItem.key.is_(True))
-    if exclude_id is not None:
-        stmt = stmt.where(Resource.id != exclude_id)
-    found: dict[int, tuple[ResourceRef, dict[str, str]]] = {}
-    for resource, element, item_code in session.execute(stmt).all():
-        if resource.id not in found:
-            if limit is not None and len(found) >= limit:
-                break
-            found[resource.id] = (ref_of(resource), {})
-        found[resource.id][1].setdefault(element, item_code.lower())
-    return list(found.values())
-
-
-@dataclass(frozen=True)
-class ElementRef:
-    """What another capability may know of a data element (数据元)."""
-
-    name: str
-    code: str
-    key_kind: str | None  # the identifier it is (``ric``, ``uscc``), if any
-
-
-def data_elements(session: Session) -> dict[str, ElementRef]:
-    """Every data element by name, in the order they were defined."""
-    return {
-        e.name: ElementRef(name=e.name, code=e.code, key_kind=e.key_kind)
-        for e in session.scalars(select(DataElement).order_by(DataElement.id))
-    }
+    """The resource as ``actor`` may see it (404 otherwise), for a sibling acting for that caller;
+    read as columns, not as an object with its provider (every call of a sharing service asks)."""
+    require(actor, CATALOG_READ)
+    stmt = _REF
+    if (visible := auth.readable(actor)) is not None:
+        stmt = stmt.where(visible)
+    row = session.execute(stmt, {"code": code}).one_or_none()
+    if row is None:
+        raise NotFound(f"资源 {code} 不存在。")
+    return ResourceRef(**row._asdict())

@@ -12,6 +12,8 @@ Chinese; rules the active policy only flags come back as warnings shown with the
   统一社会信用代码 for legal persons and unincorporated organisations. An item named exactly as an
   identifier data element is linked to it (:func:`link_elements`), and said so; an item named as one
   of its synonyms is offered the element in the error.
+* CAT-6: an entry of the region's own 个性化目录 (``local_catalog``) is for a city or county node; a
+  province node's catalog is the provincial catalog itself.
 * CAT-13: on a class-1 (base information) resource, the base items of the base library the resource
   belongs to (by its key identifier) are shared unconditionally — refused, or warned of, as the
   policy switch ``base_items_not_unconditional`` says. Base libraries are another capability's: it
@@ -44,6 +46,7 @@ from govdata.catalog.models import Classification, DataElement
 from govdata.catalog.schemas import ItemIn, ResourceIn
 from govdata.core import policy
 from govdata.core.errors import InvalidInput, field_label, validation_problem
+from govdata.orgs import service as orgs
 
 # --- base items (CAT-13), registered by the capability that keeps base libraries -------------------
 
@@ -51,11 +54,15 @@ from govdata.core.errors import InvalidInput, field_label, validation_problem
 @dataclass(frozen=True)
 class BaseItems:
     """One base library as the catalog's rules need it: its name, its key element (公民身份号码,
-    统一社会信用代码) and its base items (data element names, the key among them)."""
+    统一社会信用代码), its base items (data element names, the key among them), and the class-1
+    classification it stands for with its lead department, who alone compiles that class (AGG-8)."""
 
     library: str
     key_element: str
     elements: frozenset[str]
+    classification: str | None = None
+    lead_department_id: int | None = None
+    lead_department_name: str | None = None
 
 
 BaseItemsSource = Callable[[Session], Iterable[BaseItems]]
@@ -82,6 +89,7 @@ class RuleContext:
     libraries: list[BaseItems]
     switches: Any
     by_synonym: dict[str, DataElement] = field(default_factory=dict)
+    node_level: str | None = None  # this node's level (province, city, county), if set up
 
     @classmethod
     def load(cls, session: Session) -> RuleContext:
@@ -90,7 +98,14 @@ class RuleContext:
         for element in elements.values():
             for synonym in element.synonyms or []:
                 by_synonym.setdefault(synonym, element)
-        return cls(elements, base_libraries(session), policy.active_policy(session).switches, by_synonym)
+        node = orgs.node_ref(session)
+        return cls(
+            elements,
+            base_libraries(session),
+            policy.active_policy(session).switches,
+            by_synonym,
+            node.level if node else None,
+        )
 
     def element_of(self, item: ItemIn) -> DataElement | None:
         """The element an item references, or is named exactly as."""
@@ -201,6 +216,11 @@ def check_resource(
     _check_sharing(data, context, errors, warnings)
     if data.open_type == OpenType.conditional and not (data.open_conditions or "").strip():
         errors.append(("open_conditions", "有条件开放的资源必须写明开放条件"))
+    if data.local_catalog and context.node_level == "province":
+        # seed 002: 设区的市……编制本地区政务数据资源个性化目录; a province's catalog is the provincial one
+        errors.append(
+            ("local_catalog", "省级节点的目录即全省政务数据资源目录；个性化目录由设区的市、县级节点编制")
+        )
     _check_items(data, context, errors, warnings)
     finding = subject_of(session, data, context)
     _check_subject(data, context, finding, errors)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import Integer, String, Text, select, update
+from sqlalchemy import Integer, String, Text, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from govdata.core.auth import Actor
@@ -88,6 +88,58 @@ def _details_text(details: dict[str, Any] | None) -> str:
     return json.dumps(details or {}, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An event to append with :func:`record_many`."""
+
+    actor: Actor
+    action: str
+    object_type: str
+    object_id: object | None = None
+    purpose: str | None = None
+    details: dict[str, Any] | None = None
+
+
+def _claim(session: Session, count: int) -> tuple[int, str]:
+    """Reserve ``count`` sequence numbers on the head: the first one and the hash before it."""
+    row = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(seq=AuditHead.seq + count)
+        .returning(AuditHead.seq, AuditHead.hash)
+    ).one_or_none()
+    if row is None:  # first event of a fresh store
+        session.add(AuditHead(id=1, seq=count, hash=GENESIS))
+        session.flush()
+        return 1, GENESIS
+    last, prev = row
+    return last - count + 1, prev
+
+
+def _event(seq: int, at: datetime, pending: Pending, prev: str) -> AuditEvent:
+    actor = pending.actor
+    event = AuditEvent(
+        seq=seq,
+        occurred_at=at,
+        actor_kind=actor.kind,
+        actor=actor.name,
+        user_id=actor.user_id,
+        roles=",".join(sorted(actor.roles)),
+        department_id=actor.department_id,
+        system_id=actor.system_id,
+        end_user=actor.end_user,
+        action=pending.action,
+        object_type=pending.object_type,
+        object_id=None if pending.object_id is None else str(pending.object_id),
+        purpose=pending.purpose,
+        source=actor.source,
+        details=_details_text(pending.details),
+    )
+    event.prev_hash = prev
+    event.hash = event.compute_hash(prev)
+    return event
+
+
 def record(
     session: Session,
     actor: Actor,
@@ -99,41 +151,29 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction."""
-    row = session.execute(
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + 1)
-        .returning(AuditHead.seq, AuditHead.hash)
-    ).one_or_none()
-    if row is None:  # first event of a fresh store
-        session.add(AuditHead(id=1, seq=1, hash=GENESIS))
-        session.flush()
-        seq, prev = 1, GENESIS
-    else:
-        seq, prev = row
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=utcnow(),
-        actor_kind=actor.kind,
-        actor=actor.name,
-        user_id=actor.user_id,
-        roles=",".join(sorted(actor.roles)),
-        department_id=actor.department_id,
-        system_id=actor.system_id,
-        end_user=actor.end_user,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        purpose=purpose,
-        source=actor.source,
-        details=_details_text(details),
-    )
-    event.hash = event.compute_hash(prev)
-    event.prev_hash = prev
+    seq, prev = _claim(session, 1)
+    event = _event(seq, utcnow(), Pending(actor, action, object_type, object_id, purpose, details), prev)
     session.add(event)
     session.flush()
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=event.hash))
     return event
+
+
+def record_many(session: Session, events: list[Pending]) -> None:
+    """Append ``events`` in order inside the caller's transaction, chained exactly as one
+    :func:`record` after another would chain them, with one update of the head and one multi-row
+    insert (the usage log appends a batch of service calls this way)."""
+    if not events:
+        return
+    seq, prev = _claim(session, len(events))
+    at = utcnow()
+    rows = []
+    for offset, pending in enumerate(events):
+        event = _event(seq + offset, at, pending, prev)
+        prev = event.hash
+        rows.append({c.key: getattr(event, c.key) for c in AuditEvent.__table__.columns})
+    session.execute(insert(AuditEvent), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
 
 
 ACCESS_DENIED = "access.denied"

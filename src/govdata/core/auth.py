@@ -309,7 +309,8 @@ class Authenticator:
         self.permission = perm
         self.allow_anonymous = allow_anonymous or perm is None
 
-    def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        # async: it only reads the actor, so it runs on the loop instead of taking a thread
         if self.permission is None:
             return actor
         if not actor.is_authenticated:

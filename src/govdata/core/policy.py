@@ -3,7 +3,7 @@
 The seeds (local and national rules on government data) disagree on several points, so every such
 point is a switch whose first value is the default, and every deadline is a :class:`DeadlineRule`
 that says whether a rule text sets it (``statutory``) and which (``source``). The default profile
-uses the seeds' values; another profile, e.g. ``policies/province-fast.toml``, states only what it
+uses the seeds' values; another profile, e.g. ``platform/policies/province-fast.toml``, states only what it
 changes and is merged over the default.
 
 Profiles are stored in ``policy_profiles``; at most one is active. Services read
@@ -435,6 +435,20 @@ def _changed_fields(old: dict[str, Any], new: dict[str, Any], prefix: str = "") 
     return changed
 
 
+def changed_values(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
+    """Each leaf that differs between two profile bodies: ``{field, before, after}`` (a deadline that
+    is set on one side only is one change of the whole rule)."""
+    changes: list[dict[str, Any]] = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        path = f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            changes.extend(changed_values(a, b, path + "."))
+        elif a != b:
+            changes.append({"field": path, "before": a, "after": b})
+    return changes
+
+
 def active_policy(session: Session) -> PolicyProfile:
     """The active stored profile, else :data:`DEFAULT_PROFILE`. Read afresh on every call."""
     record = session.scalars(select(PolicyProfileRecord).where(PolicyProfileRecord.active.is_(True))).first()
@@ -457,29 +471,45 @@ def list_profiles(session: Session) -> list[PolicyProfileRecord]:
 
 
 def save_profile(
-    session: Session, actor: Actor, profile: PolicyProfile, activate: bool = False
+    session: Session,
+    actor: Actor,
+    profile: PolicyProfile,
+    activate: bool = False,
+    *,
+    reason: str | None = None,
 ) -> PolicyProfileRecord:
-    """Store (or replace) a profile by name, audited as ``policy.profile_saved``; optionally activate it."""
+    """Store (or replace) a profile by name, audited as ``policy.profile_saved``; optionally activate it.
+
+    The audit event names the changed fields and, for a replaced profile, their values before and
+    after (``values``), with the ``reason`` given: the profile's history is read from these events.
+    """
     body = profile.body()
     record = session.get(PolicyProfileRecord, profile.name)
     created = record is None
+    values: list[dict[str, Any]] = []
     if record is None:
         record = PolicyProfileRecord(name=profile.name, label=profile.label, body=body, active=False)
         session.add(record)
         changed = ["*"]
+        if profile.name == DEFAULT_PROFILE.name:  # the built-in default, stored with changes
+            values = changed_values(DEFAULT_PROFILE.body(), body)
     else:
         changed = _changed_fields(record.body or {}, body)
+        values = changed_values(record.body or {}, body)
         record.label = profile.label
         record.body = body
     session.flush()
-    audit.record(
-        session,
-        actor,
-        "policy.profile_saved",
-        "policy_profile",
-        profile.name,
-        details={"name": profile.name, "label": profile.label, "created": created, "changed": changed},
-    )
+    details: dict[str, Any] = {
+        "name": profile.name,
+        "label": profile.label,
+        "created": created,
+        "changed": changed,
+    }
+    if values:
+        details["values"] = values
+    if reason:
+        details["reason"] = reason
+    audit.record(session, actor, "policy.profile_saved", "policy_profile", profile.name, details=details)
     if activate:
         record = activate_profile(session, actor, profile.name)
     return record

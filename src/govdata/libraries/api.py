@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from govdata.catalog.enums import Subject
 from govdata.core.auth import DbSession
 from govdata.core.errors import problem_responses
 from govdata.core.schemas import ApiRoute, Page, PagingParams
-from govdata.libraries import conflicts, service
+from govdata.libraries import conflicts, pools, service, sources
 from govdata.libraries.auth import (
     ConflictCommenter,
     ConflictDecider,
@@ -20,6 +21,8 @@ from govdata.libraries.auth import (
     LibraryManager,
     LibraryReader,
     PoolReader,
+    SourceManager,
+    SourceReader,
 )
 from govdata.libraries.models import ConflictStatus
 from govdata.libraries.schemas import (
@@ -27,6 +30,9 @@ from govdata.libraries.schemas import (
     CommentIn,
     ConflictOut,
     DecideIn,
+    DesignationIn,
+    DesignationOut,
+    DuplicateOut,
     EscalateIn,
     FieldSourceIn,
     LibraryIn,
@@ -35,6 +41,8 @@ from govdata.libraries.schemas import (
     LibraryRecordsOut,
     PoolOut,
     ResolveIn,
+    StopRequestIn,
+    StopRequestOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["基础库与数据冲突"], route_class=ApiRoute)
@@ -132,12 +140,18 @@ def comment_conflict(session: DbSession, actor: ConflictCommenter, conflict_id: 
     return conflicts.conflict_view(conflicts.comment(session, actor, conflict_id, body))
 
 
-@router.post("/conflicts/{conflict_id}/resolve", response_model=ConflictOut, summary="确认协商一致的值")
+@router.post(
+    "/conflicts/{conflict_id}/resolve",
+    response_model=ConflictOut,
+    summary="本部门确认协商一致的值（各相关部门都确认同一值后办结）",
+)
 def resolve_conflict(session: DbSession, actor: ConflictResolver, conflict_id: int, body: ResolveIn) -> dict:
     return conflicts.conflict_view(conflicts.resolve(session, actor, conflict_id, body))
 
 
-@router.post("/conflicts/{conflict_id}/escalate", response_model=ConflictOut, summary="提交主管部门裁决")
+@router.post(
+    "/conflicts/{conflict_id}/escalate", response_model=ConflictOut, summary="相关部门提交主管部门裁决"
+)
 def escalate_conflict(
     session: DbSession, actor: ConflictEscalator, conflict_id: int, body: EscalateIn | None = None
 ) -> dict:
@@ -149,6 +163,50 @@ def decide_conflict(session: DbSession, actor: ConflictDecider, conflict_id: int
     return conflicts.conflict_view(conflicts.decide(session, actor, conflict_id, body))
 
 
-@router.get("/departments/{department_id}/pool", response_model=PoolOut, summary="部门数据资源池")
+@router.get(
+    "/departments/{department_id}/pool", response_model=PoolOut, summary="部门数据资源池（含所属单位）"
+)
 def department_pool(request: Request, session: DbSession, actor: PoolReader, department_id: int) -> dict:
-    return service.department_pool(session, actor, request.app.state.store, department_id)
+    return pools.department_pool(session, actor, request.app.state.store, department_id)
+
+
+# --- one number, one source (CAT-9) ---------------------------------------------------------------
+
+
+@router.get(
+    "/sources",
+    response_model=list[DesignationOut],
+    summary="权威来源（一数一源）：每个数据元、每类主体的权威来源资源，含基础库字段",
+)
+def list_sources(session: DbSession, actor: SourceReader) -> list[dict]:
+    return sources.list_sources(session, actor)
+
+
+@router.put(
+    "/sources/{subject}/{element}",
+    response_model=DesignationOut,
+    summary="指定（或取消）某数据元关于某类主体的权威来源（主管部门）",
+)
+def designate_source(
+    session: DbSession, actor: SourceManager, subject: Subject, element: str, body: DesignationIn
+) -> dict:
+    return sources.designate(session, actor, element, subject, body.resource_code, body.note)
+
+
+@router.get(
+    "/sources/duplicates",
+    response_model=list[DuplicateOut],
+    summary="重复采集：同一主体的同一数据元由多个部门采集，对照权威来源（关键标识不计）",
+)
+def duplicate_collections(session: DbSession, actor: SourceManager) -> list[dict]:
+    return sources.duplicate_collections(session, actor)
+
+
+@router.post(
+    "/sources/stop-requests",
+    response_model=StopRequestOut,
+    status_code=201,
+    summary="要求部门停止重复采集、改为共享获取（记为重复采集违规，部门可提出异议）",
+)
+def request_stop(session: DbSession, actor: SourceManager, body: StopRequestIn) -> dict:
+    return sources.request_stop(session, actor, body.resource_code)

@@ -5,6 +5,7 @@ these rules refuse; pages ask the same rules to decide which forms to offer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Depends
@@ -55,12 +56,21 @@ CONFLICT_RESOLVE = permission(
 )
 CONFLICT_ESCALATE = permission(
     "libraries.conflict.escalate",
-    {Role.authority, Role.dept_officer, Role.dept_head},
-    "将协商不成的数据冲突提交主管部门裁决",
+    {Role.dept_officer, Role.dept_head},
+    "将协商不成的数据冲突提交主管部门裁决（主管部门不向自己提交，期限届满后直接裁决）",
 )
 CONFLICT_DECIDE = permission("libraries.conflict.decide", {Role.authority}, "裁决数据冲突")
 POOL_READ = permission(
-    "libraries.pool.read", INTERNAL_ROLES, "查看部门数据资源池（主管部门看全部）", writes=False
+    "libraries.pool.read",
+    INTERNAL_ROLES,
+    "查看部门数据资源池，含所属单位（主管部门看全部）",
+    writes=False,
+)
+SOURCE_READ = permission(
+    "libraries.source.read", INTERNAL_ROLES, "查看数据元的权威来源（一数一源）", writes=False
+)
+SOURCE_MANAGE = permission(
+    "libraries.source.manage", {Role.authority}, "指定权威来源、查看重复采集并要求部门停止重复采集"
 )
 
 LibraryReader = Annotated[Actor, Depends(Authenticator(LIBRARY_READ))]
@@ -72,6 +82,8 @@ ConflictResolver = Annotated[Actor, Depends(Authenticator(CONFLICT_RESOLVE))]
 ConflictEscalator = Annotated[Actor, Depends(Authenticator(CONFLICT_ESCALATE))]
 ConflictDecider = Annotated[Actor, Depends(Authenticator(CONFLICT_DECIDE))]
 PoolReader = Annotated[Actor, Depends(Authenticator(POOL_READ))]
+SourceReader = Annotated[Actor, Depends(Authenticator(SOURCE_READ))]
+SourceManager = Annotated[Actor, Depends(Authenticator(SOURCE_MANAGE))]
 
 
 # --- object rules: services raise the refusal, pages ask ``can_*`` to offer a form ----------------
@@ -114,12 +126,14 @@ def reads_every_pool(actor: Actor) -> bool:
     return actor.has(POOL_READ) and Role.authority in actor.roles
 
 
-def pool_refusal(actor: Actor, department_id: int) -> Refusal:
+def pool_refusal(actor: Actor, department_id: int, own_units: Iterable[int] = ()) -> Refusal:
+    """A department reads its own pool and those of its subordinate units (``own_units``: the
+    caller's department and the units below it), whose data its own pool gathers anyway."""
     if refusal := lacks(actor, POOL_READ):
         return refusal
-    if reads_every_pool(actor) or actor.department_id == department_id:
+    if reads_every_pool(actor) or actor.department_id == department_id or department_id in set(own_units):
         return None
-    return PermissionDenied("只能查看本部门的数据资源池。")
+    return PermissionDenied("只能查看本部门及所属单位的数据资源池。")
 
 
 # conflicts (QUA-3)
@@ -174,7 +188,8 @@ def comment_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
 
 
 def resolve_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
-    """Either party records the value both agreed on, while the conflict is being negotiated."""
+    """Each party confirms the value it agrees to while the conflict is being negotiated; the
+    conflict is resolved once every department involved has confirmed the same value (QUA-3)."""
     return (
         lacks(actor, CONFLICT_RESOLVE)
         or _unseen(actor, conflict)
@@ -184,10 +199,13 @@ def resolve_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
 
 
 def escalate_refusal(actor: Actor, conflict: LibraryConflict) -> Refusal:
-    """A party (or the authority itself) escalates a conflict being negotiated."""
-    if refusal := lacks(actor, CONFLICT_ESCALATE) or _unseen(actor, conflict):
-        return refusal
-    if Role.authority not in actor.roles and (refusal := _not_a_party(actor, conflict)):
+    """A party escalates a conflict being negotiated to the authority. The authority does not
+    escalate to itself: past the coordination deadline it decides directly (``decide_refusal``)."""
+    if (
+        refusal := lacks(actor, CONFLICT_ESCALATE)
+        or _unseen(actor, conflict)
+        or _not_a_party(actor, conflict)
+    ):
         return refusal
     return _not_negotiable(conflict, "该冲突已提交主管部门裁决。")
 

@@ -5,12 +5,14 @@
   text). Rebuilding with the same disagreement only marks it seen again; a disagreement that is gone
   (the data now agree, or changed into another disagreement) closes the unsettled record as resolved
   by the platform, and a changed one opens a new record. The audit trail names who ran the build.
-* Negotiation: the departments involved (their officers and heads) comment and propose values; either
-  one may mark the conflict resolved with the agreed value. The coordination deadline is the policy's
-  ``deadlines.conflict_coordination`` (working days from detection), tracked by ``core.calendar``.
-* Decision: an unresolved conflict is escalated to the authority (by a department involved, or by the
-  authority itself); the authority decides a value with a reason, recorded with who and when. Past the
-  deadline the authority may decide without a formal escalation.
+* Negotiation: the departments involved (their officers and heads) comment and propose values; each
+  department confirms the value it agrees to, and the conflict is resolved once every department
+  involved has confirmed the same value (one party alone cannot close it). The coordination deadline
+  is the policy's ``deadlines.conflict_coordination`` (working days from detection), tracked by
+  ``core.calendar``.
+* Decision: an unresolved conflict is escalated to the authority by a department involved (the
+  authority does not escalate to itself); the authority decides a value with a reason, recorded with
+  who and when. Past the deadline the authority decides without an escalation.
 * Visibility: the authority sees every conflict; a department sees those involving its resources
   (others get 404).
 
@@ -28,12 +30,13 @@ from itertools import groupby
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from govdata.core import audit, calendar, clock, policy
 from govdata.core.auth import SYSTEM_ACTOR, Actor, enforce, require
 from govdata.core.db import paginate, utcnow
 from govdata.core.errors import NotFound, PermissionDenied
+from govdata.core.values import agree
 from govdata.libraries.auth import (
     CONFLICT_COMMENT,
     CONFLICT_DECIDE,
@@ -50,6 +53,7 @@ from govdata.libraries.auth import (
 )
 from govdata.libraries.models import (
     CONFLICT_STATUS_LABELS,
+    NEGOTIABLE,
     UNSETTLED,
     ConflictStatus,
     Library,
@@ -58,6 +62,8 @@ from govdata.libraries.models import (
     LibraryConflictParty,
 )
 from govdata.libraries.schemas import CommentIn, DecideIn, EscalateIn, ResolveIn
+from govdata.notifications import service as notifications
+from govdata.orgs import service as orgs
 from govdata.store.fusion import FusedField, FusionResult
 
 DEADLINE_SUBJECT = "library_conflict"
@@ -252,6 +258,9 @@ def is_overdue(conflict: LibraryConflict, on: dt.date | None = None) -> bool:
 
 
 def conflict_view(conflict: LibraryConflict) -> dict[str, Any]:
+    session = object_session(conflict)
+    names = orgs.display_names(session, [conflict.escalated_by, conflict.decided_by]) if session else {}
+    names[AUTO_CLOSED_BY] = "平台（重建基础库时自动关闭）"
     return {
         "id": conflict.id,
         "library_id": conflict.library_id,
@@ -260,6 +269,20 @@ def conflict_view(conflict: LibraryConflict) -> dict[str, Any]:
         "element": conflict.element,
         "values": conflict.values,
         "department_ids": sorted(conflict.department_ids),
+        "parties": [
+            {
+                "department_id": p.department_id,
+                "department_name": p.department.name if p.department else None,
+                "agreed_value": p.agreed_value,
+                "agreed_by": p.agreed_by,
+                "agreed_by_name": p.agreed_by_name,
+                "agreed_at": p.agreed_at,
+            }
+            for p in sorted(conflict.parties, key=lambda p: p.department_id)
+        ],
+        "awaiting_department_ids": sorted(p.department_id for p in awaiting(conflict))
+        if conflict.status in NEGOTIABLE
+        else [],
         "status": conflict.status,
         "status_label": CONFLICT_STATUS_LABELS.get(conflict.status, conflict.status),
         "detected_at": conflict.detected_at,
@@ -268,11 +291,13 @@ def conflict_view(conflict: LibraryConflict) -> dict[str, Any]:
         "deadline_provisional": bool(conflict.tracked and conflict.tracked.provisional),
         "overdue": is_overdue(conflict),
         "escalated_by": conflict.escalated_by,
+        "escalated_by_name": names.get(conflict.escalated_by or ""),
         "escalated_at": conflict.escalated_at,
         "escalation_reason": conflict.escalation_reason,
         "resolution": conflict.resolution,
         "decided_value": conflict.decided_value,
         "decided_by": conflict.decided_by,
+        "decided_by_name": names.get(conflict.decided_by or ""),
         "decided_at": conflict.decided_at,
         "comments": [
             {
@@ -323,26 +348,79 @@ def comment(session: Session, actor: Actor, conflict_id: int, data: CommentIn) -
     return conflict
 
 
+def awaiting(conflict: LibraryConflict) -> list[LibraryConflictParty]:
+    """The parties that have not confirmed the value the others agreed to (all of them until one has
+    confirmed; every party when the confirmed values differ)."""
+    confirmed = [p.agreed_value for p in conflict.parties if p.agreed_value is not None]
+    if not confirmed or any(agree(v, confirmed[0]) is not True for v in confirmed):
+        return [p for p in conflict.parties if p.agreed_value is None] or list(conflict.parties)
+    return [p for p in conflict.parties if p.agreed_value is None]
+
+
 def resolve(session: Session, actor: Actor, conflict_id: int, data: ResolveIn) -> LibraryConflict:
-    """Either department involved records the value both agreed on."""
+    """The caller's department confirms the value it agrees to. The conflict is resolved once every
+    department involved has confirmed the same value: one party alone cannot close it (QUA-3, seed
+    002: 不同部门提供同一类别的数据不一致时，相关部门应当及时协商形成一致意见)."""
     require(actor, CONFLICT_RESOLVE)
     conflict = _visible(session, actor, conflict_id)
     enforce(resolve_refusal(actor, conflict))
-    conflict.status = ConflictStatus.resolved
-    conflict.decided_value = data.value
-    conflict.resolution = data.note or "相关部门协商一致。"
-    conflict.decided_by = actor.name
-    conflict.decided_by_department_id = actor.department_id
-    conflict.decided_at = utcnow()
+    now = utcnow()
+    party = next(p for p in conflict.parties if p.department_id == actor.department_id)
+    party.agreed_value = data.value
+    party.agreed_by = actor.name
+    party.agreed_by_name = actor.display_name
+    party.agreed_at = now
+    session.add(
+        LibraryConflictComment(
+            conflict_id=conflict.id,
+            author=actor.name,
+            author_name=actor.display_name,
+            department_id=actor.department_id,
+            comment=data.note or "确认同意采用该值。",
+            proposed_value=data.value,
+        )
+    )
+    if conflict.status == ConflictStatus.open:
+        conflict.status = ConflictStatus.negotiating
+    session.flush()
+    session.refresh(conflict)
+    waiting = awaiting(conflict)
+    if not waiting:
+        conflict.status = ConflictStatus.resolved
+        conflict.decided_value = data.value
+        conflict.resolution = data.note or "相关部门协商一致。"
+        conflict.decided_by = actor.name
+        conflict.decided_by_department_id = actor.department_id
+        conflict.decided_at = now
     session.flush()
     audit.record(
         session,
         actor,
-        "library.conflict.resolved",
+        "library.conflict.resolved" if not waiting else "library.conflict.agreed",
         "library_conflict",
         conflict.id,
-        details={"value": data.value, "note": data.note},
+        details={
+            "value": data.value,
+            "note": data.note,
+            "awaiting_departments": [p.department_id for p in waiting],
+        },
     )
+    for other in waiting:
+        if other.department_id == actor.department_id:
+            continue
+        notifications.notify(
+            session,
+            kind="library.conflict.agreement_requested",
+            title=f"请确认数据冲突 #{conflict.id} 的协商结果",
+            body=(
+                f"{actor.display_name or actor.name}（{party.department.name if party.department else ''}）"
+                f"确认“{conflict.element}”采用值“{data.value}”。各相关部门都确认同一值后冲突方办结。"
+            ),
+            link=f"/conflicts/{conflict.id}",
+            object_type="library_conflict",
+            object_id=conflict.id,
+            department_id=other.department_id,
+        )
     return conflict
 
 

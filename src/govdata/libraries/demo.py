@@ -1,18 +1,24 @@
-"""The demo's base libraries: 人口 led by 市公安局, 法人 led by 市市场监管局, each base item sourced from the
-lead department's published resource that holds it (the demo catalog must exist first)."""
+"""The demo's base libraries: 人口 led by 市公安局, 法人 by 市市场监管局, 自然资源和空间地理 by 市自然资源和规划局,
+电子证照 by 市大数据局; each base item sourced from the lead department's published resource that holds it,
+and one authoritative source beyond them (the demo catalog must exist first)."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from govdata.libraries import service
+from govdata.catalog import service as catalog
+from govdata.libraries import service, sources
 from govdata.libraries.models import Library
 from govdata.orgs.models import Department, User
 from govdata.orgs.service import actor_for_user
 
-LEADS = {"population": "002", "legal_person": "003"}  # department codes of the demo region
+# department codes of the demo region: 人口 公安, 法人 市场监管, 空间 自然资源和规划, 电子证照 the authority
+# itself (seed 002: 数据资源主管部门牵头建立……电子证照……基础数据资源库)
+LEADS = {"population": "002", "legal_person": "003", "spatial": "007", "e_license": "001"}
 AUTHORITY_USER = "dsj_officer"
+# one number, one source beyond the base libraries (CAT-9): (element, subject, department code)
+DESIGNATIONS = [("社会保障卡号", "natural_person", "004")]
 
 
 def create_demo_libraries(session: Session) -> int:
@@ -20,7 +26,9 @@ def create_demo_libraries(session: Session) -> int:
     departments = {
         code: dept_id
         for code, dept_id in session.execute(
-            select(Department.code, Department.id).where(Department.code.in_(LEADS.values()))
+            select(Department.code, Department.id).where(
+                Department.code.in_({*LEADS.values(), *(code for _, _, code in DESIGNATIONS)})
+            )
         )
     }
     leads = {library: departments[code] for library, code in LEADS.items() if code in departments}
@@ -43,4 +51,14 @@ def create_demo_libraries(session: Session) -> int:
                     session, authority, library.id, field["element"], own[0]["resource_code"]
                 )
                 sourced += 1
+    named = sources.designations(session)
+    for element, subject, code in DESIGNATIONS:
+        holders = [
+            h
+            for h in catalog.held_elements(session, [element])
+            if h.subject == subject and h.resource.provider_id == departments.get(code)
+        ]
+        if holders and (element, subject) not in named:
+            sources.designate(session, authority, element, subject, holders[0].resource.code)
+            sourced += 1
     return sourced

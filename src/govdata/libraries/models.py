@@ -6,7 +6,9 @@ source resource (一数一源). The fused rows live in the data store (``lib_<id
 the last build is kept in ``build_snapshot`` so that the lineage of the stored rows stays readable
 after a source is changed. A ``LibraryConflict`` is one disagreement found while fusing: one key, one
 element, the values of every resource that holds it; ``LibraryConflictParty`` lists the departments
-involved (what a department may see), ``LibraryConflictComment`` the negotiation.
+involved (what a department may see) and what each agreed to, ``LibraryConflictComment`` the
+negotiation. ``AuthoritativeSource`` is the one source of an element about a subject beyond the
+libraries' fields (CAT-9, ``sources``).
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ class Library(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     key_element: Mapped[str] = mapped_column(String(100))
+    # the catalog class the library stands for (101 人口 …): its class-1 resources are compiled by the
+    # lead department (AGG-8; seed 002: 基础信息资源目录由基础信息资源库的牵头建设部门负责编制并维护)
+    classification: Mapped[str | None] = mapped_column(String(32))
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[str] = mapped_column(String(64))
@@ -139,6 +144,31 @@ class LibraryConflictParty(Base):
         ForeignKey("library_conflicts.id", ondelete="CASCADE"), primary_key=True
     )
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True, index=True)
+    # the value this department agreed to (QUA-3: agreement needs every department involved)
+    agreed_value: Mapped[str | None] = mapped_column(Text)
+    agreed_by: Mapped[str | None] = mapped_column(String(64))
+    agreed_by_name: Mapped[str | None] = mapped_column(String(100))
+    agreed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    department = relationship("Department", lazy="joined")
+
+
+class AuthoritativeSource(Base):
+    """The one authoritative source of a data element about a subject (CAT-9, 一数一源), designated by
+    the authority for elements that are no field of a base library (those keep it in
+    ``LibraryField``). ``subject`` is the catalog's (自然人, 法人, 非法人组织, 其他)."""
+
+    __tablename__ = "library_sources"
+    __table_args__ = (UniqueConstraint("element", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    element: Mapped[str] = mapped_column(String(100))
+    subject: Mapped[str] = mapped_column(String(32))
+    # the catalog resource; read through the catalog's facts, never joined here
+    resource_id: Mapped[int] = mapped_column(ForeignKey("catalog_resources.id"), index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    designated_by: Mapped[str] = mapped_column(String(64))
+    designated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LibraryConflictComment(Base):

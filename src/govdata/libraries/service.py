@@ -14,8 +14,8 @@ Rules worth knowing (the docs repeat them):
   (``conflicts``), recorded once per library, key, element and set of values.
 * The fused rows are read by the authority and the library's lead department, each value with the
   resource and batch it came from.
-* A department's resource pool is the view of its published resources' tables: rows, last batch,
-  freshness; the authority sees every department's, a department its own.
+* A department's resource pool (``pools``) is the view of its and its subordinate units' published
+  resources' tables; one number, one source beyond the base libraries is ``sources``.
 
 What the libraries know of resources, data elements, departments and batches comes from the catalog's,
 the organisations' and aggregation's services (facts and the caller's own use cases); who may do what
@@ -43,8 +43,6 @@ from govdata.libraries.auth import (
     LIBRARY_DATA_READ,
     LIBRARY_MANAGE,
     LIBRARY_READ,
-    POOL_READ,
-    pool_refusal,
     records_refusal,
 )
 from govdata.libraries.models import UNSETTLED, Library, LibraryConflict, LibraryField
@@ -55,11 +53,13 @@ from govdata.store.sql import SqlStore
 
 MAX_CONFLICTS_PER_BUILD = 5000
 
-# (code, name, key element, base items, description) — CAT-13's examples and the common elements
-BASE_LIBRARIES: list[tuple[str, str, str, list[str], str]] = [
+# (code, name, classification, key element, base items, description) — the four base libraries of
+# seed 002 (人口、法人、电子证照和空间地理等基础数据资源库) and CAT-13's base items
+BASE_LIBRARIES: list[tuple[str, str, str, str, list[str], str]] = [
     (
         "population",
         "人口基础库",
+        "101",
         "公民身份号码",
         ["公民身份号码", "姓名", "性别", "民族", "出生日期", "出生地", "户籍地址"],
         "以公民身份号码为关键标识，融合各部门的人口基础信息项。",
@@ -67,9 +67,26 @@ BASE_LIBRARIES: list[tuple[str, str, str, list[str], str]] = [
     (
         "legal_person",
         "法人基础库",
+        "102",
         "统一社会信用代码",
         ["统一社会信用代码", "单位名称", "法定代表人", "机构类型", "成立日期", "登记地址"],
         "以统一社会信用代码为关键标识，融合各部门的法人单位基础信息项。",
+    ),
+    (
+        "spatial",
+        "自然资源和空间地理基础库",
+        "103",
+        "不动产单元号",
+        ["不动产单元号", "坐落", "土地用途", "宗地面积", "行政区划代码"],
+        "以不动产单元号为关键标识，融合自然资源、不动产和空间地理的基础信息项。",
+    ),
+    (
+        "e_license",
+        "电子证照基础库",
+        "105",
+        "证照编号",
+        ["证照编号", "证照名称", "持证主体", "持证主体代码", "发证机关", "发证日期", "有效期至"],
+        "以证照编号为关键标识，汇集各部门签发的电子证照信息（GB/T 36901 电子证照元数据）。",
     ),
 ]
 
@@ -88,20 +105,24 @@ def column_name(element: ElementRef | None, position: int) -> str:
 
 
 def seed_libraries(session: Session, lead_departments: dict[str, int] | None = None) -> list[Library]:
-    """Create the missing 人口 and 法人 definitions (idempotent); the demo passes lead departments.
-    The platform does this in its own name, when a store is initialised (and for the demo)."""
+    """Create the missing base library definitions — 人口, 法人, 自然资源和空间地理, 电子证照 —
+    (idempotent); the demo passes lead departments. The platform does this in its own name, when a
+    store is initialised (and for the demo)."""
     elements = _elements(session)
     have = {library.code: library for library in session.scalars(select(Library))}
     created = []
-    for code, name, key, items, description in BASE_LIBRARIES:
+    for code, name, classification, key, items, description in BASE_LIBRARIES:
         lead = (lead_departments or {}).get(code)
         if code in have and have[code].lead_department_id is None and lead is not None:
             have[code].lead_department_id = lead  # seeded when the store was made; the demo names its lead
+        if code in have and have[code].classification is None:
+            have[code].classification = classification  # seeded before libraries had a class
         if code in have or key not in elements:
             continue
         library = Library(
             code=code,
             name=name,
+            classification=classification,
             key_element=key,
             lead_department_id=lead,
             description=description,
@@ -170,6 +191,7 @@ def create_library(session: Session, actor: Actor, data: LibraryIn) -> Library:
         code=data.code,
         name=data.name,
         key_element=data.key_element,
+        classification=data.classification,
         lead_department_id=data.lead_department_id,
         description=data.description,
         created_by=actor.name,
@@ -265,6 +287,9 @@ def library_view(session: Session, library: Library) -> dict[str, Any]:
                 "candidates": candidates,
             }
         )
+    names = orgs.display_names(session, [library.built_by, *(f["chosen_by"] for f in fields)])
+    for f in fields:
+        f["chosen_by_name"] = names.get(f["chosen_by"] or "")
     unsettled = session.scalar(
         select(func.count())
         .select_from(LibraryConflict)
@@ -275,12 +300,14 @@ def library_view(session: Session, library: Library) -> dict[str, Any]:
         "code": library.code,
         "name": library.name,
         "key_element": library.key_element,
+        "classification": library.classification,
         "lead_department_id": library.lead_department_id,
         "lead_department_name": library.lead_department.name if library.lead_department else None,
         "description": library.description,
         "fields": fields,
         "built_at": library.built_at,
         "built_by": library.built_by,
+        "built_by_name": names.get(library.built_by or ""),
         "built_rows": library.built_rows,
         "conflicts_unsettled": unsettled or 0,
     }
@@ -341,9 +368,17 @@ def set_field_source(
 
 def base_items(session: Session) -> list[catalog.BaseItems]:
     """Each library's key element and base items, for the catalog's rule that the base items of a
-    base information resource are shared unconditionally (CAT-13)."""
+    base information resource are shared unconditionally (CAT-13), and its class and lead department,
+    for the rule that only the lead department compiles that class (AGG-8)."""
     return [
-        catalog.BaseItems(library.name, library.key_element, frozenset(f.element for f in library.fields))
+        catalog.BaseItems(
+            library.name,
+            library.key_element,
+            frozenset(f.element for f in library.fields),
+            library.classification,
+            library.lead_department_id,
+            library.lead_department.name if library.lead_department else None,
+        )
         for library in session.scalars(select(Library).order_by(Library.id))
     ]
 
@@ -517,55 +552,3 @@ def library_records(
         details={"records": len(items), "keys": len(wanted)},
     )
     return {"items": items, "total": total, "built_at": library.built_at}
-
-
-# --- department resource pools (AGG-8) ---------------------------------------------------------------
-
-
-def department_pool(session: Session, actor: Actor, store: SqlStore, department_id: int) -> dict[str, Any]:
-    require(actor, POOL_READ)
-    enforce(pool_refusal(actor, department_id))
-    department = orgs.get_department(session, actor, department_id)
-    listed = catalog.responsibility_lists(session, actor, department_id)
-    entries = listed[0]["resources"] if listed else []
-    authoritative: dict[int, list[str]] = {}
-    for library_name, element, resource_id in session.execute(
-        select(Library.name, LibraryField.element, LibraryField.source_resource_id)
-        .join(LibraryField, LibraryField.library_id == Library.id)
-        .where(LibraryField.source_resource_id.is_not(None))
-        .order_by(Library.id, LibraryField.position)
-    ):
-        authoritative.setdefault(resource_id, []).append(f"{library_name}·{element}")
-    listed_resources = [catalog.find_resource(session, actor, entry["code"]) for entry in entries]
-    latest = aggregation.latest_batches(session, [r.id for r in listed_resources])
-    resources = []
-    total_rows = 0
-    for resource in listed_resources:
-        try:
-            spec, _ = aggregation.table_of(session, resource)
-            rows = store.row_count(spec)
-        except Conflict:
-            rows = None
-        last = latest.get(resource.id)
-        fresh = aggregation.freshness(session, resource)
-        total_rows += rows or 0
-        resources.append(
-            {
-                "code": resource.code,
-                "name": resource.name,
-                "update_cycle": resource.update_cycle,
-                "format": resource.format,
-                "rows": rows,
-                "last_batch": asdict(last) if last else None,
-                "last_batch_at": fresh["last_batch_at"],
-                "next_due": fresh["next_due"],
-                "overdue": fresh["overdue"],
-                "authoritative_for": authoritative.get(resource.id, []),
-            }
-        )
-    return {
-        "department_id": department.id,
-        "department_name": department.name,
-        "resources": resources,
-        "total_rows": total_rows,
-    }

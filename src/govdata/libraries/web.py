@@ -14,15 +14,17 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from govdata.catalog.enums import UpdateCycle
+from govdata.catalog.enums import Subject, UpdateCycle
+from govdata.catalog.service import data_elements
 from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import NotFound, Problem
 from govdata.core.labels import labels
-from govdata.libraries import conflicts, service
+from govdata.libraries import conflicts, pools, service, sources
 from govdata.libraries.auth import (
     CONFLICT_READ,
     LIBRARY_READ,
     POOL_READ,
+    SOURCE_MANAGE,
     ConflictCommenter,
     ConflictDecider,
     ConflictEscalator,
@@ -31,6 +33,7 @@ from govdata.libraries.auth import (
     LibraryManager,
     LibraryReader,
     PoolReader,
+    SourceManager,
     can_comment,
     can_decide_conflict,
     can_define_libraries,
@@ -57,6 +60,7 @@ from govdata.web import (
 
 router = APIRouter(include_in_schema=False)
 
+nav_item("一数一源", "/sources", SOURCE_MANAGE, order=58)
 nav_item("基础库", "/libraries", LIBRARY_READ, order=60)
 nav_item("数据冲突", "/conflicts", CONFLICT_READ, order=62)
 nav_item("部门资源池", "/pool", POOL_READ, order=64)
@@ -68,9 +72,12 @@ DONE = {
     "source": "已更新权威来源。",
     "lead": "已更新牵头部门。",
     "commented": "已发表协商意见。",
-    "resolved": "已确认协商一致。",
+    "resolved": "各相关部门已确认同一值，冲突已协商一致办结。",
+    "agreed": "已确认本部门同意采用的值；待其他相关部门确认同一值后办结。",
     "escalated": "已提交主管部门裁决。",
     "decided": "已记录裁决。",
+    "designated": "已更新权威来源。",
+    "stop": "已要求该部门停止重复采集、改为共享获取，并记入违规记录（部门可提出异议）。",
 }
 
 
@@ -306,9 +313,10 @@ def conflict_page(request: Request, session: DbSession, actor: ConflictReader, c
 def _conflict_action(
     request: Request, session: Session, actor: Actor, conflict_id: int, run, done: str, form: dict[str, str]
 ) -> Response:
+    """``run()`` may return the ``done`` message key itself (an agreement awaiting the other party)."""
+
     def action() -> str:
-        run()
-        return f"/conflicts/{conflict_id}?done={done}"
+        return f"/conflicts/{conflict_id}?done={run() or done}"
 
     def show_error(exc: Problem) -> Response:
         error = "；".join(error_messages(exc))
@@ -349,8 +357,10 @@ def resolve_conflict(
 ) -> Response:
     check_same_origin(request)
 
-    def run() -> None:
-        conflicts.resolve(session, actor, conflict_id, parse_input(ResolveIn, {"value": value, "note": note}))
+    def run() -> str:
+        data = parse_input(ResolveIn, {"value": value, "note": note})
+        conflict = conflicts.resolve(session, actor, conflict_id, data)
+        return "resolved" if conflict.status == ConflictStatus.resolved else "agreed"
 
     return _conflict_action(
         request, session, actor, conflict_id, run, "resolved", {"resolve_value": value, "note": note}
@@ -404,14 +414,19 @@ def pool_page(
     actor: PoolReader,
     department_id: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    departments = _departments(session) if reads_every_pool(actor) else []
+    if reads_every_pool(actor):
+        departments = _departments(session)
+    else:  # the caller's department and its subordinate units, when it has any
+        units = pools.units_of(session, actor.department_id)
+        names = orgs.department_names(session, units)
+        departments = [{"id": u, "name": names.get(u, str(u))} for u in units] if len(units) > 1 else []
     chosen = int(department_id) if department_id.isdigit() else actor.department_id
     pool = None
     error = None
     status_code = 200
     if chosen is not None:
         try:
-            pool = service.department_pool(session, actor, request.app.state.store, chosen)
+            pool = pools.department_pool(session, actor, request.app.state.store, chosen)
         except Problem as exc:
             if exc.status not in (403, 404):
                 raise
@@ -425,4 +440,75 @@ def pool_page(
         error=error,
         departments=departments,
         chosen=chosen,
+    )
+
+
+# --- one number, one source (CAT-9) ---------------------------------------------------------------
+
+
+def _sources_page(
+    request: Request, session: Session, actor: Actor, *, status_code: int = 200, error: str | None = None
+) -> Response:
+    groups = sources.duplicate_collections(session, actor)
+    designated = sources.list_sources(session, actor)
+    elements = [e for e in data_elements(session).values() if not e.key_kind]
+    return _page(
+        request,
+        "libraries/sources.html",
+        actor,
+        status_code=status_code,
+        groups=groups,
+        designated=designated,
+        elements=elements,
+        subjects=Subject.choices(),
+        done=DONE.get(request.query_params.get("done") or ""),
+        error=error,
+    )
+
+
+@router.get("/sources")
+def sources_page(request: Request, session: DbSession, actor: SourceManager) -> Response:
+    return _sources_page(request, session, actor)
+
+
+def _sources_action(request: Request, session: Session, actor: Actor, run, done: str) -> Response:
+    def action() -> str:
+        run()
+        return f"/sources?done={done}"
+
+    def show_error(exc: Problem) -> Response:
+        error = "；".join(error_messages(exc))
+        return _sources_page(request, session, actor, status_code=exc.status, error=error)
+
+    return form_action(request, session, action, show_error, gone=lambda exc: False)
+
+
+@router.post("/sources/designate")
+def designate_source(
+    request: Request,
+    session: DbSession,
+    actor: SourceManager,
+    element: Annotated[str, Form(max_length=100)] = "",
+    subject: Annotated[str, Form(max_length=32)] = "",
+    resource_code: Annotated[str, Form(max_length=64)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    check_same_origin(request)
+
+    def run() -> None:
+        sources.designate(session, actor, element.strip(), subject, resource_code.strip() or None, note)
+
+    return _sources_action(request, session, actor, run, "designated")
+
+
+@router.post("/sources/stop")
+def request_stop(
+    request: Request,
+    session: DbSession,
+    actor: SourceManager,
+    resource_code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    check_same_origin(request)
+    return _sources_action(
+        request, session, actor, lambda: sources.request_stop(session, actor, resource_code), "stop"
     )

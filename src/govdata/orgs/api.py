@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, status
 
 from govdata.core.auth import DbSession, bearer_token, client_address
+from govdata.core.labels import label
 from govdata.core.schemas import ApiRoute, Page, PagingParams
 from govdata.orgs import service
 from govdata.orgs.auth import (
@@ -18,6 +19,7 @@ from govdata.orgs.auth import (
     UserManager,
     UserReader,
 )
+from govdata.orgs.models import OrgType
 from govdata.orgs.schemas import (
     CredentialIn,
     CredentialOut,
@@ -39,6 +41,7 @@ router = APIRouter(prefix="/api/v1", tags=["机构与身份"], route_class=ApiRo
 def _department_out(department) -> DepartmentOut:
     out = DepartmentOut.model_validate(department)
     out.region_name = department.region.name if department.region else None
+    out.org_type_label = label(OrgType, department.org_type)
     return out
 
 

@@ -4,7 +4,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from govdata.core.auth import Actor, Authenticator, Role, permission
+from govdata.core.auth import Actor, Authenticator, Refusal, Role, permission
+from govdata.core.errors import PermissionDenied
 
 ALL_ROLES = set(Role)
 
@@ -31,3 +32,13 @@ UserReader = Annotated[Actor, Depends(Authenticator(USER_READ))]
 UserManager = Annotated[Actor, Depends(Authenticator(USER_MANAGE))]
 SystemReader = Annotated[Actor, Depends(Authenticator(SYSTEM_READ))]
 SystemManager = Annotated[Actor, Depends(Authenticator(SYSTEM_MANAGE))]
+
+
+def system_refusal(actor: Actor, department_id: int, *, write: bool) -> Refusal:
+    """Application systems are managed by their own department's officers and head, or by the
+    administrator; the authority reads every department's (ORG-3)."""
+    if Role.admin in actor.roles or (Role.authority in actor.roles and not write):
+        return None
+    if actor.department_id != department_id:
+        return PermissionDenied("只能管理本部门的应用系统。")
+    return None

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from govdata.core.db import Base, UTCDateTime, utcnow
+from govdata.core.labels import LabelledEnum
 
 
 class RegionLevel(StrEnum):
@@ -17,13 +18,16 @@ class RegionLevel(StrEnum):
     county = "county"
 
 
-class OrgType(StrEnum):
-    """Who is in scope differs between the seeds (ORG-2); every kind can be registered."""
+class OrgType(LabelledEnum):
+    """Who is in scope differs between the seeds (ORG-2); every kind can be registered. Seeds 001, 002
+    and 003 put organisations authorised by law to manage public affairs in scope (法律法规授权的具有
+    管理公共事务职能的组织, 法律、法规授权具有行政职能的组织), e.g. a 住房公积金管理中心."""
 
-    government = "government"
-    public_institution = "public_institution"
-    public_service_enterprise = "public_service_enterprise"
-    peoples_organization = "peoples_organization"
+    government = "government", "政府部门"
+    authorized_organization = "authorized_organization", "法律法规授权组织"
+    public_institution = "public_institution", "事业单位"
+    public_service_enterprise = "public_service_enterprise", "具有公共服务职能的企业"
+    peoples_organization = "peoples_organization", "人民团体"
 
 
 class IdentityKind(StrEnum):

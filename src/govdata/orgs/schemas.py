@@ -35,7 +35,12 @@ class DepartmentIn(BaseModel):
     region_code: str = Field(description="行政区划代码（GB/T 2260）")
     parent_id: int | None = Field(default=None, description="上级部门")
     is_authority: bool = Field(default=False, description="是否为本地区数据资源主管部门")
-    org_type: OrgType = Field(default=OrgType.government, description="机构类型")
+    org_type: OrgType = Field(
+        default=OrgType.government,
+        description="机构类型：government 政府部门 | authorized_organization 法律法规授权组织 | "
+        "public_institution 事业单位 | public_service_enterprise 具有公共服务职能的企业 | "
+        "peoples_organization 人民团体",
+    )
     short_name: str | None = Field(default=None, max_length=50, description="简称")
     principal_head: str | None = Field(default=None, max_length=100, description="主要负责人（第一责任人）")
     code: str | None = Field(default=None, max_length=20, description="部门编码（资源代码中的提供方代码）")
@@ -50,6 +55,7 @@ class DepartmentOut(OrmModel):
     region_name: str | None = None
     parent_id: int | None
     org_type: str
+    org_type_label: str = ""
     is_authority: bool
     principal_head: str | None
     code: str | None
@@ -70,6 +76,7 @@ class UserPatch(BaseModel):
     roles: list[Role] | None = None
     active: bool | None = None
     password: str | None = Field(default=None, min_length=1, max_length=256)
+    reason: str | None = Field(default=None, max_length=500, description="原因，记入审计日志；停用账号时必填")
 
 
 class UserOut(OrmModel):
@@ -128,6 +135,7 @@ register_field_labels(
         "department_id": "所属部门",
         "roles": "角色",
         "identity_kind": "主体类型",
+        "org_type": "机构类型",
         "identity_number": "身份号码",
         "expires_in_days": "有效天数",
     }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from govdata.core.auth import (
     ANONYMOUS,
     Actor,
     Role,
+    enforce,
     hash_password,
     new_token,
     password_needs_rehash,
@@ -32,7 +33,6 @@ from govdata.core.errors import (
     InvalidInput,
     NotAuthenticated,
     NotFound,
-    PermissionDenied,
     field_error,
 )
 from govdata.core.ids import ric_problem, uscc_problem
@@ -44,6 +44,7 @@ from govdata.orgs.auth import (
     SYSTEM_READ,
     USER_MANAGE,
     USER_READ,
+    system_refusal,
 )
 from govdata.orgs.models import (
     AccessToken,
@@ -214,17 +215,33 @@ def resolve_token(session: Session, token: str, end_user: str | None = None) -> 
     now = utcnow()
     digest = token_digest(token)
     if token.startswith(SYSTEM_TOKEN_PREFIX + "_"):
-        cred = session.scalar(select(SystemCredential).where(SystemCredential.digest == digest))
-        if cred is None or cred.revoked_at or cred.expires_at <= now or not cred.system.active:
+        # the columns it needs, not the objects: every call of a sharing service comes this way
+        cred = session.execute(
+            select(
+                SystemCredential.id,
+                SystemCredential.revoked_at,
+                SystemCredential.expires_at,
+                SystemCredential.last_used_at,
+                SystemCredential.system_id,
+                ApplicationSystem.active,
+                ApplicationSystem.department_id,
+                ApplicationSystem.name,
+            )
+            .join(ApplicationSystem, ApplicationSystem.id == SystemCredential.system_id)
+            .where(SystemCredential.digest == digest)
+        ).one_or_none()
+        if cred is None or cred.revoked_at or cred.expires_at <= now or not cred.active:
             return None
         if cred.last_used_at is None or now - cred.last_used_at > timedelta(minutes=1):
-            cred.last_used_at = now
+            session.execute(
+                update(SystemCredential).where(SystemCredential.id == cred.id).values(last_used_at=now)
+            )
         return Actor(
             kind="system",
             roles=frozenset({Role.app}),
-            department_id=cred.system.department_id,
+            department_id=cred.department_id,
             system_id=cred.system_id,
-            display_name=cred.system.name,
+            display_name=cred.name,
             end_user=clean_end_user(end_user),
         )
     row = session.execute(
@@ -362,12 +379,29 @@ def _check_identity(data: UserIn) -> str | None:
 
 
 def list_users(
-    session: Session, actor: Actor, *, limit: int, offset: int, department_id: int | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    limit: int,
+    offset: int,
+    department_id: int | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    name: str | None = None,
 ) -> tuple[list[User], int]:
+    """Users, filtered by department, role, whether active, and a part of the name or login name."""
     require(actor, USER_READ)
     stmt = select(User)
     if department_id is not None:
         stmt = stmt.where(User.department_id == department_id)
+    if role is not None:
+        stmt = stmt.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if name and "\x00" not in name:
+        stmt = stmt.where(
+            User.display_name.contains(name, autoescape=True) | User.username.contains(name, autoescape=True)
+        )
     return paginate(session, stmt, User.id, limit=limit, offset=offset)
 
 
@@ -444,6 +478,10 @@ def update_user(session: Session, actor: Actor, user_id: int, patch: UserPatch) 
         changes["password"] = "reset"
     if not changes:
         raise InvalidInput("没有要修改的内容。")
+    if patch.active is False and not (patch.reason or "").strip():
+        raise field_error("reason", "停用账号须说明原因。")
+    if patch.reason and patch.reason.strip():
+        changes["reason"] = patch.reason.strip()
     session.flush()
     audit.record(session, actor, "orgs.user.updated", "user", user.id, details=changes)
     return user
@@ -462,10 +500,7 @@ def _revoke_user_tokens(session: Session, user_id: int) -> None:
 
 def _check_department_scope(actor: Actor, department_id: int, what: str) -> None:
     """Department officers act only for their own department; the admin for any."""
-    if Role.admin in actor.roles or (Role.authority in actor.roles and what == "read"):
-        return
-    if actor.department_id != department_id:
-        raise PermissionDenied("只能管理本部门的应用系统。")
+    enforce(system_refusal(actor, department_id, write=what == "write"))
 
 
 def list_systems(session: Session, actor: Actor, department_id: int) -> list[ApplicationSystem]:
@@ -566,6 +601,23 @@ def revoke_credential(session: Session, actor: Actor, system_id: int, credential
 # --- facts for other capabilities ------------------------------------------------------------------
 
 
+def node_regions(session: Session) -> list[Region]:
+    """The active regions of this node's area (its own and those below it): what a department form
+    offers to pick."""
+    node = session.scalar(select(Node).limit(1))
+    if node is None:
+        return []
+    prefix = node.region_code.rstrip("0")
+    prefix = prefix[: len(prefix) + len(prefix) % 2] or node.region_code
+    return list(
+        session.scalars(
+            select(Region)
+            .where(Region.active.is_(True), Region.code.startswith(prefix))
+            .order_by(Region.code)
+        )
+    )
+
+
 def department_names(session: Session, ids: Iterable[int] | None = None) -> dict[int, str]:
     """Department id → name, for every department or those in ``ids`` (never capped)."""
     stmt = select(Department.id, Department.name)
@@ -577,6 +629,28 @@ def department_names(session: Session, ids: Iterable[int] | None = None) -> dict
     return dict(session.execute(stmt).all())
 
 
+def principal_head(session: Session, department_id: int) -> str | None:
+    """The name of a department's principal head (主要负责人, ORG-2), as registered, or None."""
+    name = session.scalar(select(Department.principal_head).where(Department.id == department_id))
+    return (name or "").strip() or None
+
+
+def subordinate_units(session: Session, department_id: int) -> list[int]:
+    """The department and every unit below it (``parent_id``, at any depth), the department first,
+    then level by level in id order: whose data its resource pool gathers (seed 002: 政务部门应当归集
+    本部门所属机构和单位的政务数据资源)."""
+    children: dict[int, list[int]] = {}
+    for unit_id, parent_id in session.execute(
+        select(Department.id, Department.parent_id).where(Department.parent_id.is_not(None))
+    ):
+        children.setdefault(parent_id, []).append(unit_id)
+    found, level = [department_id], [department_id]
+    while level:
+        level = [c for parent in level for c in sorted(children.get(parent, [])) if c not in found]
+        found.extend(level)
+    return found
+
+
 def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
     """Username → display name of the users among ``usernames`` (unknown names are left out)."""
     wanted = sorted({u for u in usernames if u})
@@ -585,6 +659,40 @@ def display_names(session: Session, usernames: Iterable[str | None]) -> dict[str
     return dict(
         session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all()
     )
+
+
+def user_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, str]:
+    """User id → display name of the users among ``user_ids`` (unknown ids are left out)."""
+    wanted = sorted({i for i in user_ids if i is not None})
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A person of a department, as a department's page lists its people (ORG-2)."""
+
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    active: bool
+
+
+def department_members(session: Session, department_id: int) -> list[MemberRef]:
+    """The department's users, by name, with their roles."""
+    users = session.scalars(
+        select(User).where(User.department_id == department_id).order_by(User.display_name, User.id)
+    ).all()
+    roles: dict[int, list[str]] = {}
+    if users:
+        for user_id, role in session.execute(
+            select(UserRole.user_id, UserRole.role).where(UserRole.user_id.in_([u.id for u in users]))
+        ):
+            roles.setdefault(user_id, []).append(role)
+    return [
+        MemberRef(u.username, u.display_name, tuple(sorted(roles.get(u.id, []))), bool(u.active)) for u in users
+    ]
 
 
 @dataclass(frozen=True)

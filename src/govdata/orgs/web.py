@@ -19,9 +19,10 @@ from govdata.core.auth import (
     client_address,
 )
 from govdata.core.errors import NotAuthenticated
+from govdata.core.labels import labels
 from govdata.orgs import service
-from govdata.orgs.auth import DEPARTMENT_READ, ME_READ, DepartmentReader, MeReader
-from govdata.orgs.models import Department, Node
+from govdata.orgs.auth import DEPARTMENT_MANAGE, DEPARTMENT_READ, ME_READ, DepartmentReader, MeReader
+from govdata.orgs.models import Department, Node, OrgType
 from govdata.web import check_same_origin, home_cards, nav_item, render
 
 router = APIRouter(include_in_schema=False)
@@ -121,7 +122,22 @@ def home(request: Request, session: DbSession, actor: MeReader) -> Response:
 
 @router.get("/departments")
 def departments_page(
-    request: Request, session: DbSession, actor: DepartmentReader, offset: Annotated[int, Query(ge=0)] = 0
+    request: Request,
+    session: DbSession,
+    actor: DepartmentReader,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    done: Annotated[str, Query(max_length=20)] = "",
+    name: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     items, total = service.list_departments(session, actor, limit=50, offset=offset)
-    return render(request, "orgs/departments.html", actor, departments=items, total=total, offset=offset)
+    return render(
+        request,
+        "orgs/departments.html",
+        actor,
+        departments=items,
+        total=total,
+        offset=offset,
+        org_types=labels(OrgType),
+        department_manage=DEPARTMENT_MANAGE,
+        registered=name if done == "registered" else "",
+    )

@@ -51,20 +51,34 @@ def list_audit_events(
     object_id: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    exact_action: str | None = None,
+    actor_names: list[str] | None = None,
+    department_id: int | None = None,
 ) -> tuple[list[audit.AuditEvent], int]:
+    """Events, newest first: ``action`` is a prefix (``catalog.`` for every catalog event),
+    ``exact_action`` one action; ``actor_names`` any of these accounts; ``department_id`` the
+    department the caller belonged to."""
     require(actor, AUDIT_READ)
     for field, value in (
         ("action", action),
+        ("action", exact_action),
         ("actor", actor_name),
         ("object_type", object_type),
         ("object_id", object_id),
+        ("actor", actor_names),
     ):
         _reject_nul(value, field)
     stmt = select(audit.AuditEvent)
     if action:
         stmt = stmt.where(audit.AuditEvent.action.startswith(action, autoescape=True))
+    if exact_action:
+        stmt = stmt.where(audit.AuditEvent.action == exact_action)
     if actor_name:
         stmt = stmt.where(audit.AuditEvent.actor == actor_name)
+    if actor_names is not None:
+        stmt = stmt.where(audit.AuditEvent.actor.in_(sorted(set(actor_names))))
+    if department_id is not None:
+        stmt = stmt.where(audit.AuditEvent.department_id == department_id)
     if object_type:
         stmt = stmt.where(audit.AuditEvent.object_type == object_type)
     if object_id:
@@ -74,6 +88,12 @@ def list_audit_events(
     if until:
         stmt = stmt.where(audit.AuditEvent.occurred_at < until)
     return paginate(session, stmt, audit.AuditEvent.seq.desc(), limit=limit, offset=offset)
+
+
+def audit_actors(session: Session, actor: Actor) -> list[str]:
+    """Every account name that appears in the audit trail (for choosing a person to filter by)."""
+    require(actor, AUDIT_READ)
+    return sorted(session.scalars(select(audit.AuditEvent.actor).distinct()))
 
 
 def verify_audit(session: Session, actor: Actor) -> audit.Verification:

@@ -1,5 +1,5 @@
-"""What quality does when other capabilities report what happened (events after commit), and its
-daily job.
+"""What quality does when other capabilities report what happened (events after commit), its daily
+job and its weekly periodic check.
 
 The scores are stored only here and by an explicit recomputation: reading them never writes.
 """
@@ -10,10 +10,12 @@ from typing import Any
 
 from govdata.core import events, jobs
 from govdata.core.jobs import JobContext
-from govdata.quality.service import record_after_batch, record_after_publish, record_clock
+from govdata.quality.service import record_after_batch, record_after_publish, record_clock, record_scheduled
 
 CLOCK_SNAPSHOTS = "quality.clock_snapshots"
 """The daily job: a ``clock`` snapshot for each resource whose timeliness score moved with time alone."""
+PERIODIC_CHECK = "quality.periodic_check"
+"""The weekly job (定期检查, seed 002): every published resource with a data table scored in full."""
 
 
 @events.on(events.BATCH_APPLIED)
@@ -38,3 +40,9 @@ def score_after_publish(context: JobContext, event: events.Event) -> None:
 @jobs.handler(CLOCK_SNAPSHOTS)
 def clock_snapshots(context: JobContext, payload: dict[str, Any]) -> None:
     record_clock(context.factory)
+
+
+@jobs.handler(PERIODIC_CHECK)
+def periodic_check(context: JobContext, payload: dict[str, Any]) -> None:
+    """Idempotent per period (``payload["period"]``, an ISO week such as ``2026-W50``)."""
+    record_scheduled(context.factory, context.store, payload["period"], data_dir=context.data_dir)

@@ -24,6 +24,16 @@ class SnapshotTrigger(StrEnum):
     on_demand = "on_demand"  # asked for, or a related resource's data changed its consistency
     clock = "clock"  # only the time-dependent timeliness score changed (the daily job)
     published = "published"  # the resource was published
+    scheduled = "scheduled"  # the periodic quality check (定期检查, seed 002), whatever happened
+
+
+TRIGGER_LABELS = {
+    "batch": "批次入库后",
+    "on_demand": "按需重算",
+    "clock": "每日时效更新",
+    "published": "发布时",
+    "scheduled": "定期检查",
+}
 
 
 class ProblemStatus(StrEnum):

@@ -42,6 +42,10 @@ class QualityOut(BaseModel):
     provider_id: int
     computed_at: datetime | None
     overall: float | None = Field(description="已测量维度得分的加权平均")
+    no_data: bool = Field(
+        default=False, description="已发布但数据存储中暂无数据：不评分（逾期未归集时只计时效性）"
+    )
+    last_check: datetime | None = Field(default=None, description="最近一次定期检查（每周）的时间")
     dimensions: dict[str, DimensionOut]
     history: list[HistoryPoint]
     problems: ProblemCounts

@@ -18,9 +18,10 @@ import duckdb
 import psycopg
 import pyarrow as pa
 
+from govdata.store import csv_export
 from govdata.store.base import KEY, META_TABLE, STORE_SCHEMA_VERSION, Column, Staged
 from govdata.store.sql import SqlStore, q
-from govdata.store.types import POSTGRES_TRY_CAST
+from govdata.store.types import POSTGRES_TRY_CAST, parse_type
 
 SCHEMA = "govdata_data"
 
@@ -143,6 +144,21 @@ class PostgresStore(SqlStore):
                         schema=schema,
                     )
 
+    def export_csv(self, spec, codes, out, *, transform=None, batch_size=65_536):
+        """Without ``transform``: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` on a connection of its own
+        (one snapshot), the text cells made safe and the logical values spelt ``true``/``false`` in
+        the same statement, dates in ISO; PostgreSQL ends lines with LF, ``csv_export.pg_rows`` with
+        CRLF."""
+        if transform is not None:
+            return super().export_csv(spec, codes, out, transform=transform, batch_size=batch_size)
+        types = {code: parse_type(name) for code, name in self.existing_columns(spec.name).items()}
+        columns = ", ".join(_csv_column(c, types[c].kind) for c in codes)
+        sql = f"COPY (SELECT {columns} FROM {self.table_name(spec.name)}) TO STDOUT (FORMAT csv)"
+        with psycopg.connect(self._conninfo) as conn:
+            conn.execute("SET DateStyle TO ISO, YMD")
+            with conn.cursor().copy(sql) as copy:
+                return csv_export.pg_rows(copy, out)
+
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:
         found = self.schema_version()
@@ -172,6 +188,14 @@ class PostgresStore(SqlStore):
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
+
+
+def _csv_column(code: str, kind: str) -> str:
+    if kind == "text":
+        return f"{csv_export.safe_text_sql(q(code), 'postgresql')} AS {q(code)}"
+    if kind == "boolean":
+        return f"CASE WHEN {q(code)} THEN 'true' WHEN NOT {q(code)} THEN 'false' END AS {q(code)}"
+    return q(code)
 
 
 def _exportable(values: tuple, arrow: pa.DataType) -> tuple | list:

@@ -27,7 +27,7 @@ takes the rows through ``COPY``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from govdata.core.values import comparable_sql
+from govdata.store import csv_export
 from govdata.store.base import (
     BATCH,
     ENDED_AT,
@@ -131,6 +132,10 @@ class SqlStore:
     @property
     def conversions(self) -> Conversions:
         return Conversions(self.dialect)
+
+    def ensure_key_index(self, spec: TableSpec) -> None:
+        """Make point lookups by key on the current table fast (it exists): here its primary key
+        already does; DuckDB adds an index on first use."""
 
     def ensure_table(self, spec: TableSpec, *, strict: bool = False) -> list[str]:
         """Create the tables or bring them to the spec: add columns, widen types, and change a type
@@ -561,6 +566,13 @@ class SqlStore:
             where.append(f"CAST({q(code)} AS VARCHAR) = ?")
             params.append(value)
         clause = " AND ".join(where)
+        names = [KEY, *spec.codes, BATCH, WRITTEN]
+        if keys and source == self.table_name(spec.name):
+            # current records by key: at most one a key, so every match is read (from the key's
+            # index) and paged here; a plan that sorts and limits in SQL would scan the table
+            found = sorted(self.fetchall(f"SELECT {select} FROM {source} s WHERE {clause}", params))
+            rows = found[offset : offset + limit]
+            return QueryResult([dict(zip(names, row, strict=True)) for row in rows], len(found))
         rows = self.fetchall(
             f"SELECT {select} FROM {source} s WHERE {clause} ORDER BY {KEY} LIMIT {int(limit)} OFFSET {int(offset)}",
             params,
@@ -569,8 +581,25 @@ class SqlStore:
             total = len(rows)
         else:
             total = self.fetchall(f"SELECT count(*) FROM {source} s WHERE {clause}", params)[0][0]
-        names = [KEY, *spec.codes, BATCH, WRITTEN]
         return QueryResult([dict(zip(names, row, strict=True)) for row in rows], total)
+
+    def key_versions(self, spec: TableSpec, key: str, limit: int = 500) -> list[dict]:
+        """Every stored version of one key, newest first (at most ``limit``): the current one, if the
+        key is current, and those later batches superseded or deleted. Each has the item values, the
+        batch that wrote it (``_batch_id``, ``_written_at``) and the batch that ended it (``_ended_by``,
+        ``_ended_at``; None for the current version)."""
+        if not self.existing_columns(spec.name):
+            return []
+        both = self._union_columns(spec)
+        rows = self.fetchall(
+            f"SELECT * FROM (SELECT {both}, NULL AS {ENDED_BY}, NULL AS {ENDED_AT} "
+            f"FROM {self.table_name(spec.name)} WHERE {KEY} = ? UNION ALL "
+            f"SELECT {both}, {ENDED_BY}, {ENDED_AT} FROM {self.table_name(spec.history)} WHERE {KEY} = ?) v "
+            f"ORDER BY {BATCH} DESC, {WRITTEN} DESC LIMIT {int(limit)}",
+            [key, key],
+        )
+        names = [KEY, *spec.codes, BATCH, WRITTEN, ENDED_BY, ENDED_AT]
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _union_columns(self, spec: TableSpec) -> str:
         """The columns of the current and the history table as one list both answer alike: a column
@@ -603,6 +632,21 @@ class SqlStore:
         Rows come in the store's order (none is imposed: sorting a large table would cost more than
         the export)."""
         raise NotImplementedError
+
+    def export_csv(
+        self,
+        spec: TableSpec,
+        codes: Sequence[str],
+        out: csv_export.Writer,
+        *,
+        transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+        batch_size: int = 65_536,
+    ) -> int:
+        """The current rows' columns ``codes`` written into ``out`` as the rows of the platform's CSV
+        (no header; ``csv_export`` says how: CRLF, quoting where needed, safe text cells), as one
+        snapshot and streamed; the rows written. With ``transform``, each Arrow record batch of
+        ``export_batches`` passes through it first (masking), and the CSV is written from those."""
+        return csv_export.arrow_csv(self.export_batches(spec, codes, batch_size), out, transform)
 
     def latest_batch(self, spec: TableSpec) -> int:
         """The newest batch that wrote or ended a row of the resource (0 when none did)."""

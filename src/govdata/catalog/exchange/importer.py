@@ -443,10 +443,11 @@ def _json_value(columns: tuple[Column, ...], key: str, value: Any) -> Any:
 @dataclass
 class Plan:
     draft: Draft
-    action: str  # create | update | unchanged
+    action: str  # create | update | unchanged | skipped
     data: ResourceIn | None = None
     code: str | None = None
     patch: ResourcePatch | None = None
+    reason: str | None = None  # why a skipped row was not imported
 
 
 def _pydantic_errors(draft: Draft, item: int | None, exc: ValidationError) -> None:
@@ -501,10 +502,20 @@ def _body(body: dict[str, Any]) -> dict[str, Any]:
     return _canonical(body)
 
 
+class Unchangeable(Exception):
+    """A row naming a resource this import cannot change: skipped and reported, not an error."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _target(session: Session, actor: Actor, draft: Draft):
     """The resource a row with a code updates, with the stored bodies; errors go on the draft.
 
-    The same checks as ``service.update_resource``, made without changing anything.
+    The same checks as ``service.update_resource``, made without changing anything. A resource the
+    caller may see but not change (another department's, one under review, a retired one) raises
+    :class:`Unchangeable`: a catalog export holds such rows, and importing it back must work.
     """
     assert draft.code is not None
     try:
@@ -513,22 +524,21 @@ def _target(session: Session, actor: Actor, draft: Draft):
         draft.fail(None, "code", f"资源 {draft.code} 不存在；新建资源请将资源代码留空")
         return None
     except PermissionDenied:
-        draft.fail(
-            None,
-            "code",
-            f"资源 {draft.code} 不是本部门的资源，只能更新本部门的资源；如要以它为样板新建，请选择“忽略资源代码，全部新建”",
-        )
-        return None
+        raise Unchangeable(
+            "不是本部门的资源，未导入（只能更新本部门的资源；如要以它为样板新建，请选择“忽略资源代码，全部新建”）"
+        ) from None
     except Problem as exc:
-        draft.fail(None, "code", exc.detail.rstrip("。"))
-        return None
+        raise Unchangeable(exc.detail.rstrip("。") + "，未导入") from None
     shown = service.shown_version(session, resource).body
     return resource, working, shown, (working.body if working is not None else shown)
 
 
 def check_draft(session: Session, actor: Actor, draft: Draft, *, as_new: bool) -> Plan | None:
     """Everything the service would check, without changing anything; errors go on the draft."""
-    target = _target(session, actor, draft) if draft.code and not as_new else None
+    try:
+        target = _target(session, actor, draft) if draft.code and not as_new else None
+    except Unchangeable as exc:
+        return Plan(draft, "skipped", code=draft.code, reason=exc.reason)
     base = target[3] if target else None
 
     # each item on its own, so that every faulty item row is named
@@ -601,6 +611,8 @@ class ImportResult:
     to_create: int = 0
     to_update: int = 0
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    # rows naming resources the caller cannot change: {code, sheet, row, reason}
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
 
 def import_catalog(
@@ -616,7 +628,9 @@ def import_catalog(
 
     All or nothing: rows without a resource code (every row, with ``as_new``) become drafts, rows
     with a code of the caller's department update that resource; one faulty row and nothing is
-    written, and a single 422 lists every faulty row. Runs in the caller's transaction.
+    written, and a single 422 lists every faulty row. Rows naming a resource the caller cannot change
+    (another department's, under review, retired) are skipped and listed in ``skipped`` with the
+    reason, so that a catalog export imports back (#13 item 19). Runs in the caller's transaction.
     """
     require(actor, CATALOG_COMPILE)
     if actor.department_id is None:
@@ -656,6 +670,11 @@ def import_catalog(
     result = ImportResult(format=kind, dry_run=dry_run, total=len(drafts))
     result.warnings = [{"sheet": d.source, "row": d.row, "message": w} for d in drafts for w in d.warnings]
     result.unchanged = [p.code for p in plans if p.action == "unchanged" and p.code]
+    result.skipped = [
+        {"code": p.code, "sheet": p.draft.source, "row": p.draft.row, "reason": p.reason}
+        for p in plans
+        if p.action == "skipped"
+    ]
     result.to_create = sum(p.action == "create" for p in plans)
     result.to_update = sum(p.action == "update" for p in plans)
     if dry_run:
@@ -687,6 +706,7 @@ def import_catalog(
                 "created": result.created,
                 "updated": result.updated,
                 "unchanged": len(result.unchanged),
+                "skipped": len(result.skipped),
                 "as_new": as_new,
             },
         )

@@ -11,7 +11,10 @@ entered values are kept.
 ``pages`` holds the routes.
 """
 
+from govdata.catalog.web import exchange_pages
 from govdata.catalog.web.pages import router
 from govdata.catalog.web.presenters import enum_label
+
+router.include_router(exchange_pages.router)
 
 __all__ = ["enum_label", "router"]

@@ -84,6 +84,7 @@ def read_form(form: FormData) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     values["reason"] = str(form.get("reason", ""))[:2000]
     values["share_modes"] = [str(v) for v in form.getlist("share_modes")][:10]
     values["share_methods"] = [str(v) for v in form.getlist("share_methods")][:10]
+    values["local_catalog"] = bool(form.get("local_catalog"))
     rows: dict[int, dict[str, Any]] = {}
     for key, value in form.multi_items():
         match = _ITEM_FIELD.match(key)
@@ -126,6 +127,7 @@ def payload(
         body["classification"] = values["classification"]
     body["share_modes"] = values["share_modes"]
     body["share_methods"] = values["share_methods"]
+    body["local_catalog"] = bool(values.get("local_catalog"))
     body["materials"] = [line.strip() for line in values["materials"].splitlines() if line.strip()]
     body["related_codes"] = [c for c in _SPLIT_CODES.split(values["related_codes"]) if c]
     items = []
@@ -160,6 +162,7 @@ def values_from_body(body: dict[str, Any]) -> tuple[dict[str, Any], list[dict[st
     values["related_codes"] = "\n".join(body.get("related_codes") or [])
     values["share_modes"] = list(body.get("share_modes") or [])
     values["share_methods"] = list(body.get("share_methods") or [])
+    values["local_catalog"] = bool(body.get("local_catalog"))
     values["reason"] = ""
     rows = []
     for item in body.get("items") or []:

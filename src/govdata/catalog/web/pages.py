@@ -1,5 +1,5 @@
 """Routes of the catalog pages: search, the department's catalog, compilation, the resource page with
-its review actions, the review queue and duplicate collection."""
+its review actions and the review queue (duplicate collection, CAT-9, is the libraries' ``/sources``)."""
 
 from __future__ import annotations
 
@@ -12,18 +12,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from govdata.catalog import auth, events, service
+from govdata.catalog import auth, code_tables, events, returns, service
 from govdata.catalog.auth import (
     CATALOG_COMPILE,
     CATALOG_DEPARTMENT_READ,
     CATALOG_READ,
     CATALOG_REVIEW,
-    CATALOG_SUPERVISE,
     CatalogCompiler,
     CatalogPublisher,
     CatalogReader,
     CatalogReviewer,
-    CatalogSupervisor,
 )
 from govdata.catalog.enums import (
     DataType,
@@ -46,7 +44,6 @@ from govdata.catalog.web.presenters import (
     FACET_TITLES,
     ITEM_FIELDS,
     SORTS,
-    SUBJECTS,
     resource_href,
 )
 from govdata.core import clock
@@ -55,9 +52,11 @@ from govdata.core.errors import PermissionDenied, Problem, field_error
 from govdata.orgs import service as orgs
 from govdata.orgs.auth import DEPARTMENT_READ
 from govdata.web import (
+    HeaderSearch,
     check_same_origin,
     field_messages,
     form_action,
+    header_search,
     home_card,
     nav_item,
     parse_input,
@@ -82,12 +81,23 @@ def _catalog_card(session: Session, actor: Actor) -> dict | None:
             session, actor, department_id=None, status="open", limit=5, offset=0
         )
         tasks = [events.task_view(session, t) for t in items]
+    authority = Role.authority in actor.roles
     return {
         "counts": counts,
+        "links": {status: _count_link(status, authority) for status in counts},  # the list each counts
         "tasks": tasks,
         "open_tasks": open_tasks,
-        "authority": Role.authority in actor.roles,
+        "authority": authority,
     }
+
+
+def _count_link(status: str, authority: bool) -> str:
+    """Where a count of the home card leads: the list it counts (#13 item 14). The authority's
+    counts are of every department (the catalog search by status, the review queue for what waits);
+    a department's are of its own catalog."""
+    if not authority:
+        return f"/catalog/mine?status={status}"
+    return "/catalog/review" if status == ResourceStatus.submitted else f"/catalog?status={status}"
 
 
 home_card("catalog/_home_card.html", _catalog_card, order=10)
@@ -96,7 +106,15 @@ nav_item("目录检索", "/catalog", CATALOG_READ, order=10)
 nav_item("本部门目录", "/catalog/mine", CATALOG_DEPARTMENT_READ, order=20)
 nav_item("目录编制", "/catalog/new", CATALOG_COMPILE, order=30)
 nav_item("审核队列", "/catalog/review", CATALOG_REVIEW, order=40)
-nav_item("重复采集", "/catalog/duplicates", CATALOG_SUPERVISE, order=50)
+
+
+@header_search
+def _catalog_search_box(actor: Actor) -> HeaderSearch | None:
+    """The header's search box on every page (#13 item 25): the catalog, for whoever may read it."""
+    if not actor.has(CATALOG_READ):
+        return None
+    return HeaderSearch("/catalog", "检索目录：资源、信息项、部门，如 人口、身份证号")
+
 
 PAGE_SIZE = 20
 
@@ -153,7 +171,12 @@ def catalog_search(
             "status": status,
         }
     )
-    sort = sort if sort in SORTS else ""
+    # each order once: the default one (relevance with a keyword, else the latest) as ""
+    default_sort = "relevance" if q else "updated"
+    sort = sort if sort in SORTS and sort != default_sort else ""
+    sort_options = [("", f"{SORTS[default_sort]}（默认）")] + [
+        (value, text) for value, text in SORTS.items() if value not in (default_sort, "relevance")
+    ]
     params = SearchParams.model_validate({**filters, "q": q or None, "sort": sort or None})
     result = service.search_resources(
         session, actor, params.to_query(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
@@ -203,7 +226,12 @@ def catalog_search(
         actor,
         q=q,
         sort=sort,
-        sorts=SORTS,
+        sort_options=sort_options,
+        export_href="/catalog/export?"
+        + urlencode(
+            {("resource_format" if k == "format" else k): v for k, v in {"q": q, **filters}.items() if v}
+            or {"q": ""}
+        ),
         filters=filters,
         results=result.items,
         total=result.total,
@@ -283,6 +311,7 @@ def catalog_mine(
         results=result.items,
         total=result.total,
         can_compile=actor.has(CATALOG_COMPILE),
+        notes=returns.return_notes(session, actor, result.items),  # the authority's comments (CAT-5)
         page=page,
         pages=pages,
         prev_href=prev_href,
@@ -448,9 +477,15 @@ def _detail_page(
     classifications = _classification_names(session, actor)
     body: dict[str, Any] = view
     shown_version = view["version"]
+    # each version's page shows its own status and dates (#13 item 22)
+    shown = next((v for v in versions if v.version == view["version"]), None)
     if version is not None and version != view["version"]:
-        body = service.get_version(session, actor, code, version).body
+        shown = service.get_version(session, actor, code, version)
+        body = shown.body
         shown_version = version
+    names = orgs.display_names(
+        session, [u for v in versions for u in (v.created_by, v.published_by)] + [e.actor for e in log]
+    )
     revision = view["revision"]
     revision_changes = None
     if revision is not None:
@@ -481,10 +516,11 @@ def _detail_page(
         view=view,
         body=body,
         shown_version=shown_version,
+        shown=presenters.version_facts(shown, view, names),
         revision=revision,
         revision_changes=revision_changes,
-        history=presenters.history_rows(versions, classifications),
-        log=presenters.log_rows(log),
+        history=presenters.history_rows(versions, classifications, names),
+        log=presenters.log_rows(log, names),
         actions=actions,
         classifications=classifications,
         warnings=warnings,
@@ -494,6 +530,7 @@ def _detail_page(
         action_errors=action_errors or {},
         comment=comment,
         item_fields=ITEM_FIELDS,
+        code_labels=code_tables.labels_of,
         panels=panels,
     )
 
@@ -577,11 +614,32 @@ def publish_resource(request: Request, session: DbSession, actor: CatalogPublish
 
 
 @router.post("/catalog/r/{code:path}/retire")
-def retire_resource(request: Request, session: DbSession, actor: CatalogReviewer, code: str) -> Response:
+def retire_resource(
+    request: Request, session: DbSession, actor: CatalogReviewer, code: str, form: Form
+) -> Response:
+    """停用 asks for a reason (#13 item 22): it is kept in the resource's log and the audit trail."""
     check_same_origin(request)
-    return _lifecycle(
-        request, session, actor, code, lambda: service.retire_resource(session, actor, code), "retired"
-    )
+    reason = str(form.get("reason", ""))[:2000].strip()
+
+    def run() -> str:
+        if not reason:
+            raise field_error("reason", "必填，请写明停用的原因")
+        service.retire_resource(session, actor, code, reason)
+        return resource_href(code, "?done=retired")
+
+    def show_error(exc: Problem) -> Response:
+        messages = field_messages(exc)
+        return _detail_page(
+            request,
+            session,
+            actor,
+            code,
+            action_error=None if messages else exc.detail,
+            action_errors={"reason": f"停用原因：{messages['reason']}"} if "reason" in messages else {},
+            status_code=exc.status,
+        )
+
+    return form_action(request, session, run, show_error)
 
 
 # --- review queue and supervision (CAT-5, CAT-9) ---------------------------------------------------
@@ -612,12 +670,3 @@ def review_page(request: Request, session: DbSession, actor: CatalogReviewer) ->
             }
         )
     return _page(request, "catalog/review.html", actor, rows=rows)
-
-
-@router.get("/catalog/duplicates")
-def duplicates_page(request: Request, session: DbSession, actor: CatalogSupervisor) -> Response:
-    groups = service.duplicate_collections(session, actor)
-    for group in groups:
-        group["subject_label"] = SUBJECTS.get(group.get("subject") or "", "—")
-        group["providers"] = len({r["provider"] for r in group["resources"]})
-    return _page(request, "catalog/duplicates.html", actor, groups=groups)

@@ -237,17 +237,59 @@ def locked_reason(resource: Resource, working: ResourceVersion | None) -> str | 
     return None if refusal is None else LOCKED_MESSAGES.get(refusal.slug, refusal.detail)
 
 
-def history_rows(versions: list[ResourceVersion], classifications: dict[str, str]) -> list[dict[str, Any]]:
+def person(username: str | None, names: dict[str, str] | None) -> str:
+    """A person as the pages name them: the display name, never the login name (#13 item 22)."""
+    if not username:
+        return "—"
+    if username == "govdata":
+        return "平台"
+    return (names or {}).get(username, "（已删除的账号）")
+
+
+def version_facts(
+    version: ResourceVersion | None, view: dict[str, Any], names: dict[str, str]
+) -> dict[str, Any]:
+    """The status and dates of the version a page shows: the shown version's own, not the resource's."""
+    if version is None:
+        return {
+            "status": view["status"],
+            "status_label": enum_label("status", view["status"]),
+            "published_at": view.get("published_at"),
+            "updated_at": view.get("updated_at"),
+            "badge": STATUS_BADGES.get(view["status"], ""),
+            "published_by": None,
+            "current": True,
+        }
+    current = version.version == view["version"]
+    status = view["status"] if current else version.status
+    return {
+        "status": status,
+        "status_label": enum_label("status", status) if current else VERSION_STATUS.get(status, status),
+        "badge": STATUS_BADGES.get(status, ""),
+        "published_at": version.published_at
+        if version.published_at
+        else (view.get("published_at") if current else None),
+        "published_by": person(version.published_by, names) if version.published_by else None,
+        "updated_at": version.updated_at if not current else view.get("updated_at"),
+        "created_at": version.created_at,
+        "created_by": person(version.created_by, names),
+        "current": current,
+    }
+
+
+def history_rows(
+    versions: list[ResourceVersion], classifications: dict[str, str], names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     return [
         {
             "version": v.version,
             "status": v.status,
             "reason": v.reason,
-            "created_by": v.created_by,
+            "created_by": person(v.created_by, names),
             "created_at": v.created_at,
             "submitted_at": v.submitted_at,
             "published_at": v.published_at,
-            "published_by": v.published_by,
+            "published_by": person(v.published_by, names),
             "changes": describe_diff(v.diff, classifications),
             "first": v.diff is None,
         }
@@ -255,13 +297,13 @@ def history_rows(versions: list[ResourceVersion], classifications: dict[str, str
     ]
 
 
-def log_rows(entries) -> list[dict[str, Any]]:
+def log_rows(entries, names: dict[str, str] | None = None) -> list[dict[str, Any]]:
     return [
         {
             "at": e.at,
             "action": LOG_ACTIONS.get(e.action, e.action),
             "returned": e.action == "returned",
-            "actor": e.actor,
+            "actor": person(e.actor, names),
             "version": e.version,
             "comment": e.comment,
         }

@@ -48,10 +48,13 @@ from govdata.quality.service.snapshots import (
     compute,
     current_view,
     history,
+    last_check,
     latest_snapshot,
     record_after_batch,
     record_after_publish,
     record_clock,
+    record_scheduled,
+    without_data,
 )
 
 __all__ = [
@@ -88,7 +91,10 @@ __all__ = [
     "recompute",
     "record_after_batch",
     "record_after_publish",
+    "last_check",
     "record_clock",
+    "record_scheduled",
+    "without_data",
     "report_problem",
     "resource_quality",
 ]

@@ -34,6 +34,7 @@ from govdata.quality.service.snapshots import (
     current_view,
     department_history,
     history,
+    last_check,
     save,
 )
 from govdata.store.sql import SqlStore
@@ -54,7 +55,7 @@ def _dimensions(view: ScoreView | None, *, with_details: bool) -> dict[str, dict
         note = body.pop("note", None)
         score = scores.get(name)
         if view is None:
-            note = "尚未计算（资源尚未发布或没有数据）。"
+            note = "尚未计算（资源尚未发布或暂无数据）。"
         out[name] = {
             "score": score,
             "label": LABELS[name],
@@ -80,6 +81,9 @@ def resource_quality(
         "provider_id": resource.provider_id,
         "computed_at": view.computed_at if view else None,
         "overall": view.overall if view else None,
+        # published, but no rows in the store yet (or all rolled back): "暂无数据", not a score
+        "no_data": resource.published_version is not None and (view is None or view.no_data),
+        "last_check": last_check(session, resource.id),
         "dimensions": _dimensions(view, with_details=sees_details(actor)),
         "history": history(session, resource.id),
         "problems": problem_counts(session, [resource.id]),
@@ -154,10 +158,16 @@ def department_quality(
 def departments_overview(
     session: Session, actor: Actor, *, now: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Every department's score (the authority's and the administrator's overview), best first."""
+    """Every department's score (the authority's and the administrator's overview), best first; a
+    department without data (no published resource holding data) is listed too, with ``has_data``
+    false and no score (#13 item 15)."""
     require(actor, DEPARTMENT_QUALITY_READ)
     if not sees_every_department(actor):
         raise PermissionDenied("只有数据资源主管部门可以查看各部门的数据质量评分。")
-    providers = sorted({r.provider_id for r in _resources_with_data(session)})
-    out = [department_quality(session, actor, i, now=now) for i in providers]
-    return sorted(out, key=lambda d: (d["overall"] is None, -(d["overall"] or 0), d["department_name"]))
+    out = [department_quality(session, actor, i, now=now) for i in sorted(orgs.department_names(session))]
+    for entry in out:
+        entry["has_data"] = bool(entry["resources"])
+    return sorted(
+        out,
+        key=lambda d: (not d["has_data"], d["overall"] is None, -(d["overall"] or 0), d["department_name"]),
+    )

@@ -14,7 +14,6 @@ from the constants below):
     broken rule is one of :data:`CONFORMANCE_RULES` (from the batch's error file).
     score = 100 × (1 − failed cells / checked cells).
 完整性 completeness
-    No current rows in the store → 0 (records absent). Otherwise
     score = 100 × (½ × required fill + ½ × item fill), where required fill = 1 − (cells reported
     ``required`` in the window) / (rows × required items of the window), and item fill = mean over the
     items of (non-null values / rows) in the *current* rows of the store.
@@ -39,6 +38,11 @@ from the constants below):
 
 Overall = Σ weight × score / Σ weight over the measured dimensions; every weight is 1
 (:data:`WEIGHTS`): GB/T 36344 ranks no dimension above another.
+
+No data yet: a resource without current rows in the store (none loaded yet, or every batch rolled
+back) is not scored — every dimension is "not measured" with :data:`NO_DATA` (an empty table answers
+the probe and is "on time" before its first due date, which would make up a score of nothing), except
+timeliness once the first data are overdue: that is a real failing, scored by the formula above.
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ PROBE_WINDOW = 10
 CONSISTENCY_MAX_RESOURCES = 10
 HISTORY_POINTS = 100
 
+NO_DATA = "暂无数据：资源尚未归集数据（或已全部回滚），首批数据入库后评分。"
+
 CONFORMANCE_RULES = ("type", "length", "code_list", "pattern")
 ACCURACY_RULES = ("range", "ric", "uscc", "duplicate_key")
 RULE_LABELS = {
@@ -99,7 +105,7 @@ def _criteria() -> dict[str, str]:
             f"未出现{conformance_rules}错误的单元格占全部校验单元格（行数 × 信息项数）的比例 × 100。"
         ),
         "completeness": (
-            "当前库中没有记录时为 0；否则 = 100 ×（½ × 必填项填写率 + ½ × 信息项填充率）。"
+            "= 100 ×（½ × 必填项填写率 + ½ × 信息项填充率）；当前库中没有记录时暂无数据，不评分。"
             "必填项填写率取自上述批次的必填项校验；信息项填充率为当前库中各信息项非空值比例的平均。"
         ),
         "accuracy": (
@@ -278,12 +284,29 @@ class Fill:
     non_null: dict[str, int]
 
 
+def has_data(fill: Fill | None) -> bool:
+    """Whether the resource holds current rows in the store (else it is not scored: :data:`NO_DATA`)."""
+    return fill is not None and fill.rows > 0
+
+
+def no_data(timeliness_measure: Measure) -> dict[str, Measure]:
+    """The measures of a resource without data: none, but timeliness once its first data are late."""
+    measures = {d: not_measured(NO_DATA, records_present=False) for d in DIMENSIONS}
+    if timeliness_measure.measured and timeliness_measure.details.get("overdue"):
+        measures["timeliness"] = timeliness_measure
+    else:
+        due = timeliness_measure.details.get("next_due")
+        note = NO_DATA + (f"首批数据应于 {due[:10]} 前归集。" if due else "")
+        measures["timeliness"] = not_measured(note, records_present=False, next_due=due)
+    return measures
+
+
 def completeness(fill: Fill | None, facts: WindowFacts) -> Measure:
     if fill is None:
         return not_measured("资源尚未发布，没有数据。")
     rows = fill.rows
     if rows == 0:
-        return Measure(0.0, {"rows": 0, "records_present": False}, "数据存储中没有该资源的记录。")
+        return not_measured(NO_DATA, rows=0, records_present=False)
     ratios = {c: fill.non_null.get(c, 0) / rows for c in fill.codes}
     item_fill = sum(ratios.values()) / len(ratios) if ratios else 1.0
     required_cells = sum(b.rows_total * facts.required[b.id] for b in facts.batches)

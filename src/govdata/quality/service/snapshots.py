@@ -55,8 +55,12 @@ def compute(
     """All six dimensions of one resource, from its batches, its rows and a probe (nothing stored)."""
     now = now or clock.now()
     spec = facts.table_spec(session, resource)
-    window = facts.window_facts(session, resource, data_dir) if spec is not None else scoring.NO_WINDOW
     fill = facts.fill(store, spec)
+    if not scoring.has_data(fill):  # no data yet: nothing to score but a late first batch
+        timely = scoring.timeliness(facts.timeliness_facts(session, resource, now), now)
+        measures = scoring.no_data(timely)
+        return Computed({d: m.score for d, m in measures.items()}, {d: m.body() for d, m in measures.items()})
+    window = facts.window_facts(session, resource, data_dir) if spec is not None else scoring.NO_WINDOW
     measures = {
         "conformance": scoring.conformance(window),
         "completeness": scoring.completeness(fill, window),
@@ -112,6 +116,20 @@ def latest_snapshot(session: Session, resource_id: int) -> QualitySnapshot | Non
 # --- reading (never writes) ------------------------------------------------------------------------
 
 
+def without_data(snapshot: QualitySnapshot | None) -> bool:
+    """Whether a snapshot was taken while the resource held no data (nothing scored: ``NO_DATA``)."""
+    details = (snapshot.details or {}) if snapshot is not None else {}
+    return (details.get("conformance") or {}).get("records_present") is False
+
+
+def _timeliness_now(
+    session: Session, resource: ResourceRef, latest: QualitySnapshot, now: datetime
+) -> scoring.Measure:
+    """The timeliness measure for ``now``; for a resource without data, only a late first batch."""
+    fresh = scoring.timeliness(facts.timeliness_facts(session, resource, now), now)
+    return scoring.no_data(fresh)["timeliness"] if without_data(latest) else fresh
+
+
 @dataclass(frozen=True)
 class ScoreView:
     """A resource's scores as a reader sees them: the latest snapshot, timeliness as of now."""
@@ -124,6 +142,11 @@ class ScoreView:
     def overall(self) -> float | None:
         return scoring.overall_of(self.scores)
 
+    @property
+    def no_data(self) -> bool:
+        """Scored while the resource held no data: "暂无数据", not a score."""
+        return (self.details.get("conformance") or {}).get("records_present") is False
+
 
 def current_view(session: Session, resource: ResourceRef, *, now: datetime | None = None) -> ScoreView | None:
     """The latest stored scores with the timeliness score recomputed for ``now`` (not stored); None
@@ -132,7 +155,7 @@ def current_view(session: Session, resource: ResourceRef, *, now: datetime | Non
     if latest is None:
         return None
     now = now or clock.now()
-    fresh = scoring.timeliness(facts.timeliness_facts(session, resource, now), now)
+    fresh = _timeliness_now(session, resource, latest, now)
     scores = {**(latest.scores or {}), "timeliness": fresh.score}
     details = {**(latest.details or {}), "timeliness": fresh.body()}
     return ScoreView(latest.computed_at, scores, details)
@@ -275,7 +298,7 @@ def record_clock(session_factory: sessionmaker, *, now: datetime | None = None) 
             latest = latest_snapshot(session, resource_id)
             if resource is None or latest is None:
                 continue
-            fresh = scoring.timeliness(facts.timeliness_facts(session, resource, now), now)
+            fresh = _timeliness_now(session, resource, latest, now)
             if fresh.score != (latest.scores or {}).get("timeliness"):
                 carried = scoring.carry(latest.scores, latest.details, "timeliness", fresh)
                 save(session, resource, carried, SnapshotTrigger.clock, now=now)
@@ -283,3 +306,60 @@ def record_clock(session_factory: sessionmaker, *, now: datetime | None = None) 
     if stored:
         log.info("quality clock snapshots stored", count=stored)
     return stored
+
+
+def record_scheduled(
+    session_factory: sessionmaker,
+    store: SqlStore,
+    period: str,
+    *,
+    data_dir: Path | None = None,
+    now: datetime | None = None,
+) -> int:
+    """The periodic quality check (seed 002: 定期组织开展对本部门政务数据资源质量进行检查): every
+    published resource with a data table is scored again in full, whether or not a batch came (a
+    ``scheduled`` snapshot; one without data says so). One transaction per resource; a resource
+    already checked in ``period`` is skipped, so a retried job does not check it twice. Returns how
+    many were stored."""
+    now = now or clock.now()
+    with unit_of_work(session_factory) as session:
+        resource_ids = [r.id for r in catalog.published_resources(session)]
+    stored = 0
+    for resource_id in resource_ids:
+        with unit_of_work(session_factory) as session:
+            resource = catalog.resource_ref(session, id=resource_id)
+            if resource is None or facts.table_spec(session, resource) is None:
+                continue
+            done = session.scalars(
+                select(QualitySnapshot.details).where(
+                    QualitySnapshot.resource_id == resource_id,
+                    QualitySnapshot.trigger == SnapshotTrigger.scheduled,
+                )
+            ).all()
+            if any(((d or {}).get("scheduled") or {}).get("period") == period for d in done):
+                continue
+            computed = compute(session, store, resource, now=now, data_dir=data_dir)
+            save(
+                session,
+                resource,
+                computed,
+                SnapshotTrigger.scheduled,
+                now=now,
+                extra={"scheduled": {"period": period}},
+            )
+            stored += 1
+    if stored:
+        log.info("quality periodic check stored", count=stored, period=period)
+    return stored
+
+
+def last_check(session: Session, resource_id: int) -> datetime | None:
+    """When the periodic check last scored the resource."""
+    return session.scalar(
+        select(QualitySnapshot.computed_at)
+        .where(
+            QualitySnapshot.resource_id == resource_id, QualitySnapshot.trigger == SnapshotTrigger.scheduled
+        )
+        .order_by(QualitySnapshot.computed_at.desc())
+        .limit(1)
+    )

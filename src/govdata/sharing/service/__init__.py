@@ -4,7 +4,8 @@
 * :mod:`.grants` — grants and who may use which service under which grant (``access_for``);
 * :mod:`.demands` — share demands for data the catalog does not list;
 * :mod:`.attachments` — the materials of an application;
-* :mod:`.data` — the services themselves: verification, query, export, changes;
+* :mod:`.data` — the services themselves: verification, query, changes;
+* :mod:`.export` — the export (数据交换：批量导出);
 * :mod:`.sweep` — the scheduled sweep (escalations, expiries, reminders), also ``govdata tick``.
 
 Other capabilities call what this module exports.
@@ -40,6 +41,7 @@ from govdata.sharing.service.grants import (
     list_grants,
     set_direct_evidence,
 )
+from govdata.sharing.service.refs import application_names, demand_titles, grant_names
 from govdata.sharing.service.sweep import SWEEP, sweep, tick
 
 __all__ = [
@@ -47,6 +49,9 @@ __all__ = [
     "Access",
     "access_for",
     "add_attachment",
+    "application_names",
+    "demand_titles",
+    "grant_names",
     "answer_demand",
     "assign_demand",
     "create_demand",

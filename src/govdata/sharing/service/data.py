@@ -37,18 +37,7 @@ and the usage log counts one row for every verification.
 must give one of them (bulk reading is exchange), the provider's own staff may page through all.
 ``as_of_batch`` / ``as_of`` read the records as they were (AGG-6).
 
-**Export** writes the granted items of every current record, CSV or Parquet, from the store's Arrow
-record batches (bounded memory, no Python loop per row): masked, and for CSV every text cell made
-safe as ``core.files.safe_cell`` does (control characters dropped, a leading ``'`` before = + - @
-tab or CR). CSV is UTF-8 with a BOM (Excel reads Chinese right), a header of item codes, RFC 4180
-quoting and CRLF line ends, as every CSV of the platform. The file is written to a spool file under
-the data directory while its SM3 digest is computed, so that the answer can carry its digest and
-receipt in headers before the body: ``X-GovData-Digest: sm3=<hex>``, ``X-GovData-Manifest`` (Base64
-of the manifest JSON: resource, format, items, masked, rows, digest, cursor, freshness,
-under_review) and ``X-GovData-Receipt`` (Base64 of the receipt JSON, signed over the manifest). A
-consumer checks the receipt against the manifest (``POST /api/v1/receipts/verify`` or offline) and
-the body's SM3 against the manifest's ``digest``. ``X-GovData-Cursor`` is a changes cursor taken
-before the export: following it from there misses nothing the file lacks.
+**Export** (数据交换：批量导出) is in :mod:`.export`.
 
 **Changes** answer ``{changes: [{op: upsert|delete, key, record?}], cursor, more}`` in the order of
 the batches that made them: every key a later batch wrote (its current record) or deleted. The
@@ -62,30 +51,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import math
-import os
-import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
+from cachetools import LRUCache, TTLCache
 from sqlalchemy.orm import Session
 
 from govdata.aggregation import service as aggregation
 from govdata.catalog import service as catalog
-from govdata.core import clock, files, ids
+from govdata.core import clock, ids
 from govdata.core.auth import Actor, require
 from govdata.core.config import Settings
 from govdata.core.errors import PermissionDenied, Problem, TooManyRequests, field_error
@@ -103,11 +85,6 @@ MAX_KEYS = 50  # keys of one query: each counts against the grant's rate limit
 MAX_VERIFY_ITEMS = 100
 CHANGES_LIMIT = 1000
 CHANGES_MAX = 10_000
-EXPORT_BATCH_ROWS = 65_536
-EXPORT_DIR = "exports"
-EXPORT_KEEP_SECONDS = 3600  # spool files a broken download left behind are removed after this
-CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-PARQUET_MEDIA_TYPE = "application/vnd.apache.parquet"
 RATE_WINDOW_SECONDS = 60.0
 
 
@@ -267,23 +244,29 @@ class _Table:
     kinds: dict[str, str]  # item code → its mask
 
 
-_ensured: set[tuple[str, int, int | None, tuple[str, ...]]] = set()
-_ensured_lock = threading.Lock()
+# What a published version's answers need is worked out once per process (a published version never
+# changes): its table (made or migrated to the version on first use), key rules and masks.
+_tables: LRUCache[tuple[Any, ...], _Table] = LRUCache(maxsize=512)
+_tables_lock = threading.Lock()
 
 
 def _table(session: Session, store: SqlStore, access: Access) -> _Table:
     resource = access.resource
-    spec, rules = aggregation.table_of(session, resource)
-    # the table of a published version is made (or migrated) once per process, not on every call
-    made = (store.url, resource.id, resource.published_version, tuple(spec.codes))
-    if made not in _ensured:
+    made = (store.url, resource.id, resource.published_version, resource.published_at)
+    with _tables_lock:
+        table = _tables.get(made)
+    if table is None or resource.version != resource.published_version:
+        spec, rules = aggregation.table_of(session, resource)
         store.ensure_table(spec)
-        with _ensured_lock:
-            _ensured.add(made)
-    keys = [r for r in rules if r.key]
-    key_kind = keys[0].key_kind if len(keys) == 1 and keys[0].key_kind in ("ric", "uscc") else None
-    kinds = masking.kinds_for(session, resource.id, resource.published_version) if access.masked else {}
-    return _Table(spec, key_kind, tuple(r.code for r in keys), kinds)
+        keys = [r for r in rules if r.key]
+        key_kind = keys[0].key_kind if len(keys) == 1 and keys[0].key_kind in ("ric", "uscc") else None
+        kinds = masking.kinds_for(session, resource.id, resource.published_version)
+        table = _Table(spec, key_kind, tuple(r.code for r in keys), kinds)
+        if resource.version == resource.published_version:
+            with _tables_lock:
+                _tables[made] = table
+    store.ensure_key_index(table.spec)  # once per table, unless a batch altered it since
+    return table
 
 
 def _granted(access: Access, table: _Table) -> list[str]:
@@ -342,13 +325,27 @@ def json_value(value: Any) -> Any:
     return str(value)
 
 
+# An answer's freshness may be a second old: reading it anew for every lookup would cost as much as
+# the lookup itself.
+_freshness_of: TTLCache[tuple[Any, ...], dict[str, Any]] = TTLCache(maxsize=4096, ttl=1.0)
+_freshness_lock = threading.Lock()
+
+
 def _freshness(session: Session, access: Access) -> dict[str, Any]:
+    key = (session.get_bind().url, access.resource.id, access.resource.published_at)
+    with _freshness_lock:
+        known = _freshness_of.get(key)
+    if known is not None:
+        return dict(known)
     found = aggregation.freshness(session, access.resource)
-    return {
+    known = {
         "last_batch_at": _instant(found.get("last_batch_at")),
         "next_due": _instant(found.get("next_due")),
         "overdue": bool(found.get("overdue")),
     }
+    with _freshness_lock:
+        _freshness_of[key] = known
+    return dict(known)
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -504,185 +501,6 @@ def query(
             "request": {"keys": normal or [], "filters": dict(sorted(filters.items())), "offset": offset},
         }
         return _sign(settings, access, answer)
-
-
-# --- export (数据交换：批量导出) ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    """A written export, to send as it is; ``headers`` carry its digest, manifest and receipt."""
-
-    path: Path
-    media_type: str
-    filename: str
-    rows: int
-    manifest: dict[str, Any]
-    headers: dict[str, str]
-
-
-def export(
-    session: Session,
-    actor: Actor,
-    store: SqlStore,
-    settings: Settings,
-    code: str,
-    format: str = "csv",
-) -> ExportFile:
-    """Every current record's granted items, masked as granted, as CSV or Parquet (see the module)."""
-    require(actor, USE)
-    with _Call(session, actor, code, EXCHANGE) as call:
-        access = _open(call, EXCHANGE)
-        if format not in ("csv", "parquet"):
-            raise field_error("format", "应为 csv 或 parquet")
-        table = _table(session, store, access)
-        codes = _granted(access, table)
-        call.items = tuple(codes)
-        horizon = store.latest_batch(table.spec)  # before the snapshot: a cursor that misses nothing
-        spool = _spool_dir(settings)
-        descriptor, name = tempfile.mkstemp(dir=spool, suffix=f".{format}")
-        path = Path(name)
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                batches = _masked_batches(store, table, access, codes)
-                if format == "csv":
-                    rows = _write_csv(handle, codes, batches)
-                else:
-                    rows = _write_parquet(handle, _export_schema(store, table, access, codes), batches)
-            digest = _sm3_of(path)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-        review = keys_under_review(session, access.resource.id, None)
-        manifest = {
-            "resource_code": access.resource.code,
-            "format": format,
-            "items": codes,
-            "masked": [c for c in codes if c in access.masked],
-            "rows": rows,
-            "digest": digest,
-            "digest_alg": "SM3",
-            "cursor": _cursor(settings, access, horizon, None, horizon),
-            "under_review": sorted(_key_shown(access, table, sorted(review))),
-            "freshness": _freshness(session, access),
-            "generated_at": _instant(clock.now()),
-        }
-        receipt = receipts.issue(
-            node_key(settings),
-            manifest,
-            grant_id=access.grant_id,
-            resource_code=access.resource.code,
-            at=clock.now(),
-            direct_evidence=access.direct_evidence,
-        )
-        call.rows = rows
-        call.details = {"format": format, "digest": digest}
-        filename = f"{access.resource.code.replace('/', '-')}.{format}"
-        headers = {
-            "X-GovData-Rows": str(rows),
-            "X-GovData-Digest": f"sm3={digest}",
-            "X-GovData-Cursor": manifest["cursor"],
-            "X-GovData-Manifest": _b64json(manifest),
-            "X-GovData-Receipt": _b64json(receipt),
-        }
-        media_type = CSV_MEDIA_TYPE if format == "csv" else PARQUET_MEDIA_TYPE
-        return ExportFile(path, media_type, filename, rows, manifest, headers)
-
-
-def _spool_dir(settings: Settings) -> Path:
-    spool = Path(settings.data_dir) / EXPORT_DIR
-    spool.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - EXPORT_KEEP_SECONDS
-    for old in spool.iterdir():  # left by a download that broke off before its clean-up ran
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            pass
-    return spool
-
-
-def _b64json(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
-
-
-def _sm3_of(path: Path) -> str:
-    digest = hashlib.new("sm3")
-    with path.open("rb") as file:
-        while chunk := file.read(4 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _masked_batches(
-    store: SqlStore, table: _Table, access: Access, codes: list[str]
-) -> Iterator[pa.RecordBatch]:
-    if not codes:
-        return
-    for batch in store.export_batches(table.spec, codes, EXPORT_BATCH_ROWS):
-        if access.masked:
-            columns = [
-                masking.mask_array(table.kinds.get(c, masking.GENERIC), batch.column(i))
-                if c in access.masked
-                else batch.column(i)
-                for i, c in enumerate(codes)
-            ]
-            batch = pa.record_batch(columns, names=codes)
-        yield batch
-
-
-_CONTROL = files.CONTROL_CHARS.pattern
-_FORMULA_START = pa.array(files.FORMULA_START)
-
-
-def safe_text(values: pa.Array) -> pa.Array:
-    """``core.files.safe_cell`` over a text column at once (the costly replacement only when a value
-    holds a control character)."""
-    if pc.any(pc.match_substring_regex(values, pattern=_CONTROL)).as_py():
-        values = pc.replace_substring_regex(values, pattern=_CONTROL, replacement="")
-    formula = pc.is_in(pc.utf8_slice_codeunits(values, start=0, stop=1), value_set=_FORMULA_START)
-    if not pc.any(formula).as_py():
-        return values
-    return pc.if_else(formula, pc.binary_join_element_wise("'", values, ""), values)
-
-
-def _csv_cells(batch: pa.RecordBatch) -> pa.RecordBatch:
-    columns = []
-    for column in batch.columns:
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            column = safe_text(column)
-        columns.append(column)
-    return pa.record_batch(columns, names=batch.schema.names)
-
-
-def _write_csv(out, codes: list[str], batches: Iterator[pa.RecordBatch]) -> int:
-    out.write(files.write_csv(codes, []))  # the BOM and the header, as every CSV of the platform
-    options = pa_csv.WriteOptions(include_header=False, eol="\r\n", quoting_style="needed")
-    rows = 0
-    for batch in batches:
-        sink = pa.BufferOutputStream()
-        pa_csv.write_csv(_csv_cells(batch), sink, options)
-        out.write(sink.getvalue())
-        rows += batch.num_rows
-    return rows
-
-
-def _export_schema(store: SqlStore, table: _Table, access: Access, codes: list[str]) -> pa.Schema:
-    """The Parquet file's columns: the items' stored types, text where served masked."""
-    stored = store.arrow_schema(table.spec, codes)
-    return pa.schema([pa.field(f.name, pa.string()) if f.name in access.masked else f for f in stored])
-
-
-def _write_parquet(out, schema: pa.Schema, batches: Iterator[pa.RecordBatch]) -> int:
-    rows = 0
-    with pq.ParquetWriter(out, schema, compression="zstd") as writer:
-        for batch in batches:
-            if batch.schema != schema:
-                batch = batch.cast(schema)
-            writer.write_batch(batch)
-            rows += batch.num_rows
-    return rows
 
 
 # --- changes since a cursor (数据交换：增量) ------------------------------------------------------------

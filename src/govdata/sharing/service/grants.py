@@ -8,11 +8,13 @@ The provider's own staff use the services on their own resources without a grant
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import or_, select
+from cachetools import TTLCache
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from govdata.catalog import service as catalog
@@ -60,7 +62,7 @@ class Access:
 
 def item_codes(session: Session, resource: ResourceRef) -> list[str]:
     """The resource's published item codes, lower-case, in catalog order."""
-    body = catalog.version_body(session, resource.id) or {}
+    body = catalog.published_body(session, resource)
     return [item["code"].lower() for item in body.get("items", [])]
 
 
@@ -68,13 +70,37 @@ def _usable(grant: Grant, today: date) -> bool:
     return grant.status == GrantStatus.active and grant.period_start <= today <= grant.period_end
 
 
-def _grants_of_caller(session: Session, actor: Actor, resource_id: int) -> list[Grant]:
-    stmt = select(Grant).where(Grant.resource_id == resource_id).order_by(Grant.id.desc())
+# built once: the statement is asked on every call of a service (building it costs as much as running it)
+_OF_RESOURCE = (
+    select(
+        Grant.id,
+        Grant.status,
+        Grant.status_reason,
+        Grant.period_start,
+        Grant.period_end,
+        Grant.items,
+        Grant.modes,
+        Grant.application_id,
+        Grant.purpose,
+        Grant.rate_limit,
+        Grant.system_id,
+        Grant.consumer_department_id,
+    )
+    .where(Grant.resource_id == bindparam("resource_id"))
+    .order_by(Grant.id.desc())
+)
+_OF_SYSTEM = _OF_RESOURCE.where(Grant.system_id == bindparam("holder"))
+_OF_DEPARTMENT = _OF_RESOURCE.where(Grant.consumer_department_id == bindparam("holder"))
+
+
+def _grants_of_caller(session: Session, actor: Actor, resource_id: int) -> list[Any]:
+    """The caller's grants on the resource, newest first, as rows of what access needs (read on
+    every call, so that a suspension or revocation holds from the next one)."""
     if actor.kind == "system":
-        stmt = stmt.where(Grant.system_id == actor.system_id)
+        stmt, holder = _OF_SYSTEM, actor.system_id
     else:
-        stmt = stmt.where(Grant.consumer_department_id == actor.department_id)
-    return list(session.scalars(stmt))
+        stmt, holder = _OF_DEPARTMENT, actor.department_id
+    return list(session.execute(stmt, {"resource_id": resource_id, "holder": holder}))
 
 
 def _refusal_of(grant: Grant, today: date) -> PermissionDenied:
@@ -162,9 +188,24 @@ def access_for(
 # --- data that may be relied upon directly (可直接采信, SHR-9) ----------------------------------------
 
 
+# Asked by every answer (its receipt says it): kept a second, and forgotten at once when changed here.
+_evidence: TTLCache[tuple[Any, int], bool] = TTLCache(maxsize=4096, ttl=1.0)
+_evidence_lock = threading.Lock()
+
+
 def is_direct_evidence(session: Session, resource_id: int) -> bool:
-    setting = session.get(ShareSetting, resource_id)
-    return bool(setting and setting.direct_evidence)
+    key = (session.get_bind().url, resource_id)
+    with _evidence_lock:
+        known = _evidence.get(key)
+    if known is None:
+        known = bool(
+            session.scalar(
+                select(ShareSetting.direct_evidence).where(ShareSetting.resource_id == resource_id)
+            )
+        )
+        with _evidence_lock:
+            _evidence[key] = known
+    return known
 
 
 def set_direct_evidence(session: Session, actor: Actor, code: str, value: bool) -> bool:
@@ -176,6 +217,9 @@ def set_direct_evidence(session: Session, actor: Actor, code: str, value: bool) 
     setting.set_by = actor.name
     setting.set_at = utcnow()
     session.add(setting)
+    session.flush()
+    with _evidence_lock:
+        _evidence.pop((session.get_bind().url, resource.id), None)
     audit.record(
         session, actor, "sharing.direct_evidence.set", "resource", resource.code, details={"value": value}
     )

@@ -1,0 +1,263 @@
+"""Facts of the catalog for other capabilities (CAT-1…13): actor-free reads that sibling capabilities
+(aggregation, quality, libraries, sharing, supervision, federation) use instead of the catalog's tables.
+They return plain, frozen values; a sibling that acts for a caller first checks the caller with
+``service.find_resource`` (the catalog's visibility rule). ``catalog.service`` re-exports them: siblings
+import them from there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cachetools import LRUCache
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from govdata.catalog.enums import ResourceStatus
+from govdata.catalog.models import DataElement, Resource, ResourceItem, ResourceVersion
+from govdata.catalog.validation import RuleContext, parse_resource, subject_of
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    """What another capability may know of a catalog resource."""
+
+    id: int
+    code: str
+    name: str
+    provider_id: int
+    provider_name: str
+    status: str
+    format: str
+    share_type: str
+    open_type: str
+    update_cycle: str
+    grade: str
+    version: int
+    published_version: int | None
+    published_at: datetime | None
+    local_catalog: bool = False  # an entry of the region's own 个性化目录 (CAT-6)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == ResourceStatus.published
+
+
+def ref_of(resource: Resource) -> ResourceRef:
+    return ResourceRef(
+        id=resource.id,
+        code=resource.code,
+        name=resource.name,
+        provider_id=resource.provider_id,
+        provider_name=resource.provider.name,
+        status=resource.status,
+        format=resource.format,
+        share_type=resource.share_type,
+        open_type=resource.open_type,
+        update_cycle=resource.update_cycle,
+        grade=resource.grade,
+        version=resource.version,
+        published_version=resource.published_version,
+        published_at=resource.published_at,
+        local_catalog=bool(resource.local_catalog),
+    )
+
+
+def resource_ref(session: Session, *, id: int | None = None, code: str | None = None) -> ResourceRef | None:
+    if (id is None) == (code is None):
+        raise ValueError("give exactly one of id and code")
+    resource = (
+        session.get(Resource, id)
+        if id is not None
+        else session.scalar(select(Resource).where(Resource.code == code))
+    )
+    return None if resource is None else ref_of(resource)
+
+
+def version_body(session: Session, resource_id: int, version: int | None = None) -> dict[str, Any] | None:
+    """A version's body (the shown version when ``version`` is None); None if there is no such version."""
+    if version is None:
+        version = session.scalar(select(Resource.version).where(Resource.id == resource_id))
+        if version is None:
+            return None
+    body = session.scalar(
+        select(ResourceVersion.body).where(
+            ResourceVersion.resource_id == resource_id, ResourceVersion.version == version
+        )
+    )
+    return body
+
+
+_published_bodies: LRUCache[tuple[Any, ...], dict[str, Any]] = LRUCache(maxsize=512)
+_published_lock = threading.Lock()
+
+
+def published_body(session: Session, resource: ResourceRef) -> dict[str, Any]:
+    """The body of the resource's published version ({} before the first publication). A published
+    version never changes, so each is read once per process and kept (the 512 most recently used),
+    under its database, number and time of publication."""
+    if resource.published_version is None:
+        return {}
+    key = (session.get_bind().url, resource.id, resource.published_version, resource.published_at)
+    with _published_lock:
+        body = _published_bodies.get(key)
+    if body is None:
+        body = version_body(session, resource.id, resource.published_version) or {}
+        with _published_lock:
+            _published_bodies[key] = body
+    return body
+
+
+def version_migration(session: Session, resource_id: int, version: int) -> dict[str, Any] | None:
+    """The data migration a version names (``catalog.impacts``): ``{"confirm", "items"}`` or None."""
+    return session.scalar(
+        select(ResourceVersion.migration).where(
+            ResourceVersion.resource_id == resource_id, ResourceVersion.version == version
+        )
+    )
+
+
+def element_key_kinds(session: Session) -> dict[str, str | None]:
+    """Data element name → the identifier it is (``ric``, ``uscc``) or None."""
+    return dict(session.execute(select(DataElement.name, DataElement.key_kind)).all())
+
+
+def published_resources(
+    session: Session,
+    *,
+    provider_id: int | None = None,
+    formats: Iterable[str] | None = None,
+    ids: Iterable[int] | None = None,
+) -> list[ResourceRef]:
+    """Published resources (ordered by code), optionally of one provider, some formats or some ids."""
+    stmt = select(Resource).where(Resource.status == ResourceStatus.published)
+    if provider_id is not None:
+        stmt = stmt.where(Resource.provider_id == provider_id)
+    if formats is not None:
+        stmt = stmt.where(Resource.format.in_(sorted(formats)))
+    if ids is not None:
+        stmt = stmt.where(Resource.id.in_(sorted(set(ids))))
+    return [ref_of(r) for r in session.scalars(stmt.order_by(Resource.code))]
+
+
+def element_holders(
+    session: Session,
+    elements: Iterable[str],
+    *,
+    key_only: bool = False,
+    exclude_id: int | None = None,
+    limit: int | None = None,
+) -> list[tuple[ResourceRef, dict[str, str]]]:
+    """Published resources with an item referencing any of ``elements`` (only key items when
+    ``key_only``), each with element → its item code (lower case), ordered by code."""
+    stmt = (
+        select(Resource, ResourceItem.element, ResourceItem.code)
+        .join(ResourceItem, ResourceItem.resource_id == Resource.id)
+        .where(
+            Resource.status == ResourceStatus.published,
+            Resource.published_version.is_not(None),
+            ResourceItem.element.in_(sorted(set(elements))),
+        )
+        .order_by(Resource.code, ResourceItem.id)
+    )
+    if key_only:
+        stmt = stmt.where(ResourceItem.key.is_(True))
+    if exclude_id is not None:
+        stmt = stmt.where(Resource.id != exclude_id)
+    found: dict[int, tuple[ResourceRef, dict[str, str]]] = {}
+    for resource, element, item_code in session.execute(stmt).all():
+        if resource.id not in found:
+            if limit is not None and len(found) >= limit:
+                break
+            found[resource.id] = (ref_of(resource), {})
+        found[resource.id][1].setdefault(element, item_code.lower())
+    return list(found.values())
+
+
+@dataclass(frozen=True)
+class ElementRef:
+    """What another capability may know of a data element (数据元)."""
+
+    name: str
+    code: str
+    key_kind: str | None  # the identifier it is (``ric``, ``uscc``), if any
+
+
+def data_elements(session: Session) -> dict[str, ElementRef]:
+    """Every data element by name, in the order they were defined."""
+    return {
+        e.name: ElementRef(name=e.name, code=e.code, key_kind=e.key_kind)
+        for e in session.scalars(select(DataElement).order_by(DataElement.id))
+    }
+
+
+# --- who holds which data element about which subject (CAT-9) -------------------------------------
+
+
+@dataclass(frozen=True)
+class HeldElement:
+    """An item of a published resource that references a data element, with the resource's subject
+    (CAT-3: declared, or derived from its classification and items)."""
+
+    resource: ResourceRef
+    subject: str  # natural_person | legal_person | unincorporated_org | other
+    element: str
+    item_code: str  # lower case, as the data store names the column
+    item_name: str
+    key: bool  # the item is the resource's key identifier
+    identifier: bool  # the element is an identifier (公民身份号码, 统一社会信用代码 …)
+
+
+def held_elements(session: Session, elements: Iterable[str] | None = None) -> list[HeldElement]:
+    """The items of published resources that reference a data element (those in ``elements``, or
+    any), ordered by element, then resource code."""
+    stmt = (
+        select(Resource, ResourceItem)
+        .join(ResourceItem, ResourceItem.resource_id == Resource.id)
+        .where(
+            Resource.status == ResourceStatus.published,
+            Resource.published_version.is_not(None),
+            ResourceItem.element.is_not(None),
+        )
+        .order_by(ResourceItem.element, Resource.code, ResourceItem.id)
+    )
+    if elements is not None:
+        stmt = stmt.where(ResourceItem.element.in_(sorted(set(elements))))
+    rows = session.execute(stmt).all()
+    if not rows:
+        return []
+    context = RuleContext.load(session)
+    subjects: dict[int, str] = {}
+    refs: dict[int, ResourceRef] = {}
+    held = []
+    for resource, item in rows:
+        if resource.id not in subjects:
+            body = version_body(session, resource.id, resource.published_version) or {}
+            subjects[resource.id] = subject_of(session, parse_resource(body), context).subject.value
+            refs[resource.id] = ref_of(resource)
+        element = context.elements.get(item.element)
+        held.append(
+            HeldElement(
+                resource=refs[resource.id],
+                subject=subjects[resource.id],
+                element=item.element,
+                item_code=item.code.lower(),
+                item_name=item.name,
+                key=bool(item.key),
+                identifier=bool(element is not None and element.key_kind),
+            )
+        )
+    return held
+
+
+def local_resources(session: Session) -> list[ResourceRef]:
+    """Published entries of the region's own 个性化目录, not in the provincial catalog (CAT-6), ordered
+    by code: what this node does not hold for the province (federation relies on it)."""
+    stmt = select(Resource).where(
+        Resource.status == ResourceStatus.published, Resource.local_catalog.is_(True)
+    )
+    return [ref_of(r) for r in session.scalars(stmt.order_by(Resource.code))]
