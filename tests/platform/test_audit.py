@@ -135,3 +135,33 @@ def test_cli_verify_names_the_first_broken_link(settings, session, monkeypatch):
     assert broken.exit_code == 1
     assert "事件 3" in broken.output
     get_settings.cache_clear()
+
+
+def test_events_appended_together_chain_as_one_by_one(engine):
+    """SEC-3: the usage log appends a batch of service calls with one insert (``record_many``); the
+    batch sits in the chain between single events exactly as if appended one at a time, and a change
+    to any event of the batch is named."""
+    factory = make_sessionmaker(engine)
+    actor = Actor(kind="user", roles=frozenset({Role.admin}), username="batch")
+    with unit_of_work(factory) as session:
+        audit.record(session, actor, "test.before", "thing", "0")
+        audit.record_many(
+            session,
+            [audit.Pending(actor, "test.batch", "thing", str(i), details={"i": i}) for i in range(5)],
+        )
+        audit.record_many(session, [])  # nothing to append: the head stays where it is
+        audit.record(session, actor, "test.after", "thing", "6")
+    with unit_of_work(factory) as session:
+        assert audit.verify_chain(session).ok
+        rows = session.execute(
+            text("SELECT seq, action, object_id FROM audit_events WHERE action LIKE 'test.%' ORDER BY seq")
+        ).all()
+        assert [r.action for r in rows] == ["test.before", *["test.batch"] * 5, "test.after"]
+        assert [r.seq for r in rows] == list(range(rows[0].seq, rows[0].seq + 7))
+        assert [r.object_id for r in rows[1:6]] == ["0", "1", "2", "3", "4"]
+        session.execute(
+            text("UPDATE audit_events SET details = :d WHERE seq = :s"), {"d": '{"i":9}', "s": rows[3].seq}
+        )
+    with unit_of_work(factory) as session:
+        result = audit.verify_chain(session)
+        assert not result.ok and result.first_broken["id"] == rows[3].seq
