@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -210,26 +210,30 @@ def clean_end_user(value: str | None) -> str | None:
     return cleaned or None
 
 
+# built once: every call of a system (each lookup of a sharing service) resolves its credential
+_SYSTEM_CREDENTIAL = (
+    select(
+        SystemCredential.id,
+        SystemCredential.revoked_at,
+        SystemCredential.expires_at,
+        SystemCredential.last_used_at,
+        SystemCredential.system_id,
+        ApplicationSystem.active,
+        ApplicationSystem.department_id,
+        ApplicationSystem.name,
+    )
+    .join(ApplicationSystem, ApplicationSystem.id == SystemCredential.system_id)
+    .where(SystemCredential.digest == bindparam("digest"))
+)
+
+
 def resolve_token(session: Session, token: str, end_user: str | None = None) -> Actor | None:
     """The actor behind a bearer token, or None when it is unknown, expired or revoked."""
     now = utcnow()
     digest = token_digest(token)
     if token.startswith(SYSTEM_TOKEN_PREFIX + "_"):
         # the columns it needs, not the objects: every call of a sharing service comes this way
-        cred = session.execute(
-            select(
-                SystemCredential.id,
-                SystemCredential.revoked_at,
-                SystemCredential.expires_at,
-                SystemCredential.last_used_at,
-                SystemCredential.system_id,
-                ApplicationSystem.active,
-                ApplicationSystem.department_id,
-                ApplicationSystem.name,
-            )
-            .join(ApplicationSystem, ApplicationSystem.id == SystemCredential.system_id)
-            .where(SystemCredential.digest == digest)
-        ).one_or_none()
+        cred = session.execute(_SYSTEM_CREDENTIAL, {"digest": digest}).one_or_none()
         if cred is None or cred.revoked_at or cred.expires_at <= now or not cred.active:
             return None
         if cred.last_used_at is None or now - cred.last_used_at > timedelta(minutes=1):
