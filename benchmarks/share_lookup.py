@@ -8,6 +8,9 @@ items of 人口基础信息, shared unconditionally, plus 联系电话 and 居�
 verify, query and exchange), and ``--rows`` records (valid GB 11643 ids, each distinct) are generated as a CSV and
 loaded through the product's own batch path (``create_batch`` + ``run_batch``, as the API's upload);
 the jobs the batch leaves queued (event handlers such as quality scoring) run before any server starts.
+市公安局's officer then objects to ``--under-review`` of the records (1 % by default: every hundredth),
+through the objections service, so that every answer asks the "under review" lookup (COR-3) with that
+many keys under review on the resource.
 
 Then the app is started as ``govdata serve`` starts it (``govdata.app:create_app`` under Uvicorn, in a
 subprocess), and 市人社局's ``rs_user`` applies through ``POST /api/v1/applications`` for query on six
@@ -91,7 +94,7 @@ UVICORN_OPTIONS = [
 ]
 LOOKUP_ITEMS = ["gmsfhm", "xm", "xb", "csrq", "hjdz", "lxdh"]  # 联系电话 is conditional: the provider decides
 CONDITIONAL = {"lxdh", "jzdz"}
-BUILD_VERSION = 2  # a store built by an earlier layout of this script is not reused
+BUILD_VERSION = 3  # a store built by an earlier layout of this script is not reused
 
 # --- the resource: 人口基础信息 (base items unconditional) with two conditional items --------------------
 
@@ -198,6 +201,7 @@ class Built:
     token: str
     rows: int
     seed: int
+    under_review: int = 0  # records with an objection under review
     version: int = BUILD_VERSION
 
     def env(self, **extra: str) -> dict[str, str]:
@@ -238,7 +242,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def build(backend: str, workdir: Path, rows: int, seed: int, admin_url: str) -> Built:
+def build(
+    backend: str, workdir: Path, rows: int, seed: int, admin_url: str, under_review: float = 0.0
+) -> Built:
     """Initialise the store, the demo region and the resource, and load ``rows`` records through a batch
     (a PostgreSQL database made for it is dropped again when that fails)."""
     from govdata.core.observability import configure_logging
@@ -253,7 +259,7 @@ def build(backend: str, workdir: Path, rows: int, seed: int, admin_url: str) -> 
     else:
         database_url = store_url = _create_database(admin_url)
     try:
-        return _load(backend, workdir, data_dir, database_url, store_url, rows, seed)
+        return _load(backend, workdir, data_dir, database_url, store_url, rows, seed, under_review)
     except BaseException:
         if backend == "postgresql":
             _drop_database(admin_url, database_url)
@@ -261,7 +267,14 @@ def build(backend: str, workdir: Path, rows: int, seed: int, admin_url: str) -> 
 
 
 def _load(
-    backend: str, workdir: Path, data_dir: Path, database_url: str, store_url: str, rows: int, seed: int
+    backend: str,
+    workdir: Path,
+    data_dir: Path,
+    database_url: str,
+    store_url: str,
+    rows: int,
+    seed: int,
+    under_review: float = 0.0,
 ) -> Built:
     from govdata import capabilities
     from govdata.aggregation import service as aggregation
@@ -321,12 +334,44 @@ def _load(
     with unit_of_work(factory) as session:
         batch = session.get(Batch, batch_id)
         status, applied, message = batch.status, batch.rows_applied, batch.message
+    reviewed = 0
+    if under_review > 0 and status == "applied":
+        started = time.perf_counter()
+        with console.status(f"对 {under_review:.1%} 的记录提出疑义…"):
+            reviewed = file_objections(factory, store, code, rows, under_review)
+        console.print(f"{reviewed:,} 条记录复核中，用时 {time.perf_counter() - started:.1f} 秒")
     store.close()
     engine.dispose()
     if status != "applied" or applied != rows:
         raise SystemExit(f"批次未按预期入库：{status}，入库 {applied} 行：{message}")
     console.print(f"批次已入库 {applied:,} 行，用时 {time.perf_counter() - started:.1f} 秒")
-    return Built(backend, str(data_dir), database_url, store_url, code, token, rows, seed)
+    return Built(backend, str(data_dir), database_url, store_url, code, token, rows, seed, reviewed)
+
+
+def reviewed_count(rows: int, share: float) -> int:
+    """How many records ``file_objections`` objects to: every n-th, n = 1 / ``share``."""
+    return 0 if share <= 0 else len(range(0, rows, max(1, round(1 / share))))
+
+
+def file_objections(factory, store, code: str, rows: int, share: float) -> int:
+    """市公安局's officer objects to every n-th record (``share`` of them), as the objections service
+    files them; how many."""
+    from govdata.catalog.cli import acting_user
+    from govdata.core.db import unit_of_work
+    from govdata.objections import service as objections
+    from govdata.objections.schemas import ObjectionIn
+
+    step = max(1, round(1 / share))
+    made = 0
+    with unit_of_work(factory) as session:
+        officer = acting_user(session, "ga_officer")
+        for i in range(0, rows, step):
+            data = ObjectionIn(
+                resource_code=code, key=person(i)[0], items={"lxdh": "13900000000"}, reason="联系电话已变更"
+            )
+            objections.file_objection(session, officer, store, data)
+            made += 1
+    return made
 
 
 def _create_database(admin_url: str) -> str:
@@ -360,13 +405,15 @@ def prepared(args: argparse.Namespace) -> Iterator[Built]:
     if args.workdir and args.backend == "sqlite" and marker.exists():
         found = Built(**json.loads(marker.read_text()))
         same = ("sqlite", args.rows, args.seed, BUILD_VERSION)
-        if (found.backend, found.rows, found.seed, found.version) == same:
+        reviewed = reviewed_count(args.rows, getattr(args, "under_review", 0.0))
+        if (found.backend, found.rows, found.seed, found.version) == same and found.under_review == reviewed:
             built = found
             console.print(f"沿用 {workdir} 中已建好的存储（{found.rows:,} 行）")
     try:
         if built is None:
             marker.unlink(missing_ok=True)
-            built = build(args.backend, workdir, args.rows, args.seed, admin_url)
+            share = getattr(args, "under_review", 0.0)
+            built = build(args.backend, workdir, args.rows, args.seed, admin_url, share)
             if args.backend == "sqlite":
                 marker.write_text(json.dumps(asdict(built), ensure_ascii=False))
         yield built
@@ -682,6 +729,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     common_arguments(parser)
+    parser.add_argument(
+        "--under-review",
+        type=float,
+        default=0.01,
+        help="share of the records with an objection under review (COR-3; 0 for none)",
+    )
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=500, help="calls before each measurement")
@@ -749,6 +802,7 @@ def main(argv: list[str] | None = None) -> int:
             "baseline_server_cpu_ms": round(theirs.server_cpu / theirs.requests * 1000, 3),
             "backend": args.backend,
             "rows": built.rows,
+            "under_review_keys": built.under_review,
             "concurrency": args.concurrency,
             "body_bytes": size,
             "usage_logged": logged,

@@ -172,6 +172,13 @@ def test_pages_showing_data_never_write(app, client, as_user):
     # 市人社局's system granted the base items at once (unconditional sharing)
     system = client.get(f"/api/v1/departments/{rs_department(client, rs)}/systems", headers=rs).json()[0]
     application = share_application(client, as_user("rs_user"), code, system["id"])
+    # 市人社局 objects to a name the grant shows it (COR-1)
+    objection = client.post(
+        "/api/v1/objections",
+        json={"resource_code": code, "key": rows[5][0], "items": {"xm": "陈新名"}, "reason": "户籍已更名"},
+        headers=as_user("rs_user"),
+    )
+    assert objection.status_code == 201, objection.text
 
     params = {
         "code": code,
@@ -180,6 +187,7 @@ def test_pages_showing_data_never_write(app, client, as_user):
         "conflict_id": str(conflicts[0]["id"]),
         "application_id": str(application["id"]),
         "grant_id": str(application["grant_id"]),
+        "objection_id": str(objection.json()["id"]),
         "key": rows[5][0],
         "department_id": str(rs_department(client, rs)),
     }
@@ -195,5 +203,6 @@ def test_pages_showing_data_never_write(app, client, as_user):
         f"/sharing/applications/{application['id']}",
         f"/sharing/grants/{application['grant_id']}",
         "/sharing/usage",
+        f"/objections/{objection.json()['id']}",
     ):
         assert path in shown, path

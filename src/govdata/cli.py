@@ -84,7 +84,25 @@ def demo(
             return
         with console.status("正在创建演示地区…"):
             logins, token = create_demo(session)
+    with console.status("正在载入演示数据…"):
+        _load_demo_data(settings)
     console.print(write_logins(logins_path, result.admin_password, logins, token))
+
+
+def _load_demo_data(settings) -> None:
+    """The demo's batches (``aggregation.demo``), into the stores directly: no server holds them yet."""
+    from govdata.aggregation.demo import create_demo_data
+    from govdata.core.db import make_engine, make_sessionmaker
+    from govdata.store import open_store
+
+    engine = make_engine(settings.resolved_database_url())
+    store = open_store(settings.resolved_store_url())
+    try:
+        store.initialise()
+        create_demo_data(make_sessionmaker(engine), store, settings.data_dir)
+    finally:
+        store.close()
+        engine.dispose()
 
 
 @app.command()

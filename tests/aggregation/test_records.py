@@ -95,7 +95,7 @@ def test_agg6_a_records_history_lists_every_version_with_its_batch(app, client, 
     assert "第 1 版" in oldest and rows[3][1] in oldest and f"由批次 #{first['id']}" in oldest
     assert f"被批次 #{second['id']}" in oldest and "更新" in oldest
     assert "张丽" in newest  # who loaded the batch, by name
-    assert re.search(r'<td class="changed"[^>]*>改名后</td>', page.text)  # what changed is marked
+    assert re.search(r'<div class="changed"[^>]*><dt>姓名</dt><dd>改名后</dd>', page.text)  # marked
 
 
 def test_agg6_the_record_and_the_data_as_of_a_batch_or_a_time(app, client, as_user, population_code):

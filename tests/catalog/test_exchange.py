@@ -200,9 +200,16 @@ def test_an_officer_cannot_update_another_departments_resource(client, as_user):
         {**ENTERPRISE_ROW, "资源代码": hidden["code"], "资源名称": "个体工商户登记信息"},
     ]
     body = assert_problem(upload(client, as_user("ga_officer"), workbook(rows, [])), 422)
-    assert [(e["row"], e["column"]) for e in body["errors"]] == [(2, "资源代码"), (3, "资源代码")]
-    assert "只能更新本部门的资源" in body["errors"][0]["message"]
-    assert "不存在" in body["errors"][1]["message"]  # a draft of another department stays invisible
+    # a draft of another department stays invisible: its code is an error of the file
+    assert [(e["row"], e["column"]) for e in body["errors"]] == [(3, "资源代码")]
+    assert "不存在" in body["errors"][0]["message"]
+    # a resource the officer sees but may not change is reported, not imported (#13 item 19)
+    answer = upload(client, as_user("ga_officer"), workbook(rows[:1], []))
+    assert answer.status_code == 200, answer.text
+    skipped = answer.json()["skipped"]
+    assert [(s["code"], s["row"]) for s in skipped] == [(published["code"], 2)]
+    assert "不是本部门的资源" in skipped[0]["reason"] and "只能更新本部门的资源" in skipped[0]["reason"]
+    assert answer.json()["updated"] == [] and answer.json()["created"] == []
     after = client.get(f"/api/v1/resources/{published['code']}", headers=scjg).json()
     assert after["summary"] == published["summary"] and after["revision"] is None
     # users who may not compile get 403 before the file is looked at

@@ -148,8 +148,7 @@ def test_a_correction_is_a_batch_the_services_show_and_the_flag_clears_COR3_COR4
         done = resolve(client, ga, filed["id"], outcome="corrected", reason="经核对户籍档案，姓名已更正")
     assert done.status_code == 200, done.text
     body = done.json()
-    assert body["status"] == "corrected", {k: body[k] for k in ("status", "correction_batch_id", "correction_error", "resolved_at")}
-    assert body["corrected_values"] == {"xm": "陈新名"}
+    assert body["status"] == "corrected" and body["corrected_values"] == {"xm": "陈新名"}
     assert body["late"] is False and body["resolved_by"] == "ga_officer"
     batch_id = body["correction_batch_id"]
     after = query(client, ga, shared_code, person["gmsfhm"])

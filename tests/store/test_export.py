@@ -156,6 +156,37 @@ def test_typed_columns_read_the_same_on_both_stores(store):
     assert sorted(data.split(b"\r\n")) == sorted(
         [b"a,1985-01-02,2026-03-02 09:30:15,-7,-12.50,0.25,true", b"b,,,,,,false", b""]
     )
+    assert export(store, TYPED, transform=lambda batch: batch) == (rows, data)
+
+
+def test_record_batches_hold_the_stored_values_and_types(store):
+    values = {
+        "code": ["a", "b", "c"],
+        "born": [dt.date(1985, 1, 2), None, dt.date(2000, 2, 29)],
+        "seen": [dt.datetime(2026, 3, 2, 9, 30, 15, 500000), None, dt.datetime(1999, 12, 31, 23, 59)],
+        "n": [-7, None, 0],
+        "amount": [Decimal("-12.50"), None, Decimal("0.00")],
+        "ratio": [0.25, None, -1.5e10],
+        "alive": [True, None, False],
+    }
+    types = {
+        "code": pa.string(),
+        "born": pa.date32(),
+        "seen": pa.timestamp("us"),
+        "n": pa.int64(),
+        "amount": pa.decimal128(10, 2),
+        "ratio": pa.float64(),
+        "alive": pa.bool_(),
+    }
+    load(store, TYPED, {c: pa.array(v, types[c]) for c, v in values.items()})
+    load(store, TEXT, {"code": pa.array(["x", "y", "z"]), "note": pa.array(['a,"b"\nc', "", None])})
+    batches = list(store.export_batches(TYPED, TYPED.codes, batch_size=2))
+    assert [b.num_rows for b in batches] == [2, 1]
+    table = pa.Table.from_batches(batches).sort_by("code")
+    assert table.schema == store.arrow_schema(TYPED, TYPED.codes)
+    assert table.to_pydict() == values
+    notes = pa.Table.from_batches(store.export_batches(TEXT, TEXT.codes)).sort_by("code")
+    assert notes.column("note").to_pylist() == ['a,"b"\nc', "", None]
 
 
 def test_rows_passing_through_python_are_written_alike(store):

@@ -210,6 +210,9 @@ class HeldElement:
     item_name: str
     key: bool  # the item is the resource's key identifier
     identifier: bool  # the element is an identifier (公民身份号码, 统一社会信用代码 …)
+    # whom the element itself describes (``person``, ``legal_person``), None for elements of a record
+    # (证照编号, 发证日期 …) or of anything (地址, 行政区划代码)
+    element_subject: str | None = None
 
 
 def held_elements(session: Session, elements: Iterable[str] | None = None) -> list[HeldElement]:
@@ -249,6 +252,7 @@ def held_elements(session: Session, elements: Iterable[str] | None = None) -> li
                 item_name=item.name,
                 key=bool(item.key),
                 identifier=bool(element is not None and element.key_kind),
+                element_subject=element.subject if element is not None else None,
             )
         )
     return held

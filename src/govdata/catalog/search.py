@@ -11,8 +11,9 @@ that merely holds 人口 and 信息 apart. SQLite keeps the grams in an FTS5 tab
 Synonyms come from the data element dictionary (CAT-4, #13 item 21): a query word that is an
 element's name or one of its synonyms matches any of them (身份证号 finds 公民身份号码), as an OR of the
 alternatives' phrases, read from the dictionary at query time so that an edited dictionary needs no
-re-indexing. Classification names (人口, 法人单位, 基础信息资源) are indexed with each resource, so that
-人口 finds every resource of class 101 whatever its name.
+re-indexing. Classification names (人口, 法人单位, 社会保障; not the top classes' 基础/主题/部门信息资源, which
+every resource would share) are indexed with each resource, so that 人口 finds every resource of
+class 101 whatever its name.
 
 Words are NFKC-normalised and lower-cased (ＡＢＣ = abc). Anything that is neither a Chinese run nor
 a Latin/digit word (quotes, ``*``, ``-``, ``:``, emoji, SQL) only separates words, so a query never
@@ -200,10 +201,11 @@ def index_text(resource: Resource, body: dict[str, Any], classification_names: t
 
 
 def classification_names(session: Session, code: str | None) -> tuple[str, ...]:
-    """The names of a classification and of the classes above it (CAT-1a): 101 → 人口, 基础信息资源."""
+    """The names of a classification and of the classes above it (CAT-1a), but for the three top
+    classes (基础/主题/部门信息资源), whose words every resource would share: 10101 → its own name, 人口."""
     names: list[str] = []
     seen: set[str] = set()
-    while code and code not in seen:
+    while code and len(code) > 1 and code not in seen:
         seen.add(code)
         found = session.get(Classification, code)
         if found is None:

@@ -10,8 +10,10 @@ Rules worth knowing (``docs/seed-readings.md`` repeats them):
   the source of such an element names the library field's source (one truth, kept in
   ``library_fields``); any other element and subject is kept in ``library_sources``.
 * Duplicate collection: non-key items of published resources about a person or an organisation that
-  reference the same data element for the same subject, in more than one department. Identifiers
-  (公民身份号码, 统一社会信用代码 …) are how resources join, never a duplicate. With a source named,
+  reference the same data element describing a person or organisation (the dictionary's subject of the
+  element: 姓名, 出生日期, 单位名称 …, not 证照编号 or 地址, which describe a record) for the same subject,
+  in more than one department. Identifiers (公民身份号码, 统一社会信用代码 …) are how resources join,
+  never a duplicate. With a source named,
   the duplicates are the other departments' resources holding the element; without one, the element
   is listed until the authority names its source.
 * Asking a department to stop: the authority records, for one duplicating resource, a violation of
@@ -255,7 +257,12 @@ def _groups(session: Session) -> list[dict[str, Any]]:
     authoritative source (when named), keys and identifiers left out."""
     by_key: dict[tuple[str, str], list[HeldElement]] = defaultdict(list)
     for held in catalog.held_elements(session):
-        if held.key or held.identifier or held.subject not in PERSONAL_SUBJECTS:
+        if (
+            held.key
+            or held.identifier
+            or held.element_subject is None  # 证照编号, 地址 …: not collected about the person itself
+            or held.subject not in PERSONAL_SUBJECTS
+        ):
             continue
         by_key[(held.element, held.subject)].append(held)
     named = designations(session)

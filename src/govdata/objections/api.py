@@ -166,17 +166,23 @@ async def resolve(request: Request, actor: Reviewer, objection_id: int, data: Re
             status = await run_in_threadpool(aggregation.batch_status, factory, batch_id)
 
     def answer() -> dict:
-        with unit_of_work(factory) as session:
+        settled = batch_id is not None and status in aggregation.FINISHED
+        with unit_of_work(factory) as session:  # the settlement commits, even when it says the batch failed
             objection = service.get_objection(session, actor, objection_id)
-            if batch_id is not None and status in aggregation.FINISHED:
+            if settled:
                 service.settle(session, objection)
-                if objection.status == ObjectionStatus.under_review and objection.correction_batch_id is None:
-                    raise InvalidInput(
-                        objection.correction_error or "更正未能入库。",
-                        slug="correction-failed",
-                        batch_id=batch_id,
-                    )
-            return objection_out(session, actor, objection).model_dump(mode="json")
+            failed = (
+                settled
+                and objection.status == ObjectionStatus.under_review
+                and objection.correction_batch_id is None
+            )
+            body, message = (
+                objection_out(session, actor, objection).model_dump(mode="json"),
+                objection.correction_error,
+            )
+        if failed:
+            raise InvalidInput(message or "更正未能入库。", slug="correction-failed", batch_id=batch_id)
+        return body
 
     body = await run_in_threadpool(answer)
     return JSONResponse(

@@ -464,7 +464,8 @@ def update_user(session: Session, actor: Actor, user_id: int, patch: UserPatch) 
         _check_roles(session, roles, user.department_id)
         if user.id == actor.user_id and Role.admin not in roles:
             raise Conflict("不能移除自己的平台管理员角色。", slug="self-demotion")
-        user.role_rows = [UserRole(role=r) for r in sorted(roles)]
+        kept = {row.role: row for row in user.role_rows}  # a role kept is the same row, not a new one
+        user.role_rows = [kept.get(r) or UserRole(role=r) for r in sorted(roles)]
         changes["roles"] = sorted(roles)
     if patch.active is not None:
         if user.id == actor.user_id and not patch.active:

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from govdata.catalog import service as catalog
 from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import NotFound, PermissionDenied, Problem
 from govdata.quality import charts, service
@@ -116,6 +117,10 @@ def _page(
     if quality is None:
         raise NotFound(f"资源 {code} 不存在。")
     resource = service.quality_resource(session, actor, code)
+    # the report form picks an item by name rather than asking for its code (#13 item 22)
+    report_items = [
+        (i.get("code"), i.get("name")) for i in catalog.published_body(session, resource).get("items", [])
+    ]
     problems: list[dict[str, Any]] = []
     if actor.has(PROBLEM_READ):
         items, _ = service.list_problems(session, actor, code, limit=200)
@@ -131,6 +136,7 @@ def _page(
         open_problems=[p for p in problems if p["status"] in ("open", "confirmed")],
         closed_problems=[p for p in problems if p["status"] not in ("open", "confirmed")],
         may_report=can_report(actor, resource),
+        report_items=report_items,
         may_answer=can_answer(actor, resource),
         may_recompute=can_recompute(actor, resource) and resource.published_version is not None,
         is_provider=not is_consumer(actor, resource),

@@ -93,12 +93,14 @@ def _formula_class() -> str:
 def safe_text_sql(expr: str, dialect: str) -> str:
     """SQL making a text value ``expr`` safe as a cell (see the module), but for the control
     characters inside it, which :class:`Cleaned` drops from the bytes. The rare branch names its
-    cleaned value once: named twice, DuckDB computes it for every row, ahead of the CASE."""
+    cleaned value once: named twice, DuckDB computes it for every row, ahead of the CASE. Most
+    text starts beyond U+009F (Chinese), which the first test lets through at once."""
     first = f"unicode({expr})" if dialect == "duckdb" else f"ascii({expr})"
     cleaned = f"regexp_replace({expr}, '{_control_class(dialect)}', '', 'g')"
     defused = f"regexp_replace({cleaned}, '^({_formula_class()})', '''\\1')"
     return (
-        f"CASE WHEN {first} IN ({_FORMULA}) THEN '''' || {expr} "
+        f"CASE WHEN {first} > 159 THEN {expr} "
+        f"WHEN {first} IN ({_FORMULA}) THEN '''' || {expr} "
         f"WHEN {first} BETWEEN 0 AND 31 OR {first} BETWEEN 127 AND 159 THEN {defused} "
         f"ELSE {expr} END"
     )

@@ -7,6 +7,8 @@ temporary table (no Python work per row), then the same SQL as DuckDB's applies 
 
 from __future__ import annotations
 
+import io
+import itertools
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from typing import Any
 
 import duckdb
 import psycopg
-import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from govdata.store import csv_export
 from govdata.store.base import KEY, META_TABLE, STORE_SCHEMA_VERSION, Column, Staged
@@ -125,24 +127,35 @@ class PostgresStore(SqlStore):
 
     # --- exchange ----------------------------------------------------------------------------------------
     def export_batches(self, spec, codes, batch_size=65_536):
-        """Read through a server-side cursor on a connection of its own (one snapshot: the cursor's
-        transaction), ``batch_size`` rows at a time, each turned into an Arrow batch column by column."""
+        """``COPY (SELECT …) TO STDOUT (FORMAT csv)`` on a connection of its own (one snapshot), parsed
+        into Arrow record batches by Arrow's CSV reader with the columns' Arrow types (C++, no Python
+        work per value; the rows are gathered 1 MiB at a time): a null is an unquoted empty field,
+        an empty text a quoted one."""
         schema = self.arrow_schema(spec, codes)
-        columns = ", ".join(q(c) for c in codes)
+        sql = f"COPY (SELECT {', '.join(q(c) for c in codes)} FROM {self.table_name(spec.name)}) TO STDOUT (FORMAT csv)"
         with psycopg.connect(self._conninfo) as conn:
-            conn.execute(f"SET search_path TO {SCHEMA}, public")
-            with conn.cursor(name="govdata_export") as cur:
-                cur.itersize = batch_size
-                cur.execute(f"SELECT {columns} FROM {self.table_name(spec.name)}")
-                while rows := cur.fetchmany(batch_size):
-                    values = list(zip(*rows, strict=True))
-                    yield pa.record_batch(
-                        [
-                            pa.array(_exportable(values[i], field.type), field.type)
-                            for i, field in enumerate(schema)
-                        ],
-                        schema=schema,
-                    )
+            conn.execute("SET DateStyle TO ISO, YMD")
+            conn.execute("SET client_encoding TO 'UTF8'")
+            with conn.cursor().copy(sql) as copy:
+                messages = iter(copy)
+                first = next(messages, None)
+                if first is None:  # no rows: Arrow's reader takes no empty file
+                    return
+                reader = pa_csv.open_csv(
+                    _Rows(itertools.chain([first], messages)),
+                    read_options=pa_csv.ReadOptions(column_names=list(codes), block_size=csv_export.BLOCK),
+                    parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                    convert_options=pa_csv.ConvertOptions(
+                        column_types=schema,
+                        strings_can_be_null=True,
+                        quoted_strings_can_be_null=False,
+                        true_values=["t"],
+                        false_values=["f"],
+                    ),
+                )
+                for batch in reader:
+                    for start in range(0, batch.num_rows, batch_size):
+                        yield batch.slice(start, batch_size)
 
     def export_csv(self, spec, codes, out, *, transform=None, batch_size=65_536):
         """Without ``transform``: ``COPY (SELECT …) TO STDOUT (FORMAT csv)`` on a connection of its own
@@ -156,6 +169,7 @@ class PostgresStore(SqlStore):
         sql = f"COPY (SELECT {columns} FROM {self.table_name(spec.name)}) TO STDOUT (FORMAT csv)"
         with psycopg.connect(self._conninfo) as conn:
             conn.execute("SET DateStyle TO ISO, YMD")
+            conn.execute("SET client_encoding TO 'UTF8'")
             with conn.cursor().copy(sql) as copy:
                 return csv_export.pg_rows(copy, out)
 
@@ -198,8 +212,25 @@ def _csv_column(code: str, kind: str) -> str:
     return q(code)
 
 
-def _exportable(values: tuple, arrow: pa.DataType) -> tuple | list:
-    """Column values as Arrow takes them: an unbounded NUMERIC (read as text) as its exact text."""
-    if pa.types.is_string(arrow):
-        return [None if v is None else str(v) for v in values]
-    return values
+class _Rows(io.RawIOBase):
+    """PostgreSQL's COPY messages (one row each) as a file Arrow's CSV reader reads."""
+
+    def __init__(self, messages: Iterator[Any]) -> None:
+        super().__init__()
+        self._messages = iter(messages)
+        self._pending = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        wanted = len(buffer)
+        while len(self._pending) < wanted:
+            message = next(self._messages, None)
+            if message is None:
+                break
+            self._pending += message
+        size = min(wanted, len(self._pending))
+        buffer[:size] = self._pending[:size]
+        del self._pending[:size]
+        return size

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from govdata.aggregation import service as aggregation
 from govdata.catalog import service as catalog
+from govdata.catalog.enums import EventKind, ShareMode, Subject
 from govdata.core import files
 from govdata.core.audit import AuditEvent
 from govdata.core.auth import ROLE_LABELS, Actor
@@ -32,6 +33,7 @@ from govdata.core.errors import NotFound, PermissionDenied, field_error
 from govdata.orgs import service as orgs
 from govdata.platform import service as platform
 from govdata.sharing import service as sharing
+from govdata.supervision.enums import ViolationKind
 from govdata.web import local_time
 from govdata.workbench.auth import can_read_department_page
 
@@ -127,6 +129,7 @@ ACTION_LABELS: dict[str, str] = {
     "library.conflicts.detected": "发现数据冲突",
     "library.conflicts.auto_closed": "数据冲突自动关闭",
     "library.conflict.commented": "协商数据冲突",
+    "library.conflict.agreed": "同意协商结果",
     "library.conflict.resolved": "协商解决数据冲突",
     "library.conflict.escalated": "数据冲突提请主管部门",
     "library.conflict.decided": "主管部门裁定数据冲突",
@@ -464,20 +467,71 @@ DETAIL_LABELS: dict[str, str] = {
     "working_days": "工作日数",
     "year": "年度",
 }
+# Values of the details that are codes, by key (then ``COMMON_VALUES`` for any key).
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "mode": {
+        "replace": "全量替换",
+        "upsert": "增量更新",
+        "delete": "按关键标识删除",
+        "migrate": "目录修订迁移",
+        **{m.value: m.label for m in ShareMode},
+        "export": "批量导出",
+        "changes": "增量获取",
+    },
+    "modes": {m.value: m.label for m in ShareMode},
+    "policy": {"strict": "严格", "accept_valid": "接受有效行"},
+    "source": {"upload": "文件上传", "records": "接口推送", "pull": "定时抽取"},
+    "decision": {"approve": "同意", "partial": "部分同意", "refuse": "不予共享"},
+    "trigger": {"schedule": "定时", "manual": "手动"},
+    "kind": {**{k.value: k.label for k in ViolationKind}, **{k.value: k.label for k in EventKind}},
+    "subject": {s.value: s.label for s in Subject} | {"person": "自然人"},
+    "stage": {"negotiate": "协商", "decide": "协调决定"},
+    "format": {"xlsx": "XLSX", "json": "JSON", "csv": "CSV"},
+}
+COMMON_VALUES: dict[str, str] = {
+    "pending": "待答复",
+    "approved": "已同意",
+    "partially_approved": "部分同意",
+    "refused": "不予共享",
+    "disputed": "异议待协调",
+    "escalated": "超期已督办",
+    "coordinated": "已协调",
+    "applied": "已入库",
+    "rejected": "已拒绝",
+    "failed": "失败",
+    "rolled_back": "已回滚",
+    "detected": "待确认",
+    "contested": "部门有异议",
+    "confirmed": "已确认",
+    "withdrawn": "已撤销",
+    "rectified": "已整改",
+    "under_review": "复核中",
+    "corrected": "已更正",
+    "active": "有效",
+    "suspended": "已暂停",
+    "revoked": "已撤销",
+    "expired": "已到期",
+    "open": "待处理",
+    "fixed": "已整改",
+}
 PEOPLE_KEYS = {"by", "requested_by", "username"}
 ROLE_NAMES = {role.value: label for role, label in ROLE_LABELS.items()}
 LONGEST = 300
 
 
-def _text(value: Any, names: dict[str, str]) -> str:
+def _text(value: Any, names: dict[str, str], key: str = "") -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return "、".join(_text(v, names) for v in value) or "—"
+        return "、".join(_text(v, names, key) for v in value) or "—"
     if isinstance(value, dict):
-        return "；".join(f"{DETAIL_LABELS.get(str(k), str(k))}：{_text(v, names)}" for k, v in value.items())
+        return "；".join(
+            f"{DETAIL_LABELS.get(str(k), str(k))}：{_text(v, names, str(k))}" for k, v in value.items()
+        )
+    if isinstance(value, str):
+        value = VALUE_LABELS.get(key, {}).get(value) or COMMON_VALUES.get(value) or value
     text = str(value)
     return text if len(text) <= LONGEST else text[:LONGEST] + "…"
 
@@ -497,7 +551,7 @@ def layout_details(details: str, people: dict[str, str]) -> list[tuple[str, str]
             value = people.get(value, value)
         elif key == "roles" and isinstance(value, list):
             value = [ROLE_NAMES.get(str(v), v) for v in value]
-        rows.append((DETAIL_LABELS.get(key, key), _text(value, people)))
+        rows.append((DETAIL_LABELS.get(key, key), _text(value, people, key)))
     return rows
 
 

@@ -20,7 +20,7 @@ from govdata.catalog.enums import (
     ShareType,
     UpdateCycle,
 )
-from govdata.catalog.schemas import ResourceIn
+from govdata.catalog.schemas import ResourceIn, ResourceOut
 from govdata.core.labels import LabelledEnum
 
 TEMPLATE_ROWS = 500  # rows that carry the drop-down lists in the template
@@ -133,7 +133,9 @@ ITEM_COLUMNS: tuple[Column, ...] = (
 RESOURCE_FIELD_LABELS = {c.field: c.header for c in RESOURCE_COLUMNS} | {"items": ITEM_SHEET}
 ITEM_FIELD_LABELS = {c.field: c.header for c in ITEM_COLUMNS} | {"key_kind": "关键标识"}
 RESOURCE_FIELDS = [f for f in ResourceIn.model_fields if f != "items"]
-# fields of an exported JSON resource that describe it rather than compile it
+# fields of an exported JSON resource that describe it rather than compile it: whatever the answer
+# adds to the compiled fields (status, version, the return note …), so that an export always imports
+# back (#13 item 19), also after the answer grows a field
 EXPORT_ONLY_FIELDS = {
     "status",
     "version",
@@ -144,7 +146,7 @@ EXPORT_ONLY_FIELDS = {
     "updated_at",
     "revision",
     "warnings",
-}
+} | (set(ResourceOut.model_fields) - set(ResourceIn.model_fields) - {"code", "reason"})
 
 
 def allowed_values(enum: type[LabelledEnum]) -> str:

@@ -80,7 +80,8 @@ def read_form(form: FormData) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     values: dict[str, Any] = {f: str(form.get(f, ""))[:4000] for f in (*TEXT_FIELDS, *CHOICE_FIELDS)}
     values["classification"] = str(form.get("classification", ""))[:32]
     values["materials"] = str(form.get("materials", ""))[:20000]
-    values["related_codes"] = str(form.get("related_codes", ""))[:4000]
+    # the picker (several values) and the field for other codes post the same name
+    values["related_codes"] = " ".join(str(v) for v in form.getlist("related_codes"))[:4000]
     values["reason"] = str(form.get("reason", ""))[:2000]
     values["share_modes"] = [str(v) for v in form.getlist("share_modes")][:10]
     values["share_methods"] = [str(v) for v in form.getlist("share_methods")][:10]

@@ -339,6 +339,10 @@ def _form_page(
     by_field = forms.field_errors(errors)
     elements = service.list_elements(session, actor)
     classifications = service.list_classifications(session, actor)
+    # the related resources are picked by name (#13 item 22): the published ones, by name
+    published = service.search_resources(
+        session, actor, SearchParams(status="published", sort="name").to_query(limit=300)
+    )
     return _page(
         request,
         "catalog/edit.html",
@@ -351,6 +355,11 @@ def _form_page(
         field_errors=by_field,
         elements=elements,
         classifications=classifications,
+        related_choices=[
+            (r.code, r.name, r.provider.short_name or r.provider.name)
+            for r in published.items
+            if not resource or r.code != resource["code"]
+        ],
         resource=resource,
         revision=revision,
         locked=locked,

@@ -381,7 +381,9 @@ def _item_rows(session: Session, objection, visible: bool, provider: bool) -> li
                 "name": names.get(code, code),
                 "claimed": claimed if visible else None,
                 "original": objection.original.get(code) if provider else None,
-                "corrected": corrected.get(code) if objection.status == ObjectionStatus.corrected else None,
+                "corrected": corrected.get(code)
+                if visible and objection.status == ObjectionStatus.corrected
+                else None,
             }
         )
     return rows

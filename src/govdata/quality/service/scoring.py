@@ -118,7 +118,7 @@ def _criteria() -> dict[str, str]:
         ),
         "timeliness": (
             f"按更新周期：100 ×（½ × 最近 {TIMELINESS_INTERVALS} 个更新间隔中未超过周期的比例 + ½ × 当前状态）。"
-            f"当前状态未逾期为 1，逾期时为 1 − 逾期天数 ÷ max(更新周期, {MIN_GRACE_DAYS} 天)（不低于 0）。"
+            f"当前状态未逾期为 1，逾期时为 1 − 逾期天数 ÷ 更新周期天数（不足 {MIN_GRACE_DAYS} 天按 {MIN_GRACE_DAYS} 天计）（不低于 0）。"
             "不定期更新的资源不测量。"
         ),
         "accessibility": (

@@ -1,18 +1,20 @@
 """Export (数据交换：批量导出, SHR-6): every current record's granted items as one file, under a grant
 or as the provider's own staff, with the checks of :mod:`.data` (rate limit, items, masking, usage log).
 
-**Export** writes the granted items of every current record, CSV or Parquet, from the store's Arrow
-record batches (bounded memory, no Python loop per row): masked, and for CSV every text cell made
-safe as ``core.files.safe_cell`` does (control characters dropped, a leading ``'`` before = + - @
-tab or CR). CSV is UTF-8 with a BOM (Excel reads Chinese right), a header of item codes, RFC 4180
-quoting and CRLF line ends, as every CSV of the platform. The file is written to a spool file under
-the data directory while its SM3 digest is computed, so that the answer can carry its digest and
-receipt in headers before the body: ``X-GovData-Digest: sm3=<hex>``, ``X-GovData-Manifest`` (Base64
-of the manifest JSON: resource, format, items, masked, rows, digest, cursor, freshness,
-under_review) and ``X-GovData-Receipt`` (Base64 of the receipt JSON, signed over the manifest). A
-consumer checks the receipt against the manifest (``POST /api/v1/receipts/verify`` or offline) and
-the body's SM3 against the manifest's ``digest``. ``X-GovData-Cursor`` is a changes cursor taken
-before the export: following it from there misses nothing the file lacks.
+**Export** writes the granted items of every current record, CSV or Parquet, masked as granted, with
+no Python loop per row. CSV is written by the database itself (``SqlStore.export_csv``, see
+``store.csv_export``), through Arrow and a DuckDB of its own when items are masked (:func:`_masker`),
+every text cell made safe as ``core.files.safe_cell`` does (control characters dropped, a leading
+``'`` before = + - @ tab or CR). CSV is UTF-8 with a BOM (Excel reads Chinese right), a header of item
+codes, RFC 4180 quoting and CRLF line ends, as every CSV of the platform. Parquet is written from the
+store's Arrow record batches. The file is written to a spool file under the data directory while its
+SM3 digest is computed on the way (:class:`_Digesting`), so that the answer can carry its digest and
+receipt in headers before the body: ``X-GovData-Digest: sm3=<hex>``, ``X-GovData-Manifest`` (Base64 of
+the manifest JSON: resource, format, items, masked, rows, digest, cursor, freshness, under_review) and
+``X-GovData-Receipt`` (Base64 of the receipt JSON, signed over the manifest). A consumer checks the
+receipt against the manifest (``POST /api/v1/receipts/verify`` or offline) and the body's SM3 against
+the manifest's ``digest``. ``X-GovData-Cursor`` is a changes cursor taken before the export: following
+it from there misses nothing the file lacks.
 """
 
 from __future__ import annotations

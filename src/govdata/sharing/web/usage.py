@@ -143,10 +143,19 @@ def usage_page(
         return f"{HOME}/usage?{urlencode(query)}"
 
     previous, following = offset_links(link, offset, PAGE_SIZE, len(rows))
+    # the resource filter picks a resource by name among those called in the period (#13 item 22)
+    called = sorted(
+        {r.resource_code for r in rows} | ({kept["resource_code"]} if kept["resource_code"] else set())
+    )
+    resource_choices = []
+    for code in called[:200]:
+        ref = catalog.resource_ref(session, code=code)
+        resource_choices.append((code, ref.name if ref else code))
     return page(
         request,
         "sharing/usage.html",
         actor,
+        resource_choices=resource_choices,
         calls=_views(session, rows[offset : offset + PAGE_SIZE]),
         total=len(rows),
         capped=in_window > WINDOW_CAP,
