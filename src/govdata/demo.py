@@ -145,11 +145,27 @@ def create_demo(session: Session, *, with_catalog: bool = True, store=None) -> t
     )
     _, token = orgs.issue_credential(session, actor, system.id, CredentialIn(expires_in_days=365))
     if with_catalog:
+        _demo_systems(session)
         create_demo_catalog(session)
         create_demo_libraries(session)
         create_demo_sharing(session)
         create_demo_objections(session, store)  # only when given a store holding records
     return logins, token
+
+
+def _demo_systems(session: Session) -> None:
+    """市公安局's officer has registered a business system and replaced its first credential: the
+    应用系统 pages show a system with an active and a revoked credential, each issued by a person."""
+    officer = orgs.actor_named(session, "ga_officer")
+    system = orgs.create_system(
+        session,
+        officer,
+        officer.department_id,
+        SystemIn(name="户籍业务核验系统", description="办理户籍迁移时核验申请人身份"),
+    )
+    first, _ = orgs.issue_credential(session, officer, system.id, CredentialIn(expires_in_days=90))
+    orgs.issue_credential(session, officer, system.id, CredentialIn(expires_in_days=365))
+    orgs.revoke_credential(session, officer, system.id, first.id)
 
 
 def _labels(roles: list[Role]) -> str:

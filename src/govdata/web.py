@@ -115,7 +115,7 @@ class HeaderSearch:
 
     action: str
     placeholder: str
-    label: str = "检索"
+    label: str = "搜索"
 
 
 HEADER_SEARCHES: list[Callable[[Actor], HeaderSearch | None]] = []

@@ -159,3 +159,27 @@ def test_agg6_only_the_provider_reads_its_stored_data(app, client, as_user, popu
             ).status_code
             == 403
         )
+
+
+def test_agg6_the_api_answers_a_records_history(client, as_user, population_code):
+    """#13 item 17: the same history through the API, for the provider only."""
+    officer = as_user("ga_officer")
+    rows, first, second, third = _three_batches(client, officer, population_code)
+    answer = client.get(
+        f"/api/v1/resources/{population_code}/records/history", params={"key": rows[3][0]}, headers=officer
+    )
+    assert answer.status_code == 200, answer.text
+    versions = answer.json()["versions"]
+    assert [(v["state"], v["batch_id"], v["ended_by"]) for v in versions] == [
+        ("deleted", second["id"], third["id"]),
+        ("superseded", first["id"], second["id"]),
+    ]
+    assert versions[0]["values"]["xm"] == "改名后" and versions[1]["values"]["xm"] == rows[3][1]
+    assert versions[0]["values"]["csrq"] == rows[3][3]
+    assert versions[0]["written_at"].endswith(("Z", "+00:00"))  # an instant, in UTC
+    refused = client.get(
+        f"/api/v1/resources/{population_code}/records/history",
+        params={"key": rows[3][0]},
+        headers=as_user("rs_officer"),
+    )
+    assert refused.status_code == 403

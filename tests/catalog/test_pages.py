@@ -75,7 +75,8 @@ def test_officer_compiles_through_the_form_and_the_authority_reviews_on_pages(ap
     for words in ("人口基础信息", "有条件共享", "数据库", "每日", "重要", "草稿", "焦作市公安局", "比对验证"):
         assert words in shown, words
     assert "共享申请函（加盖公章）" in shown and "数据安全承诺书" in shown  # materials, one per line
-    assert "公民身份号码" in shown and "C 字符型" in shown and "3 级" in shown and "0、1、2、9" in shown
+    assert "公民身份号码" in shown and "C 字符型" in shown and "3 级" in shown
+    assert "0 未知的性别" in shown and "1 男" in shown and "2 女" in shown  # code lists labelled (#13 item 22)
     assert "已保存为草稿" in shown and "提交审核" in shown
     assert "提示" not in shown and "未知字段" not in shown  # nothing to warn of
 
@@ -227,7 +228,7 @@ def test_a_published_resource_is_revised_with_a_reason_and_the_diff_is_readable(
         r'<table class="items">.*?</table>', old.text, re.S
     ).group(0)
 
-    retired = authority.post(f"/catalog/r/{code}/retire")
+    retired = authority.post(f"/catalog/r/{code}/retire", data={"reason": "已由新资源替代"})
     assert retired.status_code == 200 and "已停用" in retired.text
     assert "资源已停用，不能修改" in officer.get(f"/catalog/r/{code}/edit").text
 

@@ -100,7 +100,7 @@ def test_population_resource_is_compiled_published_and_found(page, base_url):
     expect(items).to_have_count(3)
     expect(items.nth(0)).to_contain_text("公民身份号码")
     expect(items.nth(0)).to_contain_text("3 级")
-    expect(items.nth(2)).to_contain_text("0、1、2、9")
+    expect(items.nth(2)).to_contain_text("0 未知的性别、1 男、2 女、9 未说明的性别")  # labelled codes
     expect(main).not_to_contain_text("提示")  # no warnings for this resource
     shot(page, "catalog-02-draft")
 

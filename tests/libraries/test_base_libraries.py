@@ -40,6 +40,19 @@ def test_e_license_and_spatial_libraries_stand_beside_population_and_legal_perso
     }
     assert found["spatial"]["key_element"] == "不动产单元号"
     assert {"坐落", "土地用途", "宗地面积"} <= {f["element"] for f in found["spatial"]["fields"]}
+    # one library per class: the class decides who compiles its resources
+    authority = as_user("dsj_officer")
+    body = {
+        "code": "insured",
+        "name": "参保人员主题库",
+        "key_element": "公民身份号码",
+        "classification": "101",
+    }
+    assert_problem(
+        client.post("/api/v1/libraries", json=body, headers=authority), 409, "duplicate-classification"
+    )
+    created = client.post("/api/v1/libraries", json={**body, "classification": "203"}, headers=authority)
+    assert created.status_code == 201 and created.json()["classification"] == "203"
 
 
 def test_class_1_resources_of_a_library_are_compiled_only_by_its_lead_department_AGG8(app, client, as_user):

@@ -143,6 +143,8 @@ def test_a_correction_is_a_batch_the_services_show_and_the_flag_clears_COR3_COR4
     ga = as_user("ga_officer")
     before = query(client, ga, shared_code, person["gmsfhm"])
     assert before["under_review"] == [person["gmsfhm"]] and before["items"][0]["xm"] == person["xm"]
+    first = client.get(f"/api/v1/share/{shared_code}/changes", headers=ga).json()
+    assert first["more"] is False and person["gmsfhm"] in first["under_review"]
     with clock.frozen(TODAY + dt.timedelta(days=2)):
         assert_problem(resolve(client, as_user("rs_user"), filed["id"], outcome="corrected"), 403)
         done = resolve(client, ga, filed["id"], outcome="corrected", reason="经核对户籍档案，姓名已更正")
@@ -154,6 +156,14 @@ def test_a_correction_is_a_batch_the_services_show_and_the_flag_clears_COR3_COR4
     after = query(client, ga, shared_code, person["gmsfhm"])
     assert after["under_review"] == [] and after["items"][0]["xm"] == "陈新名"
     assert after["items"][0]["csrq"] == person["csrq"]  # the other items keep their values
+    # exchange: the changes since the cursor taken before, and the export, carry the corrected value
+    since = client.get(f"/api/v1/share/{shared_code}/changes", params={"cursor": first["cursor"]}, headers=ga)
+    assert [(c["key"], c["record"]["xm"]) for c in since.json()["changes"]] == [(person["gmsfhm"], "陈新名")]
+    assert since.json()["under_review"] == []
+    exported = client.get(f"/api/v1/share/{shared_code}/export?format=csv", headers=ga)
+    assert exported.status_code == 200 and f"{person['gmsfhm']},陈新名," in exported.content.decode(
+        "utf-8-sig"
+    )
     # the record's history: read as it was before the correction's batch
     earlier = client.get(
         f"/api/v1/share/{shared_code}/records",

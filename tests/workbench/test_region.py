@@ -110,8 +110,11 @@ def test_sup5_a_department_page_shows_its_resources_people_and_figures(app, clie
     assert own.get(href, headers=HTML).status_code == 200
     home = own.get("/home", headers=HTML).text
     assert f'href="{href}"' in home  # the home page leads to the department's page
+    unit = re.search(r'href="(/region/departments/\d+)">修武县公安局</a>', own.get(href, headers=HTML).text)
+    assert unit and own.get(unit.group(1), headers=HTML).status_code == 200  # its subordinate unit's page
     rs = browser(app, "rs_officer")
     assert rs.get(href, headers=HTML).status_code == 403
+    assert rs.get(unit.group(1), headers=HTML).status_code == 403
     assert browser(app, "citizen").get(href, headers=HTML).status_code == 403
     assert authority.get("/region/departments/99999", headers=HTML).status_code == 404
 

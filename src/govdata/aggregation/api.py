@@ -15,10 +15,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from govdata.aggregation import service, sources
-from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker
+from govdata.aggregation import records, service, sources
+from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker, DataReader
 from govdata.aggregation.models import BatchMode, BatchPolicy
-from govdata.aggregation.schemas import BatchError, BatchOut
+from govdata.aggregation.schemas import BatchError, BatchOut, RecordHistoryOut, RecordVersionOut
 from govdata.core import files
 from govdata.core.auth import DbSession
 from govdata.core.db import unit_of_work
@@ -252,6 +252,35 @@ def batch_errors(
 def _attachment(name: str, fallback: str) -> str:
     """A download's file name: Chinese for browsers (RFC 6266 ``filename*``), ASCII for the rest."""
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
+
+
+@router.get(
+    "/resources/{code:rcode}/records/history",
+    response_model=RecordHistoryOut,
+    summary="一条记录的全部版本：每个版本的写入批次与结束批次（提供部门）",
+)
+def record_history(
+    request: Request,
+    session: DbSession,
+    actor: DataReader,
+    code: str,
+    key: Annotated[str, Query(min_length=1, max_length=200, description="记录的关键标识")],
+) -> RecordHistoryOut:
+    found = records.history(session, actor, request.app.state.store, code, key)
+    return RecordHistoryOut(
+        key=found["key"],
+        versions=[
+            RecordVersionOut(
+                values={c: service.json_value(v) for c, v in version.values.items()},
+                batch_id=version.batch_id,
+                written_at=version.written_at,
+                ended_by=version.ended_by,
+                ended_at=version.ended_at,
+                state=version.state,
+            )
+            for version in found["versions"]
+        ],
+    )
 
 
 @router.post("/batches/{batch_id}/rollback", response_model=BatchOut, summary="回滚已入库的批次")

@@ -175,9 +175,9 @@ def history(session: Session, actor: Actor, store: SqlStore, code: str, key: str
                 values={c: row[c] for c in spec.codes},
                 batch=batches.get(row[BATCH]),
                 batch_id=row[BATCH],
-                written_at=row[WRITTEN],
+                written_at=_utc(row[WRITTEN]),
                 ended_by=ended,
-                ended_at=row[ENDED_AT],
+                ended_at=_utc(row[ENDED_AT]),
                 state=state,
             )
         )
@@ -190,6 +190,11 @@ def history(session: Session, actor: Actor, store: SqlStore, code: str, key: str
         details={"records": 1 if versions else 0, "keys": 1, "history": True, "versions": len(versions)},
     )
     return {"table": table, "key": key, "versions": versions, "batches": batches}
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """The store keeps instants as naive UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def changed_items(newer: dict[str, Any], older: dict[str, Any]) -> set[str]:

@@ -71,3 +71,19 @@ class RecordsOut(BaseModel):
     under_review: list[str]
     freshness: Freshness
     receipt: Any = None
+
+
+class RecordVersionOut(BaseModel):
+    """One stored version of a record (AGG-6): its values, the batch that wrote it, how it ended."""
+
+    values: dict[str, Any] = Field(description="各信息项的值（信息项代码 → 值）")
+    batch_id: int = Field(description="写入该版本的批次")
+    written_at: datetime
+    ended_by: int | None = Field(description="结束该版本的批次（更新或删除）；当前版本为空")
+    ended_at: datetime | None
+    state: str = Field(description="current 当前版本 | superseded 已被更新 | deleted 已删除")
+
+
+class RecordHistoryOut(BaseModel):
+    key: str
+    versions: list[RecordVersionOut] = Field(description="全部版本，新的在前")

@@ -649,6 +649,11 @@ def _identifier_key(rules: list[ItemRule]) -> bool:
     return len(keys) == 1 and keys[0].key_kind in ("ric", "uscc")
 
 
+def json_value(value: Any) -> Any:
+    """A stored value as JSON carries it (dates as ISO text, decimals as text)."""
+    return _json_value(value)
+
+
 def _json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()

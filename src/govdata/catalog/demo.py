@@ -819,7 +819,7 @@ def create_demo_catalog(session: Session) -> int:
             continue
         service.publish_resource(session, authority, code)
         if state == "retired":
-            service.retire_resource(session, authority, code)
+            service.retire_resource(session, authority, code, "已由新版公积金贷款信息替代，停止单独提供。")
         elif state == "revised":
             items = payload["items"] + [item("yysr", "营业收入", "Y")]
             service.update_resource(

@@ -163,6 +163,19 @@ def get_library(session: Session, actor: Actor, library_id: int) -> Library:
     return _library(session, library_id)
 
 
+def _check_classification(
+    session: Session, classification: str | None, library_id: int | None = None
+) -> None:
+    """One library per class: the class decides who compiles its resources (AGG-8)."""
+    if not classification:
+        return
+    other = session.scalar(
+        select(Library.name).where(Library.classification == classification, Library.id != (library_id or -1))
+    )
+    if other is not None:
+        raise Conflict(f"分类 {classification} 已对应{other}。", slug="duplicate-classification")
+
+
 def _check_department(session: Session, department_id: int | None) -> None:
     if department_id is not None and not orgs.department_names(session, [department_id]):
         raise field_error("lead_department_id", f"部门 {department_id} 不存在")
@@ -187,6 +200,7 @@ def create_library(session: Session, actor: Actor, data: LibraryIn) -> Library:
     if len(set(names)) != len(names):
         raise field_error("elements", "基础信息项重复")
     _check_department(session, data.lead_department_id)
+    _check_classification(session, data.classification)
     library = Library(
         code=data.code,
         name=data.name,
@@ -216,6 +230,8 @@ def update_library(session: Session, actor: Actor, library_id: int, patch: Libra
     changes = patch.model_dump(exclude_unset=True)
     if "lead_department_id" in changes:
         _check_department(session, changes["lead_department_id"])
+    if "classification" in changes:
+        _check_classification(session, changes["classification"], library.id)
     if changes.get("name") is None:
         changes.pop("name", None)
     if changes.get("description") is None:

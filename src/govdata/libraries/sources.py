@@ -319,7 +319,7 @@ def request_stop(session: Session, actor: Actor, resource_code: str) -> dict[str
     require(actor, SOURCE_MANAGE)
     resource = catalog.resource_ref(session, code=resource_code.strip())
     if resource is None:
-        raise NotFound(f"资源 {resource_code} 不存在。")
+        raise field_error("resource_code", f"资源 {resource_code} 不存在")
     duplicated = [
         {
             "element": g["element"],

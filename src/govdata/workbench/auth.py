@@ -3,6 +3,7 @@ an auditor reads it (the right to read the audit trail is the platform's, ``plat
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated
 
 from fastapi import Depends
@@ -28,14 +29,18 @@ def reads_every_department(actor: Actor) -> bool:
     return actor.has(REGION_READ)
 
 
-def department_page_refusal(actor: Actor, department_id: int) -> Refusal:
-    """A department's page: the authority reads every one, department staff their own."""
+def department_page_refusal(actor: Actor, department_id: int, own_units: Collection[int] = ()) -> Refusal:
+    """A department's page: the authority reads every one; department staff their own department's
+    and its subordinate units' (``own_units``: the caller's department and the units below it, whose
+    data it gathers, seed 002: 归集本部门所属机构和单位的政务数据资源)."""
     if refusal := lacks(actor, DEPARTMENT_PAGE_READ):
         return refusal
-    if reads_every_department(actor) or actor.department_id == department_id:
+    if reads_every_department(actor) or actor.department_id == department_id or department_id in own_units:
         return None
-    return PermissionDenied("只能查看本部门的部门页面。")
+    return PermissionDenied("只能查看本部门及下属单位的部门页面。")
 
 
-def can_read_department_page(actor: Actor, department_id: int | None) -> bool:
-    return department_id is not None and department_page_refusal(actor, department_id) is None
+def can_read_department_page(
+    actor: Actor, department_id: int | None, own_units: Collection[int] = ()
+) -> bool:
+    return department_id is not None and department_page_refusal(actor, department_id, own_units) is None

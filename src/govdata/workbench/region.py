@@ -28,12 +28,17 @@ from govdata.aggregation import service as aggregation
 from govdata.catalog import service as catalog
 from govdata.core.auth import Actor, enforce, require
 from govdata.core.db import utcnow
-from govdata.core.errors import Conflict
+from govdata.core.errors import Conflict, PermissionDenied
 from govdata.orgs import service as orgs
 from govdata.quality import service as quality
 from govdata.store.sql import SqlStore
 from govdata.supervision import service as supervision
-from govdata.workbench.auth import DEPARTMENT_PAGE_READ, REGION_READ, department_page_refusal
+from govdata.workbench.auth import (
+    DEPARTMENT_PAGE_READ,
+    REGION_READ,
+    can_read_department_page,
+    department_page_refusal,
+)
 
 DUE_WITHIN_DAYS = 7
 QUALITY_PASS = 60.0
@@ -214,10 +219,14 @@ def department_page(
     their data and quality, its catalog by status, and its figures."""
     require(actor, DEPARTMENT_PAGE_READ)
     department = orgs.get_department(session, actor, department_id)  # 404 for an unknown one
-    enforce(department_page_refusal(actor, department_id))
+    own_units = orgs.subordinate_units(session, actor.department_id) if actor.department_id else []
+    enforce(department_page_refusal(actor, department_id, own_units))
     now = now or utcnow()
     states = _states(session, store, catalog.published_resources(session, provider_id=department_id), now)
-    scores = quality.department_quality(session, actor, department_id)
+    try:
+        scores = quality.department_quality(session, actor, department_id)
+    except PermissionDenied:  # a subordinate unit's scores are the unit's own and the authority's
+        scores = {"overall": None, "resources": [], "problems": {}, "hidden": True}
     by_code = {r["resource_code"]: r["overall"] for r in scores["resources"]}
     for state in states:
         state.quality = by_code.get(state.code)
@@ -226,6 +235,7 @@ def department_page(
     violations = _open_violations(session, actor, department_id)
     return {
         "department": department,
+        "readable": lambda unit: can_read_department_page(actor, unit, own_units),
         "parent": names.get(department.parent_id) if department.parent_id else None,
         "units": [(u, names.get(u, f"#{u}")) for u in units],
         "people": orgs.department_members(session, department_id),

@@ -113,7 +113,7 @@ def _catalog_search_box(actor: Actor) -> HeaderSearch | None:
     """The header's search box on every page (#13 item 25): the catalog, for whoever may read it."""
     if not actor.has(CATALOG_READ):
         return None
-    return HeaderSearch("/catalog", "检索目录：资源、信息项、部门，如 人口、身份证号")
+    return HeaderSearch("/catalog", "搜索目录：资源、信息项、部门，如 人口、身份证号")
 
 
 PAGE_SIZE = 20
