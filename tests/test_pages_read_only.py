@@ -190,6 +190,9 @@ def test_pages_showing_data_never_write(app, client, as_user):
         "objection_id": str(objection.json()["id"]),
         "key": rows[5][0],
         "department_id": str(rs_department(client, rs)),
+        "user_id": str(client.get("/api/v1/me", headers=rs).json()["id"]),
+        "system_id": str(system["id"]),
+        "filename": "default.toml",  # the policy's example and stored profile files
     }
     unfilled = [t for t in page_routes(app) if fill(t, params) is None]
     assert not unfilled, f"pages this test cannot open (name their parameters above): {unfilled}"

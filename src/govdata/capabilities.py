@@ -136,9 +136,7 @@ def enqueue_objections_sweep(factory) -> None:
     """Objections' sweep (overdue reviews escalated, corrections settled), hourly: one job per China
     hour."""
     hour = clock.china_now().strftime("%Y-%m-%dT%H")
-    scheduler.enqueue_once(
-        factory, objections_service.SWEEP, {"hour": hour}, key=f"objections.sweep:{hour}"
-    )
+    scheduler.enqueue_once(factory, objections_service.SWEEP, {"hour": hour}, key=f"objections.sweep:{hour}")
 
 
 def make_worker(settings: Settings, factory, store, *, threads: int = 1) -> jobs.Worker:

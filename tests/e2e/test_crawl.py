@@ -263,12 +263,17 @@ def _cells_too_narrow(page) -> list[str]:
     )
 
 
-PAGES = [
+PAGES = [  # grouped by person: one login each
     ("ga_officer", "/catalog", "catalog-search"),
     ("ga_officer", "/catalog/mine", "catalog-mine"),
-    ("dsj_officer", "/policy", "policy"),
-    ("admin", "/users", "admin-users"),
+    ("ga_officer", "/catalog/import", "catalog-import"),
     ("ga_officer", "/systems", "systems"),
+    ("ga_officer", "/systems/2", "system"),
+    ("dsj_officer", "/policy", "policy"),
+    ("dsj_officer", "/policy?edit=1", "policy-edit"),
+    ("admin", "/users", "admin-users"),
+    ("admin", "/users/5", "admin-user"),
+    ("admin", "/departments/register", "department-register"),
 ]
 
 

@@ -109,17 +109,20 @@ def test_officer_uploads_a_gbk_export_and_reads_the_report(page, live_server, tm
     shot(page, "agg-04-report")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="下载错误明细 CSV").click()
+        page.get_by_role("link", name="下载错误清单 CSV").click()
     download = download_info.value
-    assert re.fullmatch(r"batch-\d+-errors\.csv", download.suggested_filename)
+    assert re.fullmatch(r"批次\d+错误清单\.csv", download.suggested_filename)
     ARTIFACTS.mkdir(exist_ok=True)
     saved = ARTIFACTS / "agg-errors.csv"
     download.save_as(str(saved))
     content = saved.read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")  # Excel shows the Chinese
+    # the errors file for the vendor (#13 item 18): Chinese headers, item and rule names, the row beside
     lines = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
-    assert [(int(r["row"]), r["item"], r["rule"]) for r in lines] == DEFECTS
-    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r["message"]) for r in lines)
+    codes = [(int(r["行号"]), re.search(r"（(\w+)）", r["出错信息项"]).group(1)) for r in lines]
+    assert codes == [(row, item) for row, item, _ in DEFECTS]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in r["校验规则"] + r["错误说明"]) for r in lines)
+    assert all(r["公民身份号码"] for r in lines)  # the row's key beside each error
 
     page.get_by_role("link", name="返回资源").click()
     history = page.locator("table.batches")

@@ -211,6 +211,22 @@ def test_rows_passing_through_python_are_written_alike(store):
     }
 
 
+@pytest.mark.parametrize("through_python", [False, True])
+def test_a_single_column_of_nulls_keeps_every_row_SHR6(store, through_python):
+    # a grant of a single item exports one column: a null there was an empty line, which csv readers
+    # (and spreadsheets) skip, so the file held fewer rows than its manifest said
+    load(store, TEXT, {"code": pa.array(["k0", "k1", "k2"]), "note": pa.array([None, "", "a"], pa.string())})
+    sink = Sink()
+    options = {"transform": lambda batch: batch} if through_python else {}
+    rows = store.export_csv(TEXT, ["note"], sink, **options)
+    assert rows == 3
+    assert sorted(sink.data.split(b"\r\n")) == sorted([b'""', b'""', b"a", b""])  # as core.files.write_csv
+    assert sorted(parse(sink.data)) == [[""], [""], ["a"]]
+    many = Sink()
+    store.export_csv(TEXT, ["code", "note"], many, **options)
+    assert b"k0,\r\n" in many.data  # with more than one column a null is still an empty field
+
+
 def test_an_empty_table_writes_nothing(store):
     store.ensure_table(TEXT)
     assert export(store, TEXT) == (0, b"")

@@ -525,9 +525,7 @@ def errors_csv(rows: list[dict]) -> bytes:
     return errors_file.contract_csv(rows)
 
 
-def errors_for_vendor(
-    session: Session, actor: Actor, data_dir: Path, batch_id: int, *, format: str
-) -> bytes:
+def errors_for_vendor(session: Session, actor: Actor, data_dir: Path, batch_id: int, *, format: str) -> bytes:
     """The errors file for the vendor of the department's source system, in Chinese, as CSV or XLSX:
     each error with the item's and the rule's names, and the row's values beside it."""
     rows = batch_errors(session, actor, data_dir, batch_id)

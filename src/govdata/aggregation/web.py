@@ -25,7 +25,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from govdata.aggregation import service, sources
-from govdata.aggregation.errors_file import RULE_NAMES
 from govdata.aggregation.auth import (
     BATCH_LOAD,
     BATCH_READ,
@@ -36,6 +35,7 @@ from govdata.aggregation.auth import (
     can_read_own_data,
     can_rollback,
 )
+from govdata.aggregation.errors_file import RULE_NAMES
 from govdata.aggregation.models import MODE_LABELS, Batch, BatchMode, BatchPolicy, BatchStatus
 from govdata.aggregation.validation import TYPE_LABELS
 from govdata.catalog import service as catalog

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from govdata.core.errors import register_field_labels
 from govdata.objections.enums import Outcome
 
-Value = str | int | float | bool | None
+MAX_VALUE_CHARS = 100_000  # a claimed or corrected value: no item of the catalog is longer (its ``length``)
+
+Value = str | int | float | bool | None  # as stored and shown
+# as given: text of a sensible length, finite numbers (JSON's NaN and Infinity are not values of any item)
+ValueIn = (
+    Annotated[str, Field(max_length=MAX_VALUE_CHARS)]
+    | int
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | bool
+    | None
+)
+ItemCode = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ObjectionIn(BaseModel):
@@ -17,7 +29,7 @@ class ObjectionIn(BaseModel):
 
     resource_code: str = Field(max_length=64, description="资源代码")
     key: str = Field(max_length=500, description="记录的关键标识（如公民身份号码）")
-    items: dict[str, Value] = Field(
+    items: dict[ItemCode, ValueIn] = Field(
         min_length=1, max_length=100, description="有疑义的信息项及认为正确的值：{信息项代码: 值}"
     )
     reason: str = Field(max_length=4000, description="疑义理由")
@@ -44,7 +56,7 @@ class ResolveIn(BaseModel):
 
     outcome: Outcome = Field(description="corrected 更正数据 | rejected 维持原数据")
     reason: str | None = Field(default=None, max_length=4000, description="复核意见（维持原数据时必填）")
-    values: dict[str, Value] | None = Field(
+    values: dict[ItemCode, ValueIn] | None = Field(
         default=None, max_length=100, description="更正后的值（不填即按疑义主张的值更正）"
     )
 

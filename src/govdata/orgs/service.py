@@ -696,7 +696,8 @@ def department_members(session: Session, department_id: int) -> list[MemberRef]:
         ):
             roles.setdefault(user_id, []).append(role)
     return [
-        MemberRef(u.username, u.display_name, tuple(sorted(roles.get(u.id, []))), bool(u.active)) for u in users
+        MemberRef(u.username, u.display_name, tuple(sorted(roles.get(u.id, []))), bool(u.active))
+        for u in users
     ]
 
 

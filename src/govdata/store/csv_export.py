@@ -6,8 +6,9 @@ What every backend writes, whatever the column types:
 * one line per row, fields separated by ``,`` and lines ended by CRLF; a field is quoted (RFC 4180,
   ``"`` doubled inside) only when it holds a comma, a quote, CR or LF; no header (the caller writes
   the BOM and the header of item codes before the rows);
-* a null is an empty field, an empty text ``""``; dates ``YYYY-MM-DD``, times ``YYYY-MM-DD HH:MM:SS``,
-  logical values ``true``/``false``, numbers as stored;
+* a null is an empty field, an empty text ``""`` (a row of one null cell is ``""`` too, as Python's
+  ``csv`` writes it: an empty line is no row to most readers); dates ``YYYY-MM-DD``, times
+  ``YYYY-MM-DD HH:MM:SS``, logical values ``true``/``false``, numbers as stored;
 * every text cell made safe as ``core.files.safe_cell`` makes it: control characters dropped (those of
   ``CONTROL_CHARS``: not tab, LF or CR), then a leading ``'`` before ``= + - @``, tab or CR.
 
@@ -50,6 +51,7 @@ BLOCK = 1 << 20  # bytes handed on at a time
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 CSV_OPTIONS = "FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', NEW_LINE '\\r\\n', USE_TMP_FILE false"
+ONE_COLUMN_OPTIONS = CSV_OPTIONS + ", NULLSTR '\"\"'"  # a single null cell is not an empty line
 
 # the control characters of core.files.CONTROL_CHARS, as code points, and as the bytes of UTF-8 text
 _CONTROLS = [c for c in range(0xA0) if files.CONTROL_CHARS.fullmatch(chr(c))]
@@ -134,27 +136,31 @@ class Cleaned:
 # --- DuckDB: COPY into a named pipe ------------------------------------------------------------------------
 
 
-def copy_csv(con: duckdb.DuckDBPyConnection, select: str, out: Writer) -> int:
+def copy_csv(con: duckdb.DuckDBPyConnection, select: str, out: Writer, *, one_column: bool = False) -> int:
     """DuckDB's ``COPY (select) TO`` as CSV (see the module) into ``out``; the rows written.
 
     DuckDB writes into a named pipe in a directory of its own while a thread of ours reads it into
     ``out``, so that ``out`` takes the bytes as they come (nothing is written twice). Where no pipe can
-    be made, DuckDB writes a temporary file, read into ``out`` afterwards."""
+    be made, DuckDB writes a temporary file, read into ``out`` afterwards. ``one_column``: the select
+    has a single column (its nulls are written ``""``, see the module)."""
+    options = ONE_COLUMN_OPTIONS if one_column else CSV_OPTIONS
     with tempfile.TemporaryDirectory(prefix="govdata-csv-") as work:
         target = Path(work) / "rows.csv"
         try:
             os.mkfifo(target, 0o600)
         except (OSError, AttributeError):
-            return _copy_via_file(con, select, target, out)
-        return _copy_via_pipe(con, select, target, out)
+            return _copy_via_file(con, select, target, out, options)
+        return _copy_via_pipe(con, select, target, out, options)
 
 
-def _copy_sql(select: str, target: Path) -> str:
-    return f"COPY ({select}) TO '{str(target).replace(chr(39), chr(39) * 2)}' ({CSV_OPTIONS})"
+def _copy_sql(select: str, target: Path, options: str) -> str:
+    return f"COPY ({select}) TO '{str(target).replace(chr(39), chr(39) * 2)}' ({options})"
 
 
-def _copy_via_file(con: duckdb.DuckDBPyConnection, select: str, target: Path, out: Writer) -> int:
-    rows = con.execute(_copy_sql(select, target)).fetchone()[0]
+def _copy_via_file(
+    con: duckdb.DuckDBPyConnection, select: str, target: Path, out: Writer, options: str
+) -> int:
+    rows = con.execute(_copy_sql(select, target, options)).fetchone()[0]
     cleaned = Cleaned(out)
     with target.open("rb") as written:
         while block := written.read(BLOCK):
@@ -163,7 +169,9 @@ def _copy_via_file(con: duckdb.DuckDBPyConnection, select: str, target: Path, ou
     return int(rows)
 
 
-def _copy_via_pipe(con: duckdb.DuckDBPyConnection, select: str, target: Path, out: Writer) -> int:
+def _copy_via_pipe(
+    con: duckdb.DuckDBPyConnection, select: str, target: Path, out: Writer, options: str
+) -> int:
     # Our own read end first (it does not wait for a writer), then a write end held until the COPY
     # is over, so that the reader sees the pipe's end only then, also when DuckDB fails before it
     # opens the pipe. If the reader fails, it closes its end: DuckDB's next write fails.
@@ -177,7 +185,7 @@ def _copy_via_pipe(con: duckdb.DuckDBPyConnection, select: str, target: Path, ou
     failure: BaseException | None = None
     rows = 0
     try:
-        rows = int(con.execute(_copy_sql(select, target)).fetchone()[0])
+        rows = int(con.execute(_copy_sql(select, target, options)).fetchone()[0])
     except BaseException as error:  # the reader's failure, if any, says more
         failure = error
     finally:
@@ -252,7 +260,7 @@ def arrow_csv(
     )
     with duckdb.connect() as con:
         con.register("export_rows", reader)
-        return copy_csv(con, f"SELECT {columns} FROM export_rows", out)
+        return copy_csv(con, f"SELECT {columns} FROM export_rows", out, one_column=len(schema) == 1)
 
 
 def _q(identifier: str) -> str:
@@ -262,15 +270,16 @@ def _q(identifier: str) -> str:
 # --- PostgreSQL: COPY … TO STDOUT, one message per row -------------------------------------------------
 
 
-def pg_rows(messages: Iterable[Any], out: Writer) -> int:
+def pg_rows(messages: Iterable[Any], out: Writer, *, one_column: bool = False) -> int:
     """PostgreSQL's ``COPY … TO STDOUT (FORMAT csv)`` messages (one row each, ended by LF) as CSV rows
     ended by CRLF into ``out``, in blocks of about ``BLOCK`` bytes; the rows written. Each message is
-    copied into the block at once (holding on to them costs more than the copy)."""
+    copied into the block at once (holding on to them costs more than the copy). ``one_column``: a
+    row of one null cell (a bare LF: PostgreSQL's CSV cannot spell a null ``""``) is written ``""``."""
     cleaned = Cleaned(out)
     rows = 0
     block = bytearray()
     for message in messages:
-        block += message
+        block += b'""\n' if one_column and len(message) == 1 else message
         rows += 1
         if len(block) >= BLOCK:
             cleaned.write(_crlf(block))

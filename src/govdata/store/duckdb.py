@@ -201,7 +201,9 @@ class DuckDBStore(SqlStore):
         )
         con = self._connection.cursor()
         try:
-            return csv_export.copy_csv(con, f"SELECT {columns} FROM {q(spec.name)}", out)
+            return csv_export.copy_csv(
+                con, f"SELECT {columns} FROM {q(spec.name)}", out, one_column=len(codes) == 1
+            )
         finally:
             con.close()
 

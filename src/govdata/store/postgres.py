@@ -171,7 +171,7 @@ class PostgresStore(SqlStore):
             conn.execute("SET DateStyle TO ISO, YMD")
             conn.execute("SET client_encoding TO 'UTF8'")
             with conn.cursor().copy(sql) as copy:
-                return csv_export.pg_rows(copy, out)
+                return csv_export.pg_rows(copy, out, one_column=len(codes) == 1)
 
     # --- the store itself -------------------------------------------------------------------------------
     def initialise(self) -> None:

@@ -140,6 +140,13 @@ def extend(session: Session, actor: Actor, objection_id: int, data: ExtendIn) ->
     if not reason:
         raise field_error("reason", "请写明延长复核期限的理由")
     _before_deadline(session, objection)
+    _claim(
+        session,
+        objection,
+        Objection.extended.is_(False),
+        Conflict("复核期限已延长过一次，不能再次延长。", slug="already-extended"),
+        extended=True,
+    )
     original = original_deadline_of(session, objection)
     row = track_deadline(
         session,
@@ -196,6 +203,20 @@ def extend(session: Session, actor: Actor, objection_id: int, data: ExtendIn) ->
 # --- the outcome (COR-4) -------------------------------------------------------------------------------
 
 
+def _claim(session: Session, objection: Objection, condition, refused: Conflict, **values: Any) -> None:
+    """Change the row only if it is still open and ``condition`` holds in the database, not only in
+    this session's copy: of two heads extending (or two officers resolving) at once, one wins and the
+    other gets the 409 the refusal predicates give once the first has committed."""
+    changed = session.execute(
+        update(Objection)
+        .where(Objection.id == objection.id, Objection.status == ObjectionStatus.under_review, condition)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise refused
+
+
 def _tell_filer(session: Session, objection: Objection, kind: str, title: str, body: str) -> None:
     """The filer (its user, else its department) hears through the message centre; one raised off the
     platform by someone without an account reads the answer where the provider records it."""
@@ -249,6 +270,13 @@ def resolve(
     objection = get_objection(session, actor, objection_id)
     enforce(resolve_refusal(actor, objection))
     reason = (data.reason or "").strip() or None
+    _claim(
+        session,
+        objection,
+        Objection.correction_batch_id.is_(None),
+        Conflict("该疑义已复核办结，或更正数据正在入库。", slug="invalid-state"),
+        resolved_at=utcnow(),
+    )
     if data.outcome == Outcome.rejected:
         if data.values:
             raise field_error("values", "维持原数据时不更正任何值")
