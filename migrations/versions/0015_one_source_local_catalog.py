@@ -1,7 +1,7 @@
 """one number one source, base library classes, conflict agreements, local catalog entries
 
 Revision ID: 0015
-Revises: 0013 (and needs 0005, the libraries)
+Revises: 0014 (and needs 0005, the libraries)
 Create Date: 2026-12-12 09:00:00
 
 * ``library_sources``: the authoritative source of a data element for a subject (CAT-9), beyond the
@@ -20,7 +20,7 @@ from alembic import op
 import govdata.core.db
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = "0005"  # the libraries tables (a branch of their own)
 
