@@ -51,7 +51,6 @@ BLOCK = 1 << 20  # bytes handed on at a time
 _PIPE_SIZE = 1 << 20
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 CSV_OPTIONS = "FORMAT csv, HEADER false, DELIMITER ',', QUOTE '\"', NEW_LINE '\\r\\n', USE_TMP_FILE false"
-ONE_COLUMN_OPTIONS = CSV_OPTIONS + ", NULLSTR '\"\"'"  # a single null cell is not an empty line
 
 # the control characters of core.files.CONTROL_CHARS, as code points, and as the bytes of UTF-8 text
 _CONTROLS = [c for c in range(0xA0) if files.CONTROL_CHARS.fullmatch(chr(c))]
@@ -142,8 +141,11 @@ def copy_csv(con: duckdb.DuckDBPyConnection, select: str, out: Writer, *, one_co
     DuckDB writes into a named pipe in a directory of its own while a thread of ours reads it into
     ``out``, so that ``out`` takes the bytes as they come (nothing is written twice). Where no pipe can
     be made, DuckDB writes a temporary file, read into ``out`` afterwards. ``one_column``: the select
-    has a single column (its nulls are written ``""``, see the module)."""
-    options = ONE_COLUMN_OPTIONS if one_column else CSV_OPTIONS
+    has a single column, whose nulls are written ``""`` (see the module; DuckDB's ``NULLSTR`` may not
+    hold a quote): as text, a null as the empty text, which DuckDB quotes."""
+    options = CSV_OPTIONS
+    if one_column:
+        select = f"SELECT coalesce(CAST(c AS VARCHAR), '') FROM ({select}) AS one_column(c)"
     with tempfile.TemporaryDirectory(prefix="govdata-csv-") as work:
         target = Path(work) / "rows.csv"
         try:

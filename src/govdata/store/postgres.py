@@ -144,7 +144,8 @@ class PostgresStore(SqlStore):
                 reader = pa_csv.open_csv(
                     _Rows(itertools.chain([first], messages)),
                     read_options=pa_csv.ReadOptions(column_names=list(codes), block_size=csv_export.BLOCK),
-                    parse_options=pa_csv.ParseOptions(newlines_in_values=True),
+                    # a row of one null cell is an empty line: a row, not to be skipped
+                    parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
                     convert_options=pa_csv.ConvertOptions(
                         column_types=schema,
                         strings_can_be_null=True,
