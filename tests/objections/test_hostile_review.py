@@ -75,7 +75,8 @@ def test_two_heads_extending_at_once_extend_only_once_COR2(client, as_user, file
     try:
         with clock.frozen(TODAY):
             head = provider_actor(filed, Role.dept_head, "ga_head2")
-            assert service.get_objection(stale, head, filed["id"]).extended is False
+            seen = service.get_objection(stale, head, filed["id"])  # held: the session keeps this copy
+            assert seen.extended is False
             first = client.post(
                 f"/api/v1/objections/{filed['id']}/extend",
                 json={"reason": "需调取户籍档案", "working_days": 3},
@@ -97,7 +98,8 @@ def test_two_officers_answering_at_once_answer_only_once_COR4(client, as_user, f
     try:
         with clock.frozen(TODAY):
             officer = provider_actor(filed, Role.dept_officer, "ga_officer2")
-            assert service.get_objection(stale, officer, filed["id"]).status == "under_review"
+            seen = service.get_objection(stale, officer, filed["id"])  # held: the session keeps this copy
+            assert seen.status == "under_review"
             first = client.post(
                 f"/api/v1/objections/{filed['id']}/resolve",
                 json={"outcome": "rejected", "reason": "经核实户籍档案，原数据无误"},

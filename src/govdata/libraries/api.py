@@ -207,6 +207,7 @@ def duplicate_collections(session: DbSession, actor: SourceManager) -> list[dict
     response_model=StopRequestOut,
     status_code=201,
     summary="要求部门停止重复采集、改为共享获取（记为重复采集违规，部门可提出异议）",
+    responses=problem_responses(404),
 )
 def request_stop(session: DbSession, actor: SourceManager, body: StopRequestIn) -> dict:
     return sources.request_stop(session, actor, body.resource_code)
