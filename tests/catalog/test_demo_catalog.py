@@ -14,7 +14,9 @@ def test_demo_catalog_covers_every_state_and_department(client, as_user, session
     assert set(facets["status"]) == {"draft", "submitted", "returned", "published"}
     retired = client.get("/api/v1/resources?status=retired", headers=authority).json()
     assert [r["name"] for r in retired["items"]] == ["公积金贷款信息（旧版）"]
-    assert len(facets["provider_id"]) == 13  # the twelve city departments and 修武县公安局, a unit of 市公安局
+    assert (
+        len(facets["provider_id"]) == 13
+    )  # the twelve city departments and 修武县公安局, a unit of 市公安局
     revised = client.get("/api/v1/resources?q=企业年报", headers=authority).json()["items"][0]
     versions = client.get(f"/api/v1/resources/{revised['code']}/versions", headers=authority).json()
     assert [v["version"] for v in versions] == [2, 1] and versions[0]["diff"][0]["field"] == "items.yysr"

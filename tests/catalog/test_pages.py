@@ -76,7 +76,9 @@ def test_officer_compiles_through_the_form_and_the_authority_reviews_on_pages(ap
         assert words in shown, words
     assert "共享申请函（加盖公章）" in shown and "数据安全承诺书" in shown  # materials, one per line
     assert "公民身份号码" in shown and "C 字符型" in shown and "3 级" in shown
-    assert "0 未知的性别" in shown and "1 男" in shown and "2 女" in shown  # code lists labelled (#13 item 22)
+    assert (
+        "0 未知的性别" in shown and "1 男" in shown and "2 女" in shown
+    )  # code lists labelled (#13 item 22)
     assert "已保存为草稿" in shown and "提交审核" in shown
     assert "提示" not in shown and "未知字段" not in shown  # nothing to warn of
 

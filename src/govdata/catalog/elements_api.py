@@ -19,9 +19,10 @@ def _view(session, actor: Actor, element) -> DataElementView:
     return DataElementView(**elements.element_view(element), resources=counts.get(element.name, 0))
 
 
-@router.get("/catalog/elements/{code}", response_model=DataElementView, summary="数据元详情")
-def read_element(session: DbSession, actor: CatalogReader, code: str) -> DataElementView:
-    return _view(session, actor, elements.get_element(session, actor, code))
+# the path's parameter is ``element``: ``code`` names a resource code everywhere in the API
+@router.get("/catalog/elements/{element}", response_model=DataElementView, summary="数据元详情")
+def read_element(session: DbSession, actor: CatalogReader, element: str) -> DataElementView:
+    return _view(session, actor, elements.get_element(session, actor, element))
 
 
 @router.post("/catalog/elements", response_model=DataElementView, status_code=201, summary="新增数据元")
@@ -30,9 +31,9 @@ def create_element(session: DbSession, actor: CatalogManager, body: DataElementI
 
 
 @router.patch(
-    "/catalog/elements/{code}", response_model=DataElementView, summary="修改数据元（同义词、定义、说明）"
+    "/catalog/elements/{element}", response_model=DataElementView, summary="修改数据元（同义词、定义、说明）"
 )
 def update_element(
-    session: DbSession, actor: CatalogManager, code: str, body: DataElementPatch
+    session: DbSession, actor: CatalogManager, element: str, body: DataElementPatch
 ) -> DataElementView:
-    return _view(session, actor, elements.update_element(session, actor, code, body))
+    return _view(session, actor, elements.update_element(session, actor, element, body))

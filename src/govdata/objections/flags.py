@@ -4,8 +4,9 @@ Sharing asks :func:`under_review` on every verification, query, export and chang
 with ``sharing.service.data.register_under_review``), so it sits on the lookup path, which must stay
 within about a millisecond. It never reads the database on that path: each process keeps, per
 metadata database, a map resource id → frozenset of the store keys under review, rebuilt from the
-table (one query over the open objections, on a connection of its own, so it sees committed rows
-only) when it is older than :data:`REFRESH_SECONDS`, and dropped at once in this process after a
+table (one query over the open objections, on the asking session's own connection: taking a second
+connection from the pool while holding one would let a burst of cold requests exhaust the pool and
+wait on each other) when it is older than :data:`REFRESH_SECONDS`, and dropped at once in this process after a
 commit that opens or closes an objection (:func:`invalidate_after_commit`). Other processes (several
 servers on PostgreSQL) see the change within :data:`REFRESH_SECONDS`.
 
@@ -49,15 +50,16 @@ class ReviewFlags:
         self._lock = threading.Lock()
         self._rebuilding = threading.Lock()
 
-    def keys_of(self, engine: Engine, resource_id: int) -> frozenset[str]:
+    def keys_of(self, session: Session, resource_id: int) -> frozenset[str]:
         """The keys of ``resource_id`` under review (empty when none is)."""
-        url = engine.url
+        url = _engine(session).url
         found = self._maps.get(url)
         if found is None:
-            found = self._rebuild(engine, url)
+            with self._rebuilding:  # one request reads; those that came meanwhile use its map
+                found = self._maps.get(url) or self._rebuild(session, url)
         elif time.monotonic() - found.built >= self.refresh and self._rebuilding.acquire(blocking=False):
             try:  # one request reads afresh; the others answer from the old map meanwhile
-                found = self._rebuild(engine, url)
+                found = self._rebuild(session, url)
             finally:
                 self._rebuilding.release()
         return found.keys.get(resource_id, NONE)
@@ -68,19 +70,18 @@ class ReviewFlags:
             self._generations[url] = self._generations.get(url, 0) + 1
             self._maps.pop(url, None)
 
-    def _rebuild(self, engine: Engine, url: object) -> _Map:
+    def _rebuild(self, session: Session, url: object) -> _Map:
         with self._lock:
             generation = self._generations.get(url, 0)
         built = time.monotonic()
         grouped: dict[int, set[str]] = {}
-        with engine.connect() as connection:
-            rows = connection.execute(
-                select(Objection.resource_id, Objection.record_key).where(
-                    Objection.status == ObjectionStatus.under_review
-                )
+        rows = session.execute(
+            select(Objection.resource_id, Objection.record_key).where(
+                Objection.status == ObjectionStatus.under_review
             )
-            for resource_id, key in rows:
-                grouped.setdefault(resource_id, set()).add(key)
+        )
+        for resource_id, key in rows:
+            grouped.setdefault(resource_id, set()).add(key)
         found = _Map(built, {resource_id: frozenset(keys) for resource_id, keys in grouped.items()})
         with self._lock:
             # an objection opened or closed while this was read: keep the answer, not the map
@@ -100,7 +101,7 @@ def _engine(session: Session) -> Engine:
 @register_under_review
 def under_review(session: Session, resource_id: int, keys: Collection[str] | None) -> Collection[str]:
     """Which of ``keys`` (store keys; all when None) of the resource are under review."""
-    reviewed = flags.keys_of(_engine(session), resource_id)
+    reviewed = flags.keys_of(session, resource_id)
     if not reviewed or keys is None:
         return reviewed
     return [key for key in keys if key in reviewed]
@@ -108,7 +109,7 @@ def under_review(session: Session, resource_id: int, keys: Collection[str] | Non
 
 def keys_under_review(session: Session, resource_id: int) -> frozenset[str]:
     """Every key of the resource under review (for pages of this capability)."""
-    return flags.keys_of(_engine(session), resource_id)
+    return flags.keys_of(session, resource_id)
 
 
 def invalidate_after_commit(session: Session) -> None:
