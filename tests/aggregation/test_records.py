@@ -66,6 +66,8 @@ def test_agg6_the_data_page_pages_searches_and_filters(app, client, as_user, pop
 
     women = page.get(base, params={"item": "xb", "value": "2"}, headers=HTML)
     assert "共 30 条" in text(women.text) and "性别 = 2" in text(women.text)
+    # a code of a national code table is shown with what it means (#13 item 22)
+    assert all("2 女" in row for row in _rows_of(women.text))
     both = page.get(base, params={"f_xb": "2", "item": "xm", "value": rows[1][1]}, headers=HTML)
     assert len(_rows_of(both.text)) == 1 and rows[1][0] in _rows_of(both.text)[0]
 

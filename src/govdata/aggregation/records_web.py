@@ -21,6 +21,7 @@ from govdata.aggregation import records
 from govdata.aggregation.auth import DataReader
 from govdata.aggregation.models import MODE_LABELS
 from govdata.aggregation.web import SOURCE_LABELS, STATUS_BADGES, data_href, freshness_view
+from govdata.catalog import service as catalog
 from govdata.core.auth import DbSession
 from govdata.core.clock import CHINA
 from govdata.core.errors import Problem, field_error
@@ -54,6 +55,19 @@ def _person(session: Session, usernames) -> Any:
         return found.get(username) or username
 
     return person
+
+
+def _shown(session: Session, resource: catalog.ResourceRef) -> Any:
+    """A stored value as a page shows it: a code with what it means (``1 男``), "—" for none."""
+    labels = catalog.value_labels(session, resource)
+
+    def shown(code: str, value: Any) -> str:
+        if value is None:
+            return "—"
+        meaning = labels.get(code, {}).get(str(value))
+        return f"{value} {meaning}" if meaning else str(value)
+
+    return shown
 
 
 def _as_of(batch: str, moment: str) -> tuple[int | None, datetime | None]:
@@ -170,6 +184,7 @@ def records_page(
         ),
         clear_href=records_href(code),
         fresh=freshness_view(result["freshness"] if result else None, table.resource.update_cycle),
+        shown=_shown(session, table.resource),
         data_href=data_href,
         local_time=local_time,
         mode_labels=MODE_LABELS,
@@ -229,6 +244,7 @@ def history_page(
         point_label=point_label,
         point_error=point_error,
         person=_person(session, people),
+        shown=_shown(session, table.resource),
         records_href=records_href,
         data_href=data_href,
         local_time=local_time,

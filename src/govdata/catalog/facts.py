@@ -17,6 +17,7 @@ from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govdata.catalog.code_tables import item_value_labels
 from govdata.catalog.enums import ResourceStatus
 from govdata.catalog.models import DataElement, Resource, ResourceItem, ResourceVersion
 from govdata.catalog.validation import RuleContext, parse_resource, subject_of
@@ -110,6 +111,13 @@ def published_body(session: Session, resource: ResourceRef) -> dict[str, Any]:
         with _published_lock:
             _published_bodies[key] = body
     return body
+
+
+def value_labels(session: Session, resource: ResourceRef) -> dict[str, dict[str, str]]:
+    """Item code (lower case) → {stored code → what it means} for the published items that follow a
+    national code table (性别 ``1`` → 男), for pages that show stored records (#13 item 22)."""
+    items = published_body(session, resource).get("items", [])
+    return {code.lower(): labels for code, labels in item_value_labels(items).items()}
 
 
 def version_migration(session: Session, resource_id: int, version: int) -> dict[str, Any] | None:

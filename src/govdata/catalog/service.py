@@ -45,6 +45,7 @@ from govdata.catalog.facts import (  # noqa: F401  (re-exported: siblings import
     published_resources,
     ref_of,
     resource_ref,
+    value_labels,
     version_body,
     version_migration,
 )
