@@ -101,7 +101,9 @@ def apply(client, as_user, body, user="rs_user"):
 
 
 def use_profile(session, name: str) -> None:
-    profile = policy.load_profile_file(Path(__file__).resolve().parents[2] / "policies" / f"{name}.toml")
+    profile = policy.load_profile_file(
+        Path(__file__).resolve().parents[2] / "src" / "govdata" / "platform" / "policies" / f"{name}.toml"
+    )
     policy.save_profile(session, SYSTEM_ACTOR, profile, activate=True)
     session.commit()
 

@@ -17,10 +17,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from govdata.core.auth import ROLE_LABELS, Actor, DbSession, Role
+from govdata.core.auth import ROLE_LABELS, Actor, DbSession, Role, require
 from govdata.core.errors import Problem, field_error
 from govdata.orgs import service
 from govdata.orgs.auth import (
+    DEPARTMENT_MANAGE,
     SYSTEM_MANAGE,
     SYSTEM_READ,
     USER_MANAGE,
@@ -149,6 +150,7 @@ def _user_form(
 
 @router.get("/users/new")
 def new_user_page(request: Request, session: DbSession, actor: UserManager) -> Response:
+    require(actor, USER_MANAGE)
     return _user_form(request, session, actor, values={"roles": []})
 
 
@@ -336,6 +338,7 @@ def _department_form(
 
 @router.get("/departments/register")
 def new_department_page(request: Request, session: DbSession, actor: DepartmentManager) -> Response:
+    require(actor, DEPARTMENT_MANAGE)
     node_regions = service.node_regions(session)
     default_region = node_regions[0].code if node_regions else ""
     return _department_form(
