@@ -25,7 +25,7 @@ from tests.support.server import Server, login, population_csv, publish, running
 pytestmark = pytest.mark.alone
 
 # enough rows for the batch to run several seconds: DuckDB is several times quicker at it
-ROWS = {"sqlite": 3_000_000, "postgresql": 600_000}
+ROWS = {"sqlite": 2_000_000, "postgresql": 600_000}
 ANSWER_WITHIN = 1.0  # seconds
 RUNNING = ("queued", "running")
 TIMEOUT = 600  # seconds

@@ -48,6 +48,7 @@ from govdata.core.observability import Metrics, RequestLogMiddleware, configure_
 from govdata.core.ratelimit import LoginFailures, RateLimitMiddleware
 from govdata.core.scheduler import Scheduler
 from govdata.core.schemas import BEARER, BEARER_SCHEME
+from govdata.opening.service.keys import resolving_keys
 from govdata.orgs.service import resolve_token
 from govdata.sharing import usage
 from govdata.store import open_store
@@ -259,7 +260,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = open_store(settings.resolved_store_url())
     app.state.store.initialise()
     app.state.jobs = capabilities.make_worker(settings, app.state.sessionmaker, app.state.store)
-    app.state.resolve_token = resolve_token
+    app.state.resolve_token = resolving_keys(resolve_token)  # open-data API keys are nobody elsewhere
     app.state.secret_key = settings.resolved_secret_key()
     metrics = Metrics()
     app.state.metrics = metrics

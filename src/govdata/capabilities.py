@@ -29,6 +29,15 @@ from govdata.objections import handlers as objections_handlers  # noqa: F401  (c
 from govdata.objections import service as objections_service
 from govdata.objections.api import router as objections_router
 from govdata.objections.web import router as objections_web
+from govdata.opening.api import router as opening_router
+from govdata.opening.web.manage import router as opening_manage_web
+from govdata.opening.interop.api import router as opening_interop_router
+from govdata.opening.interop.ckan_api import router as opening_ckan_router
+from govdata.opening.public_api import router as opening_public_router
+from govdata.opening.web.account import router as opening_account_web
+from govdata.opening.web.downloads import api as opening_open_api
+from govdata.opening.web.downloads import router as opening_downloads_web
+from govdata.opening.web.portal import router as opening_portal_web
 from govdata.orgs.admin_web import router as orgs_admin_web
 from govdata.orgs.api import router as orgs_router
 from govdata.orgs.web import router as orgs_web
@@ -54,6 +63,14 @@ from govdata.workbench.web import router as workbench_web
 # (a lookup by key should not be matched against every page of the workbench before its own route).
 ROUTERS = (
     sharing_data_router,
+    opening_router,
+    opening_ckan_router,
+    opening_interop_router,  # before the portal: /datasets/<code>.ttl is no dataset page
+    opening_open_api,
+    opening_downloads_web,
+    opening_portal_web,  # the public portal: /, /datasets, /organizations
+    opening_public_router,
+    opening_account_web,  # before the portal: /datasets/<code>/apply is no dataset page
     orgs_router,
     platform_router,
     catalog_router,
@@ -85,6 +102,7 @@ ROUTERS = (
     sharing_web,
     objections_router,
     objections_web,
+    opening_manage_web,
 )
 
 

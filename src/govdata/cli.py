@@ -12,6 +12,7 @@ from govdata.catalog.cli import catalog_app
 from govdata.core.cli import cli_session, console, reports_problems
 from govdata.core.config import get_settings
 from govdata.objections.cli import objections_app
+from govdata.opening.cli import open_app
 from govdata.orgs.cli import regions_app, users_app
 from govdata.platform.cli import audit_app, calendar_app, policy_app
 from govdata.sharing.cli import share_app
@@ -25,6 +26,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(share_app, name="share")
 app.add_typer(objections_app, name="objections")
+app.add_typer(open_app, name="open")
 app.command("ingest")(ingest)
 app.command("storage")(storage)
 

@@ -15,6 +15,8 @@ from govdata.core.auth import SYSTEM_ACTOR, Role
 from govdata.core.ids import ric_check_digit, uscc_make
 from govdata.libraries.demo import create_demo_libraries
 from govdata.objections.demo import create_demo_objections
+from govdata.opening.demo import create_demo_opening
+from govdata.opening.demo_public import create_demo_public
 from govdata.orgs import service as orgs
 from govdata.orgs.models import IdentityKind, OrgType
 from govdata.orgs.schemas import CredentialIn, DepartmentIn, SystemIn, UserIn
@@ -150,6 +152,8 @@ def create_demo(session: Session, *, with_catalog: bool = True, store=None) -> t
         create_demo_libraries(session)
         create_demo_sharing(session)
         create_demo_objections(session, store)  # only when given a store holding records
+        logins.append(DemoLogin(*create_demo_public(session, DEMO_PASSWORD)))
+        create_demo_opening(session, store)
     return logins, token
 
 

@@ -8,6 +8,8 @@ from govdata.core.db import Base
 from govdata.libraries import models as libraries_models  # noqa: F401
 from govdata.notifications import models as notifications_models  # noqa: F401
 from govdata.objections import models as objections_models  # noqa: F401
+from govdata.opening import models as opening_models  # noqa: F401
+from govdata.opening import public_models as opening_public_models  # noqa: F401
 from govdata.orgs import models as orgs_models  # noqa: F401
 from govdata.quality import models as quality_models  # noqa: F401
 from govdata.sharing import interface_models as sharing_interface_models  # noqa: F401

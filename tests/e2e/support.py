@@ -92,10 +92,10 @@ def shot(page, name: str, *, full_page: bool = True) -> Path:
 
 
 def log_in(page, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Open the site logged out (it sends one to the login page), log in, land on the home page."""
+    """Open the workbench logged out (it sends one to the login page), log in, land on its home page."""
     from playwright.sync_api import expect
 
-    page.goto(base_url + "/")
+    page.goto(base_url + "/home")
     expect(page).to_have_url(re.compile(r"/login"))
     expect(page).to_have_title(re.compile(r"^登录"))
     page.get_by_label("用户名").fill(username)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_officer_logs_in_computes_a_deadline_and_logs_out(page, base_url):
     from playwright.sync_api import expect
 
-    page.goto(base_url + "/")
+    page.goto(base_url + "/home")
     expect(page).to_have_title(re.compile(r"^登录"))
     page.get_by_label("用户名").fill("ga_officer")
     page.get_by_label("密码").fill("wrong-password")

@@ -27,6 +27,7 @@ CAPABILITIES = (
     "notifications",
     "supervision",
     "sharing",
+    "opening",
     "workbench",
 )
 # modules that hold routes, pages, commands, tables or shapes rather than use cases
@@ -53,7 +54,7 @@ def service_modules() -> list[ModuleType]:
         parts = info.name.split(".")
         if len(parts) < 3 or parts[1] not in CAPABILITIES or parts[-1] in NOT_SERVICES or info.ispkg:
             continue
-        if any(p in NOT_SERVICES or p.endswith("_api") for p in parts[2:]):
+        if any(p in NOT_SERVICES or p.endswith(("_api", "_auth")) for p in parts[2:]):
             continue
         found.append(importlib.import_module(info.name))
     return found

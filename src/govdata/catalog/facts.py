@@ -17,9 +17,10 @@ from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from govdata.catalog import search
 from govdata.catalog.code_tables import item_value_labels
 from govdata.catalog.enums import ResourceStatus
-from govdata.catalog.models import DataElement, Resource, ResourceItem, ResourceVersion
+from govdata.catalog.models import Classification, DataElement, Resource, ResourceItem, ResourceVersion
 from govdata.catalog.validation import RuleContext, parse_resource, subject_of
 
 
@@ -273,3 +274,89 @@ def local_resources(session: Session) -> list[ResourceRef]:
         Resource.status == ResourceStatus.published, Resource.local_catalog.is_(True)
     )
     return [ref_of(r) for r in session.scalars(stmt.order_by(Resource.code))]
+
+
+# --- the public's search (the portal, OPN-2) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpenHit:
+    """A published resource of open type unconditional or conditional, as the public search finds it."""
+
+    id: int
+    code: str
+    name: str
+    summary: str
+    provider_id: int
+    provider_name: str
+    classification: str
+    format: str
+    open_type: str
+    update_cycle: str
+    published_at: datetime | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class OpenSearchResult:
+    items: list[OpenHit]
+    total: int
+    facets: dict[str, dict[str, int]]  # provider_id, classification (3-character prefix), open_type …
+
+
+def open_search(
+    session: Session,
+    *,
+    q: str | None = None,
+    provider_id: int | None = None,
+    classification: str | None = None,
+    open_type: str | None = None,
+    format: str | None = None,
+    update_cycle: str | None = None,
+    sort: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    restriction: search.Restriction | None = None,
+) -> OpenSearchResult:
+    """The catalog search (CAT-11: bigram index, synonyms, facets) over what the public may find: the
+    published resources whose open type is unconditional or conditional, or, given a
+    ``restriction``, those it admits (the opening capability's open catalog, whose open types then
+    fill the ``open_type`` filter and facet). Actor-free: whoever asks finds the same."""
+    query = search.SearchQuery(
+        q=q,
+        provider_id=provider_id,
+        classification=classification,
+        open_type=open_type,
+        format=format,
+        update_cycle=update_cycle,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    result = search.open_search(session, query, restriction)
+    hits = [
+        OpenHit(
+            id=r.id,
+            code=r.code,
+            name=r.name,
+            summary=r.summary or "",
+            provider_id=r.provider_id,
+            provider_name=r.provider.name,
+            classification=r.classification,
+            format=r.format,
+            open_type=r.open_type,
+            update_cycle=r.update_cycle,
+            published_at=r.published_at,
+            updated_at=r.updated_at,
+        )
+        for r in result.items
+    ]
+    return OpenSearchResult(hits, result.total, result.facets)
+
+
+SearchRestriction = search.Restriction
+
+
+def classification_labels(session: Session) -> dict[str, str]:
+    """Classification code → name (CAT-1a), for pages that show a resource's class to anyone."""
+    return dict(session.execute(select(Classification.code, Classification.name)).all())

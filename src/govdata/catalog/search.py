@@ -43,6 +43,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -353,14 +354,16 @@ def _direction(expression, descending: bool):
     return expression.desc().nulls_last() if descending else expression.asc()
 
 
-def _packed_sums() -> tuple[list, list[tuple[str, tuple[str, ...]]]]:
-    """SQLite: the enum facets as sums of CASEs, three 21-bit counters packed into each 64-bit sum."""
+def _packed_sums(columns: dict[str, Any] | None = None) -> tuple[list, list[tuple[str, tuple[str, ...]]]]:
+    """SQLite: the enum facets as sums of CASEs, three 21-bit counters packed into each 64-bit sum
+    (``columns`` replaces a facet's column, as a restricted search does for the open type)."""
     sums, layout = [], []
     for name, values in ENUM_FACETS.items():
         for start in range(0, len(values), _FIELDS_PER_SUM):
             chunk = tuple(str(v) for v in values[start : start + _FIELDS_PER_SUM])
             shifts = {value: 1 << (_FIELD_BITS * i) for i, value in enumerate(chunk)}
-            sums.append(func.sum(case(shifts, value=getattr(Resource, name))))
+            value_of = (columns or {}).get(name, getattr(Resource, name))
+            sums.append(func.sum(case(shifts, value=value_of)))
             layout.append((name, chunk))
     return sums, layout
 
@@ -395,7 +398,22 @@ class _Counts:
         }
 
 
-def _sqlite_facets(session: Session, source, where: list) -> tuple[int, dict[str, dict[str, int]]]:
+_REPLACED: dict[int, tuple[dict[str, Any], Select, list, list]] = {}
+
+
+def _replaced_facets(columns: dict[str, Any]) -> tuple[Select, list, list]:
+    """The facet statement with some columns replaced, built once per (cached) set of columns."""
+    found = _REPLACED.get(id(columns))
+    if found is None or found[0] is not columns:
+        packed, layout = _packed_sums(columns)
+        grouped = [columns.get(name, column) for name, column in zip(FACETS, _GROUPED, strict=True)]
+        found = _REPLACED[id(columns)] = (columns, select(func.count(), _PAIRS, *packed), layout, grouped)
+    return found[1], found[2], found[3]
+
+
+def _sqlite_facets(
+    session: Session, source, where: list, columns: dict[str, Any] | None = None
+) -> tuple[int, dict[str, dict[str, int]]]:
     """(total, facets) of the matching, visible, filtered resources, in one pass over them.
 
     SQLite groups by sorting, so grouping the matches by each facet in turn would sort them eight
@@ -404,9 +422,12 @@ def _sqlite_facets(session: Session, source, where: list) -> tuple[int, dict[str
     to Python as one string, counted there.
     """
     counts = _Counts()
-    total, pairs, *sums = session.execute(_SQLITE_FACETS.select_from(source).where(*where)).one()
+    statement, layout, grouped_columns = _SQLITE_FACETS, _PACKED_LAYOUT, _GROUPED
+    if columns:
+        statement, layout, grouped_columns = _replaced_facets(columns)
+    total, pairs, *sums = session.execute(statement.select_from(source).where(*where)).one()
     if total > _MASK:  # more matches than a packed counter holds: count facet by facet
-        for name, grouped in zip(FACETS, _GROUPED, strict=True):
+        for name, grouped in zip(FACETS, grouped_columns, strict=True):
             stmt = select(grouped, func.count()).select_from(source).where(*where).group_by(grouped)
             for value, count in session.execute(stmt):
                 counts.add(name, value, count)
@@ -415,7 +436,7 @@ def _sqlite_facets(session: Session, source, where: list) -> tuple[int, dict[str
         provider, prefix = pair.split("/", 1)
         counts.add("provider_id", provider, count)
         counts.add("classification", prefix, count)
-    for (name, values), packed in zip(_PACKED_LAYOUT, sums, strict=True):
+    for (name, values), packed in zip(layout, sums, strict=True):
         for i, value in enumerate(values):
             counts.add(name, value, ((packed or 0) >> (_FIELD_BITS * i)) & _MASK)
     return total, counts.done()
@@ -448,7 +469,13 @@ def _sqlite_relevance_page(
 
 
 def _search_sqlite(
-    session: Session, filters: list, phrases: list[Alternatives], sort: str, limit: int, offset: int
+    session: Session,
+    filters: list,
+    phrases: list[Alternatives],
+    sort: str,
+    limit: int,
+    offset: int,
+    columns: dict[str, Any] | None = None,
 ) -> tuple[list[int], int, dict[str, dict[str, int]]]:
     if not phrases:
         source, where = Resource.__table__, filters
@@ -467,7 +494,7 @@ def _search_sqlite(
         order = [_direction(getattr(Resource, name), desc) for name, desc in SORT_KEYS[sort]]
         page = select(Resource.id).select_from(source).where(*where).order_by(*order)
         ids = list(session.scalars(page.limit(limit).offset(offset)))
-    total, facets = _sqlite_facets(session, source, where)
+    total, facets = _sqlite_facets(session, source, where, columns)
     return ids, total, facets
 
 
@@ -478,6 +505,7 @@ def _search_postgres(
     sort: str,
     limit: int,
     offset: int,
+    columns: dict[str, Any] | None = None,
 ) -> tuple[list[int], int, dict[str, dict[str, int]]]:
     """One statement: the matching ids first (GIN), then their resources, the page and the facets.
 
@@ -487,7 +515,7 @@ def _search_postgres(
     """
     fts = table("catalog_fts", column("resource_id", Integer), column("grams", String))
     facet_columns = [Resource.provider_id, _PREFIX.label("prefix")] + [
-        getattr(Resource, name) for name in ENUM_FACETS
+        (columns or {}).get(name, getattr(Resource, name)).label(name) for name in ENUM_FACETS
     ]
     sort_columns = (
         [] if sort == "relevance" else [getattr(Resource, n) for n, _ in SORT_KEYS[sort] if n != "id"]
@@ -547,7 +575,71 @@ def _search_postgres(
     return ids, total, counts.done()
 
 
+# What the public may find (OPN-1): published resources whose open type is not ``none``, the same
+# rule as ``auth.readable`` gives a public account, without a caller.
+OPEN_TYPES = (OpenType.unconditional.value, OpenType.conditional.value)
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """How a capability above the catalog narrows the public search to what it serves, without the
+    catalog knowing its tables: ``member(resource_id)`` is the condition that a resource is served
+    (a correlated ``EXISTS`` on its own table: one index probe per match, where an ``IN`` over its
+    whole list would be built anew by every statement), ``open_type(resource_id, open_type)`` the
+    open type it serves the resource with (given the registered one), which the ``open_type`` filter
+    and facet then count instead of the catalog's."""
+
+    member: Callable[[Any], ColumnElement[bool]]
+    open_type: Callable[[Any, Any], ColumnElement[str]] | None = None
+
+
+_RESTRICTIONS: dict[Restriction, tuple[ColumnElement[bool], dict[str, Any]]] = {}
+
+
+def _restricted(restriction: Restriction) -> tuple[ColumnElement[bool], dict[str, Any]]:
+    """The restriction's condition and columns, built once: building them (and the facet statement
+    over them) anew would cost a small catalog more than its search."""
+    found = _RESTRICTIONS.get(restriction)
+    if found is None:
+        columns = {}
+        if restriction.open_type is not None:
+            columns["open_type"] = restriction.open_type(Resource.id, Resource.open_type)
+        found = _RESTRICTIONS[restriction] = (restriction.member(Resource.id), columns)
+    return found
+
+
+def _open_filtered(query: SearchQuery, restriction: Restriction | None) -> tuple[list, dict[str, Any]]:
+    clauses: list = [Resource.status == ResourceStatus.published]
+    columns: dict[str, Any] = {}
+    if restriction is None:
+        clauses.append(Resource.open_type.in_(OPEN_TYPES))
+    else:
+        member, columns = _restricted(restriction)
+        clauses.append(member)
+    for name in ("provider_id", "open_type", "format", "update_cycle", "grade"):
+        value = getattr(query, name)
+        if value is not None:
+            clauses.append(columns.get(name, getattr(Resource, name)) == value)
+    if query.classification:
+        clauses.append(Resource.classification.startswith(query.classification, autoescape=True))
+    return clauses, columns
+
+
+def open_search(session: Session, query: SearchQuery, restriction: Restriction | None = None) -> SearchResult:
+    """The public's search (the portal, OPN-2): :func:`search` over published resources, for no
+    caller, with the same index, relevance order and facets: those whose open type is unconditional
+    or conditional, or those ``restriction`` admits (the open catalog)."""
+    filters, columns = _open_filtered(query, restriction)
+    return _run(session, filters, query, columns)
+
+
 def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
+    return _run(session, _filtered(actor, query), query)
+
+
+def _run(
+    session: Session, filters: list, query: SearchQuery, columns: dict[str, Any] | None = None
+) -> SearchResult:
     words = _words(query.q)
     if query.q and query.q.strip() and not words:  # only punctuation, symbols, emoji: nothing to find
         return SearchResult([], 0, {name: {} for name in FACETS})
@@ -555,8 +647,7 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
     sort = query.sort if query.sort in SORTS else "relevance"
     if sort == "relevance" and not words:
         sort = "updated"
-    filters = _filtered(actor, query)
     run = _search_sqlite if session.get_bind().dialect.name == "sqlite" else _search_postgres
-    ids, total, facets = run(session, filters, phrases, sort, query.limit, query.offset)
+    ids, total, facets = run(session, filters, phrases, sort, query.limit, query.offset, columns)
     loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))} if ids else {}
     return SearchResult([loaded[i] for i in ids], total, facets)

@@ -187,6 +187,10 @@ class Deadlines(BaseModel):
         default=DeadlineRule(working_days=15, statutory=False, source=PLATFORM_SOURCE),
         description="共享需求指定提供部门后的答复期限（编目或说明理由）",
     )
+    open_demand_answer: DeadlineRule = Field(
+        default=DeadlineRule(working_days=15, statutory=False, source=PLATFORM_SOURCE),
+        description="开放需求的答复期限",
+    )
     rectification: DeadlineRule = Field(
         default=DeadlineRule(working_days=20, statutory=False, source=PLATFORM_SOURCE),
         description="监督考核发现问题的整改期限",
@@ -242,6 +246,19 @@ class Switches(BaseModel):
         return tuple(dict.fromkeys(value))
 
 
+class Opening(BaseModel):
+    """Rules of opening (OPN-5)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    k_min: int = Field(
+        default=5,
+        ge=2,
+        le=1000,
+        description="开放前 k-匿名检验的最小 k 值（准标识符组合相同的记录至少 k 条，否则不予发布）",
+    )
+
+
 class PolicyProfile(BaseModel):
     """A node's deadlines and rule switches."""
 
@@ -257,6 +274,7 @@ class PolicyProfile(BaseModel):
     description: str = Field(default="", max_length=2000, description="说明")
     deadlines: Deadlines = Field(default_factory=Deadlines, description="各项期限（工作日）")
     switches: Switches = Field(default_factory=Switches, description="规则开关")
+    opening: Opening = Field(default_factory=Opening, description="数据开放")
 
     @model_validator(mode="after")
     def _clock_needs_check(self) -> PolicyProfile:

@@ -40,7 +40,13 @@ from govdata.core.errors import PROBLEM_MEDIA_TYPE, TooManyRequests
 from govdata.core.observability import log
 
 EXEMPT_PREFIXES = ("/healthz", "/metrics", "/static/")
-LOGIN_PATHS = {("POST", "/api/v1/auth/token"), ("POST", "/login")}
+# registrations of public accounts count with the logins: per address, at the lower limit (ORG-4)
+LOGIN_PATHS = {
+    ("POST", "/api/v1/auth/token"),
+    ("POST", "/login"),
+    ("POST", "/api/v1/public/accounts"),
+    ("POST", "/register"),
+}
 
 CALLER_TTL_SECONDS = 30.0
 CALLER_CACHE_SIZE = 10_000

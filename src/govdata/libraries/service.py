@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from govdata.aggregation import service as aggregation
 from govdata.catalog import service as catalog
 from govdata.catalog.service import ElementRef, ResourceRef
-from govdata.core import audit
+from govdata.core import audit, values
 from govdata.core.auth import SYSTEM_ACTOR, Actor, enforce, require
 from govdata.core.db import utcnow
 from govdata.core.errors import Conflict, NotFound, field_error
@@ -568,3 +568,55 @@ def library_records(
         details={"records": len(items), "keys": len(wanted)},
     )
     return {"items": items, "total": total, "built_at": library.built_at}
+
+
+# --- identity verification for public accounts (ORG-4) ---------------------------------------------
+
+# the library and the element that names a subject: natural persons in 人口, every organisation in 法人
+IDENTITY_NAME = {
+    "natural_person": ("population", "姓名"),
+    "legal_person": ("legal_person", "单位名称"),
+    "unincorporated_org": ("legal_person", "单位名称"),
+    "developer": ("legal_person", "单位名称"),
+}
+
+
+def identity_matches(session: Session, store: SqlStore, kind: str, number: str, name: str) -> bool | None:
+    """Whether the base library knows ``number`` under ``name``: True or False, never the stored name.
+
+    Read from the current table of the name's authoritative source (one number, one source: CAT-9), the
+    resource the library's 姓名 / 单位名称 field names, through aggregation's ``table_of``; names agree
+    as ``core.values`` says (trimmed text). None when the library cannot answer: no such library, no
+    source named for the name field, or a source without data. Actor-free: the caller (registration of
+    a public account) decides what a None means, and tells the person no more than match or not.
+    """
+    library_code, element = IDENTITY_NAME.get(kind, (None, None))
+    library = session.scalar(select(Library).where(Library.code == library_code)) if library_code else None
+    if library is None:
+        return None
+    field = next((f for f in library.fields if f.element == element), None)
+    resource = _resource(session, field.source_resource_id) if field else None
+    if resource is None or resource.published_version is None:
+        return None
+    holder = _holders(session, [element, library.key_element]).get(resource.id)
+    try:
+        spec, _ = aggregation.table_of(session, resource)
+    except Conflict:
+        return None
+    column = holder[1].get(element) if holder else None
+    id_column = holder[1].get(library.key_element) if holder else None
+    if (
+        column not in spec.codes
+        or id_column not in spec.codes
+        or not store.existing_columns(spec.name)
+        or store.is_empty(spec)
+    ):
+        return None
+    number = number.strip().upper()
+    if tuple(spec.key_columns) == (id_column,):  # the usual case: found through the key's index
+        found = store.query(spec, keys=[number], limit=1, offset=0).rows
+    else:
+        found = store.query(spec, filters={id_column: number}, limit=1, offset=0).rows
+    if not found:
+        return False
+    return values.agree(found[0].get(column), name) is True

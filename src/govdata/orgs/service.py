@@ -452,6 +452,43 @@ def create_user(session: Session, actor: Actor, data: UserIn) -> User:
     return user
 
 
+def create_public_user(session: Session, data: UserIn, *, source: str | None = None) -> User:
+    """A public account registering itself (ORG-4): the one role ``public``, no department, its
+    identity kind and number. Actor-free: the registration (opening's ``accounts``) verified the
+    identity first; the audit event names the new account as its own author."""
+    if set(data.roles) != {Role.public} or data.department_id is not None:
+        raise field_error("roles", "自助注册只能创建社会公众账号。")
+    identity_number = _check_identity(data)
+    check_password_strength(data.password)
+    if session.scalar(select(User.id).where(User.username == data.username)):
+        raise Conflict(f"登录名 {data.username} 已存在。", slug="duplicate-username")
+    if session.scalar(select(User.id).where(User.identity_number == identity_number)):
+        raise Conflict("该身份号码已注册账号。", slug="duplicate-identity")
+    user = User(
+        username=data.username,
+        display_name=data.display_name,
+        password_hash=hash_password(data.password),
+        department_id=None,
+        identity_kind=data.identity_kind,
+        identity_number=identity_number,
+        role_rows=[UserRole(role=Role.public)],
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent registration took the name or the number
+        raise Conflict("登录名或身份号码已注册账号。", slug="duplicate-account") from exc
+    audit.record(
+        session,
+        actor_for_user(user, source=source),
+        "orgs.user.registered",
+        "user",
+        user.id,
+        details={"username": user.username, "identity_kind": user.identity_kind},
+    )
+    return user
+
+
 def update_user(session: Session, actor: Actor, user_id: int, patch: UserPatch) -> User:
     require(actor, USER_MANAGE)
     user = get_user(session, actor, user_id)
@@ -674,6 +711,18 @@ def user_names(session: Session, user_ids: Iterable[int | None]) -> dict[int, st
     return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(wanted))).all())
 
 
+def public_identity(session: Session, user_id: int | None) -> tuple[str, str] | None:
+    """A public account's identity kind and number (ORG-4), or None for anyone else."""
+    if user_id is None:
+        return None
+    row = session.execute(
+        select(User.identity_kind, User.identity_number).where(
+            User.id == user_id, User.identity_number.is_not(None)
+        )
+    ).one_or_none()
+    return (row[0], row[1]) if row else None
+
+
 @dataclass(frozen=True)
 class MemberRef:
     """A person of a department, as a department's page lists its people (ORG-2)."""
@@ -750,6 +799,16 @@ class NodeRef:
 def node_ref(session: Session) -> NodeRef | None:
     node = session.scalar(select(Node).limit(1))
     return NodeRef(node.region_code, node.name, node.level) if node else None
+
+
+def authority_department(session: Session) -> tuple[int, str] | None:
+    """(id, name) of the node's data authority (数据资源主管部门): the publisher of its open catalog."""
+    node = session.scalar(select(Node).limit(1))
+    stmt = select(Department.id, Department.name).where(Department.is_authority.is_(True))
+    if node is not None:
+        stmt = stmt.order_by((Department.region_code == node.region_code).desc(), Department.id)
+    row = session.execute(stmt.limit(1)).first()
+    return (row[0], row[1]) if row else None
 
 
 def actor_named(session: Session, username: str) -> Actor:

@@ -10,11 +10,13 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from govdata.core.auth import (
+    ANONYMOUS,
     SESSION_COOKIE,
     Actor,
     AnyActor,
     Authenticator,
     DbSession,
+    Role,
     bearer_token,
     client_address,
 )
@@ -47,11 +49,6 @@ def _safe_next(target: str | None) -> str:
     ):
         return "/home"
     return target
-
-
-@router.get("/")
-def root(actor: AnyActor) -> RedirectResponse:
-    return RedirectResponse("/home" if actor.is_authenticated else "/login", status_code=303)
 
 
 @router.get("/login")
@@ -89,7 +86,10 @@ def login(
             error=exc.detail,
             username=username,
         )
-    response = RedirectResponse(_safe_next(next), status_code=303)
+    target = _safe_next(next)
+    if target == "/home" and Role.public in (service.resolve_token(session, token) or ANONYMOUS).roles:
+        target = "/account"  # a public account has no workbench: its own page (ORG-4)
+    response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -38,7 +38,7 @@ import duckdb
 import pyarrow as pa
 
 from govdata.core.values import comparable_sql
-from govdata.store import csv_export
+from govdata.store import csv_export, kanon
 from govdata.store.base import (
     BATCH,
     ENDED_AT,
@@ -737,6 +737,54 @@ class SqlStore:
         )[0]
         counts = {pair: (int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, pair in enumerate(usable)}
         return [counts.get(pair) for pair in pairs]
+
+    # --- open data (OPN-2, OPN-5) --------------------------------------------------------------------
+    def group_counts(self, spec: TableSpec, quasi: Sequence[kanon.Quasi], k: int) -> kanon.GroupCounts:
+        """The current rows grouped by the quasi-identifiers as served (``store.kanon``), counted."""
+        existing = self.existing_columns(spec.name)
+        if not existing or not quasi:
+            return kanon.GroupCounts(k=k, rows=self.row_count(spec), groups=0, smallest=None, below=())
+        sql = kanon.group_counts_sql(self.dialect, self.table_name(spec.name), existing, quasi, k)
+        return kanon.group_counts(self.fetchall(sql), k)
+
+    def search_rows(
+        self,
+        spec: TableSpec,
+        codes: Sequence[str],
+        *,
+        filters: dict[str, str] | None = None,
+        contains: str | None = None,
+        contains_codes: Sequence[str] = (),
+        limit: int = 50,
+        offset: int = 0,
+    ) -> QueryResult:
+        """Current rows' columns ``codes`` (item code → value), in key order: those whose ``filters``
+        columns equal the values (as text) and, with ``contains``, one of ``contains_codes`` holds it."""
+        if not self.existing_columns(spec.name) or not codes:
+            return QueryResult([], 0)
+        text = "VARCHAR" if self.dialect == "duckdb" else "TEXT"
+        where, params = ["1 = 1"], []
+        for code, value in (filters or {}).items():
+            where.append(f"CAST({q(code)} AS {text}) = ?")
+            params.append(value)
+        if contains and contains_codes:
+            pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where.append(
+                "(" + " OR ".join(f"CAST({q(c)} AS {text}) LIKE ? ESCAPE '\\'" for c in contains_codes) + ")"
+            )
+            params.extend([pattern] * len(contains_codes))
+        clause = " AND ".join(where)
+        table = self.table_name(spec.name)
+        columns = ", ".join(q(c) for c in codes)
+        rows = self.fetchall(
+            f"SELECT {columns} FROM {table} WHERE {clause} ORDER BY {KEY} LIMIT {int(limit)} OFFSET {int(offset)}",
+            params,
+        )
+        if offset == 0 and len(rows) < limit:
+            total = len(rows)
+        else:
+            total = self.fetchall(f"SELECT count(*) FROM {table} WHERE {clause}", params)[0][0]
+        return QueryResult([dict(zip(codes, row, strict=True)) for row in rows], int(total))
 
 
 @dataclass(frozen=True)
