@@ -9,7 +9,6 @@ object is POL-1's ``objectors`` switch.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govdata.catalog import service as catalog
-from govdata.core import audit, clock, policy
+from govdata.core import attachments, audit, clock, policy
 from govdata.core.auth import Actor, enforce, require
 from govdata.core.calendar import WorkingCalendar, track_deadline
-from govdata.core.errors import Conflict, NotFound, PayloadTooLarge, field_error
+from govdata.core.errors import Conflict, NotFound, field_error
 from govdata.core.policy import Objector
 from govdata.notifications import service as notifications
 from govdata.objections import flags
@@ -31,10 +30,9 @@ from govdata.objections.schemas import ObjectionIn
 from govdata.objections.service.reading import SUBJECT, get_objection
 from govdata.objections.service.records import Record, find_record, read_record, shown_key, unseen
 from govdata.orgs import service as orgs
-from govdata.sharing.service import attachments as sharing_attachments
 from govdata.store.sql import SqlStore
 
-MAX_ATTACHMENT_BYTES = sharing_attachments.MAX_BYTES  # 10 MB, checked by content as sharing's materials
+MAX_ATTACHMENT_BYTES = attachments.MAX_BYTES  # 10 MB, checked by content (core.attachments)
 MAX_ATTACHMENTS = 20
 PUBLIC_OBJECTORS = {Objector.natural_person, Objector.legal_person, Objector.unincorporated_organization}
 
@@ -201,25 +199,12 @@ def describe_key(objection: Objection) -> str:
 # --- evidence (attachments) ------------------------------------------------------------------------
 
 
-def _clean_name(filename: str | None) -> str:
-    name = Path((filename or "").replace("\\", "/")).name.strip()
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
-    return (name or "证明材料")[:200]
-
-
 def add_attachment(
     session: Session, actor: Actor, data_dir: Path, objection_id: int, filename: str | None, data: bytes
 ) -> ObjectionAttachment:
     """Evidence of an objection: PDF, images or office files, told by their content, at most 10 MB."""
     objection = get_objection(session, actor, objection_id)
     enforce(attach_refusal(actor, objection))
-    if len(data) > MAX_ATTACHMENT_BYTES:
-        raise PayloadTooLarge(f"证明材料不能超过 {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB。")
-    if not data:
-        raise field_error("file", "文件为空")
-    kind = sharing_attachments.sniff(data)
-    if kind is None:
-        raise field_error("file", "只接受 PDF、PNG、JPEG、Word（docx）、Excel（xlsx）或 OFD 文件")
     count = session.scalar(
         select(func.count())
         .select_from(ObjectionAttachment)
@@ -227,22 +212,14 @@ def add_attachment(
     )
     if count >= MAX_ATTACHMENTS:
         raise field_error("file", f"每个疑义最多 {MAX_ATTACHMENTS} 份证明材料")
-    content_type, ext = kind
-    digest = hashlib.sha256(data).hexdigest()
-    folder = data_dir / "objections" / str(objection.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    stored = folder / f"{digest}{ext}"
-    if not stored.exists():
-        partial = stored.with_suffix(ext + ".part")
-        partial.write_bytes(data)
-        partial.replace(stored)
+    kept = attachments.store(data, data_dir / "objections" / str(objection.id), what="证明材料")
     attachment = ObjectionAttachment(
         objection_id=objection.id,
-        filename=_clean_name(filename),
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
-        stored_as=f"{objection.id}/{digest}{ext}",
+        filename=attachments.clean_name(filename, "证明材料"),
+        content_type=kept.content_type,
+        size=kept.size,
+        sha256=kept.sha256,
+        stored_as=kept.stored_as,
         uploaded_by=actor.name,
     )
     session.add(attachment)
@@ -256,8 +233,8 @@ def add_attachment(
         details={
             "attachment": attachment.id,
             "filename": attachment.filename,
-            "sha256": digest,
-            "size": len(data),
+            "sha256": kept.sha256,
+            "size": kept.size,
         },
     )
     return attachment
