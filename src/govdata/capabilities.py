@@ -44,6 +44,8 @@ from govdata.orgs.web import router as orgs_web
 from govdata.platform.api import router as platform_router
 from govdata.platform.policy_web import router as platform_policy_web
 from govdata.platform.web import router as platform_web
+from govdata.projects.api import router as projects_router
+from govdata.projects.web import router as projects_web
 from govdata.quality import handlers as quality_handlers  # noqa: F401  (rescoring after batches)
 from govdata.quality.api import router as quality_router
 from govdata.quality.web import router as quality_web
@@ -94,6 +96,8 @@ ROUTERS = (
     notifications_web,
     supervision_router,
     supervision_web,
+    projects_router,
+    projects_web,
     workbench_web,
     receipts_router,
     sharing_router,
@@ -106,8 +110,19 @@ ROUTERS = (
 )
 
 
+# An internet-facing portal instance (``GOVDATA_PORTAL_ONLY``, docs/opening-feed.md) serves the public
+# routes alone: the portal's pages, downloads, the open-data API, CKAN, DCAT and data packages.
+PORTAL_ROUTERS = (
+    opening_ckan_router,
+    opening_interop_router,
+    opening_open_api,
+    opening_downloads_web,
+    opening_portal_web,
+)
+
+
 def mount(app: FastAPI) -> None:
-    for router in ROUTERS:
+    for router in PORTAL_ROUTERS if app.state.settings.portal_only else ROUTERS:
         app.include_router(router)
 
 

@@ -15,6 +15,7 @@ from govdata.objections.cli import objections_app
 from govdata.opening.cli import open_app
 from govdata.orgs.cli import regions_app, users_app
 from govdata.platform.cli import audit_app, calendar_app, policy_app
+from govdata.projects.cli import projects_app
 from govdata.sharing.cli import share_app
 
 app = typer.Typer(help="GovData Hub 政务数据资源管理平台", no_args_is_help=True, add_completion=False)
@@ -27,6 +28,7 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(share_app, name="share")
 app.add_typer(objections_app, name="objections")
 app.add_typer(open_app, name="open")
+app.add_typer(projects_app, name="projects")
 app.command("ingest")(ingest)
 app.command("storage")(storage)
 

@@ -11,6 +11,7 @@ from govdata.objections import models as objections_models  # noqa: F401
 from govdata.opening import models as opening_models  # noqa: F401
 from govdata.opening import public_models as opening_public_models  # noqa: F401
 from govdata.orgs import models as orgs_models  # noqa: F401
+from govdata.projects import models as projects_models  # noqa: F401
 from govdata.quality import models as quality_models  # noqa: F401
 from govdata.sharing import interface_models as sharing_interface_models  # noqa: F401
 from govdata.sharing import models as sharing_models  # noqa: F401

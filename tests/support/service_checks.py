@@ -28,6 +28,7 @@ CAPABILITIES = (
     "supervision",
     "sharing",
     "opening",
+    "projects",
     "workbench",
 )
 # modules that hold routes, pages, commands, tables or shapes rather than use cases

@@ -7,6 +7,9 @@ from fastapi import Depends
 from govdata.core.auth import Actor, Authenticator, Role, permission
 
 BATCH_LOAD = permission("aggregation.batch.load", {Role.dept_officer}, "向本部门资源归集数据")
+# the platform in its own name: an internet-facing portal instance applies the open rows of the
+# government node's signed open-data feed (opening.feed)
+BATCH_FEED = permission("aggregation.batch.feed", {Role.admin}, "载入开放数据馈送中的数据（互联网门户实例）")
 BATCH_ROLLBACK = permission(
     "aggregation.batch.rollback", {Role.dept_officer, Role.dept_head}, "回滚本部门的批次"
 )

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from govdata.aggregation import errors_file, sources
 from govdata.aggregation.auth import (
+    BATCH_FEED,
     BATCH_LOAD,
     BATCH_READ,
     BATCH_ROLLBACK,
@@ -148,6 +149,51 @@ def create_batch(
     ``source`` names where the rows came from (``upload``, ``records``, ``pull``)."""
     require(actor, BATCH_LOAD)
     resource = own_resource(session, actor, code)
+    return _queue_batch(
+        session,
+        actor,
+        data_dir,
+        resource,
+        mode=mode,
+        policy=policy,
+        upload=upload,
+        records=records,
+        encoding=encoding,
+        source_rows=source_rows,
+        source_checksum=source_checksum,
+        source=source,
+    )
+
+
+def create_feed_batch(session: Session, actor: Actor, data_dir: Path, code: str, upload: Upload) -> Batch:
+    """A strict batch replacing the whole table of ``code`` with ``upload``, loaded by the platform in
+    its own name (``BATCH_FEED``): an internet-facing portal instance applying the open rows that the
+    government node's signed open-data feed carries (``opening.feed``). Queued for ``run_batch``."""
+    require(actor, BATCH_FEED)
+    resource = catalog.resource_ref(session, code=code)
+    if resource is None:
+        raise NotFound(f"资源 {code} 不存在。")
+    return _queue_batch(
+        session, actor, data_dir, resource, mode="replace", policy="strict", upload=upload, source="feed"
+    )
+
+
+def _queue_batch(
+    session: Session,
+    actor: Actor,
+    data_dir: Path,
+    resource: ResourceRef,
+    *,
+    mode: str,
+    policy: str,
+    upload: Upload | None = None,
+    records: list[dict[str, Any]] | None = None,
+    encoding: str | None = None,
+    source_rows: int | None = None,
+    source_checksum: str | None = None,
+    source: str | None = None,
+) -> Batch:
+    code = resource.code
     spec, rules = table_of(session, resource)
     if resource.format not in TABLE_FORMATS:
         raise Conflict("该资源的格式（图形图像、流媒体）不以数据表归集。", slug="not-tabular")

@@ -40,6 +40,9 @@ CATALOG_PUBLISH_OWN = permission(
     "catalog.publish_own", {Role.authority, Role.dept_head}, "发布目录（政策允许提供部门自行发布时）"
 )
 CATALOG_MANAGE = permission("catalog.manage", {Role.authority}, "维护分类、数据元，登记目录更新事件")
+# the platform in its own name: an internet-facing portal instance loads the open resources that the
+# government node's signed open-data feed carries (opening.feed), under their own codes
+CATALOG_MIRROR = permission("catalog.mirror", {Role.admin}, "载入开放数据馈送中的资源（互联网门户实例）")
 # Only department staff and the authority have a "department catalog"; the page itself needs
 # catalog.read (it shows what the service lets the caller see), this right only decides the menu.
 CATALOG_DEPARTMENT_READ = permission(

@@ -476,6 +476,7 @@ def _search_sqlite(
     limit: int,
     offset: int,
     columns: dict[str, Any] | None = None,
+    joined: tuple[Any, Any] | None = None,
 ) -> tuple[list[int], int, dict[str, dict[str, int]]]:
     if not phrases:
         source, where = Resource.__table__, filters
@@ -483,6 +484,8 @@ def _search_sqlite(
         fts = table("catalog_fts", column("rowid", Integer))
         source = _CrossJoin(fts, Resource.__table__, Resource.id == fts.c.rowid)
         where = [*filters, _fts5_match(_fts5(phrases))]
+    if joined is not None:
+        source = source.join(*joined)
     if sort == "relevance":
 
         def matching(expression: str) -> Select:
@@ -506,6 +509,7 @@ def _search_postgres(
     limit: int,
     offset: int,
     columns: dict[str, Any] | None = None,
+    joined: tuple[Any, Any] | None = None,
 ) -> tuple[list[int], int, dict[str, dict[str, int]]]:
     """One statement: the matching ids first (GIN), then their resources, the page and the facets.
 
@@ -528,7 +532,10 @@ def _search_postgres(
             .cte("matched")
             .prefix_with("MATERIALIZED")
         )
-        hits = hits.select_from(matched.join(Resource.__table__, Resource.id == matched.c.resource_id))
+        source = matched.join(Resource.__table__, Resource.id == matched.c.resource_id)
+        hits = hits.select_from(source.join(*joined) if joined is not None else source)
+    elif joined is not None:
+        hits = hits.select_from(Resource.__table__.join(*joined))
     hits = hits.cte("hits").prefix_with("MATERIALIZED")
 
     if sort == "relevance":
@@ -583,54 +590,55 @@ OPEN_TYPES = (OpenType.unconditional.value, OpenType.conditional.value)
 @dataclass(frozen=True)
 class Restriction:
     """How a capability above the catalog narrows the public search to what it serves, without the
-    catalog knowing its tables: ``member(resource_id)`` is the condition that a resource is served
-    (a correlated ``EXISTS`` on its own table: one index probe per match, where an ``IN`` over its
-    whole list would be built anew by every statement), ``open_type(resource_id, open_type)`` the
-    open type it serves the resource with (given the registered one), which the ``open_type`` filter
-    and facet then count instead of the catalog's."""
+    catalog knowing its tables: the search joins ``table`` (at most one row per resource, matched by
+    ``on(resource_id)``), keeps the rows ``where()`` admits, and counts and filters the open type
+    ``open_type(registered_open_type)`` gives instead of the catalog's. A join, not a correlated
+    ``EXISTS`` or scalar subquery: SQLite runs those as a sub-program per match, which made a common
+    word's search half again as slow (``benchmarks/portal.py``); an ``IN`` over the whole list would
+    be built anew by every statement."""
 
-    member: Callable[[Any], ColumnElement[bool]]
-    open_type: Callable[[Any, Any], ColumnElement[str]] | None = None
+    table: Any
+    on: Callable[[Any], ColumnElement[bool]]
+    where: Callable[[], tuple[ColumnElement[bool], ...]] = tuple
+    open_type: Callable[[Any], ColumnElement[str]] | None = None
 
 
-_RESTRICTIONS: dict[Restriction, tuple[ColumnElement[bool], dict[str, Any]]] = {}
+_RESTRICTIONS: dict[Restriction, tuple[tuple[Any, Any], tuple, dict[str, Any]]] = {}
 
 
-def _restricted(restriction: Restriction) -> tuple[ColumnElement[bool], dict[str, Any]]:
-    """The restriction's condition and columns, built once: building them (and the facet statement
-    over them) anew would cost a small catalog more than its search."""
+def _restricted(restriction: Restriction) -> tuple[tuple[Any, Any], tuple, dict[str, Any]]:
+    """The restriction's join, conditions and columns, built once: building them (and the facet
+    statement over them) anew would cost a small catalog more than its search."""
     found = _RESTRICTIONS.get(restriction)
     if found is None:
         columns = {}
         if restriction.open_type is not None:
-            columns["open_type"] = restriction.open_type(Resource.id, Resource.open_type)
-        found = _RESTRICTIONS[restriction] = (restriction.member(Resource.id), columns)
+            columns["open_type"] = restriction.open_type(Resource.open_type)
+        joined = (restriction.table, restriction.on(Resource.id))
+        found = _RESTRICTIONS[restriction] = (joined, tuple(restriction.where()), columns)
     return found
 
 
-def _open_filtered(query: SearchQuery, restriction: Restriction | None) -> tuple[list, dict[str, Any]]:
+def _open_filtered(query: SearchQuery, columns: dict[str, Any]) -> list:
     clauses: list = [Resource.status == ResourceStatus.published]
-    columns: dict[str, Any] = {}
-    if restriction is None:
-        clauses.append(Resource.open_type.in_(OPEN_TYPES))
-    else:
-        member, columns = _restricted(restriction)
-        clauses.append(member)
     for name in ("provider_id", "open_type", "format", "update_cycle", "grade"):
         value = getattr(query, name)
         if value is not None:
             clauses.append(columns.get(name, getattr(Resource, name)) == value)
     if query.classification:
         clauses.append(Resource.classification.startswith(query.classification, autoescape=True))
-    return clauses, columns
+    return clauses
 
 
 def open_search(session: Session, query: SearchQuery, restriction: Restriction | None = None) -> SearchResult:
     """The public's search (the portal, OPN-2): :func:`search` over published resources, for no
     caller, with the same index, relevance order and facets: those whose open type is unconditional
     or conditional, or those ``restriction`` admits (the open catalog)."""
-    filters, columns = _open_filtered(query, restriction)
-    return _run(session, filters, query, columns)
+    if restriction is None:
+        filters = [*_open_filtered(query, {}), Resource.open_type.in_(OPEN_TYPES)]
+        return _run(session, filters, query)
+    joined, conditions, columns = _restricted(restriction)
+    return _run(session, [*_open_filtered(query, columns), *conditions], query, columns, joined)
 
 
 def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
@@ -638,7 +646,11 @@ def search(session: Session, actor: Actor, query: SearchQuery) -> SearchResult:
 
 
 def _run(
-    session: Session, filters: list, query: SearchQuery, columns: dict[str, Any] | None = None
+    session: Session,
+    filters: list,
+    query: SearchQuery,
+    columns: dict[str, Any] | None = None,
+    joined: tuple[Any, Any] | None = None,
 ) -> SearchResult:
     words = _words(query.q)
     if query.q and query.q.strip() and not words:  # only punctuation, symbols, emoji: nothing to find
@@ -648,6 +660,6 @@ def _run(
     if sort == "relevance" and not words:
         sort = "updated"
     run = _search_sqlite if session.get_bind().dialect.name == "sqlite" else _search_postgres
-    ids, total, facets = run(session, filters, phrases, sort, query.limit, query.offset, columns)
+    ids, total, facets = run(session, filters, phrases, sort, query.limit, query.offset, columns, joined)
     loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))} if ids else {}
     return SearchResult([loaded[i] for i in ids], total, facets)

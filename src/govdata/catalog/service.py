@@ -24,6 +24,7 @@ from govdata.catalog import auth, impacts, returns, search, validation
 from govdata.catalog.auth import (
     CATALOG_COMPILE,
     CATALOG_MANAGE,
+    CATALOG_MIRROR,
     CATALOG_PUBLISH_OWN,
     CATALOG_READ,
     CATALOG_REVIEW,
@@ -714,3 +715,63 @@ def find_resource(session: Session, actor: Actor, code: str) -> ResourceRef:
     if row is None:
         raise NotFound(f"资源 {code} 不存在。")
     return ResourceRef(**row._asdict())
+
+
+# --- resources carried from another node (the internet-facing portal instance) --------------------
+
+
+def mirror_resource(
+    session: Session, actor: Actor, *, code: str, provider_id: int, body: dict[str, Any]
+) -> ResourceRef:
+    """Create or replace the published resource ``code`` of ``provider_id`` with ``body`` as it is,
+    without the compile-review workflow: an internet-facing portal instance keeps the open resources
+    the government node published, under their own codes (``opening.feed``). The platform only
+    (``CATALOG_MIRROR``); a body equal to the published one changes nothing; a retired resource is
+    published again."""
+    require(actor, CATALOG_MIRROR)
+    if session.get(Department, provider_id) is None:
+        raise NotFound(f"部门 {provider_id} 不存在。")
+    resource = session.scalar(select(Resource).where(Resource.code == code))
+    now = utcnow()
+    if resource is not None:
+        shown = shown_version(session, resource)
+        if (
+            resource.status == ResourceStatus.published
+            and shown.body == body
+            and resource.provider_id == provider_id
+        ):
+            return ResourceRef(**session.execute(_REF, {"code": code}).one()._asdict())
+        shown.status = VersionStatus.superseded
+        number = resource.version + 1
+    else:
+        resource = Resource(
+            code=code,
+            provider_id=provider_id,
+            status=ResourceStatus.published,
+            version=1,
+            **{f: body[f] for f in MIRRORED},
+        )
+        session.add(resource)
+        session.flush()
+        number = 1
+    session.add(
+        ResourceVersion(
+            resource_id=resource.id,
+            version=number,
+            status=VersionStatus.published,
+            body=body,
+            created_by=actor.name,
+            published_at=now,
+            published_by=actor.name,
+        )
+    )
+    resource.provider_id = provider_id
+    resource.status = ResourceStatus.published
+    resource.version = resource.published_version = number
+    resource.published_at = now
+    session.flush()
+    _mirror(session, resource, body)
+    _log(session, resource, number, "published", actor, "开放数据馈送")
+    audit.record(session, actor, "catalog.resource.mirrored", "resource", code, details={"version": number})
+    events.emit(session, events.RESOURCE_PUBLISHED, resource_id=resource.id, code=code, version=number)
+    return ResourceRef(**session.execute(_REF, {"code": code}).one()._asdict())

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     interface_allow_private: bool = False
     # the same for a consumer's webhook (订阅推送), separately: any consumer's staff registers one
     webhook_allow_private: bool = False
+    # an internet-facing portal instance (opening.feed, docs/opening-feed.md): only the public routes,
+    # its own store, fed one way by the government node's signed open-data feed; the feed's public
+    # key it trusts: the PEM text, or the path of a file holding it
+    portal_only: bool = False
+    feed_trusted_key: str | None = None
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -104,3 +104,8 @@ def publish_command(code: Code, as_user: AsUser) -> None:
     with _acting(as_user) as (session, actor), _store() as store:
         found = service.publish(session, actor, store, code)
         console.print(f"已开放：{found.ref.code} {found.ref.name}（{label(OpenType, found.open_type)}）")
+
+
+from govdata.opening.feed.cli import feed_app  # noqa: E402  (govdata open feed …)
+
+open_app.add_typer(feed_app, name="feed")

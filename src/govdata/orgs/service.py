@@ -671,6 +671,31 @@ def department_names(session: Session, ids: Iterable[int] | None = None) -> dict
     return dict(session.execute(stmt).all())
 
 
+@dataclass(frozen=True)
+class DepartmentRef:
+    """A department as the public may know it (the provider of open data): what an open-data feed
+    carries to an internet-facing portal instance, which registers the department under it."""
+
+    id: int
+    name: str
+    short_name: str | None
+    uscc: str
+    region_code: str
+    org_type: str
+    code: str | None
+
+
+def department_refs(session: Session, ids: Iterable[int] | None = None) -> list[DepartmentRef]:
+    """The departments in ``ids`` (every department when None), in id order."""
+    stmt = select(Department).order_by(Department.id)
+    if ids is not None:
+        stmt = stmt.where(Department.id.in_(sorted({i for i in ids if i is not None})))
+    return [
+        DepartmentRef(d.id, d.name, d.short_name, d.uscc, d.region_code, d.org_type, d.code)
+        for d in session.scalars(stmt)
+    ]
+
+
 def principal_head(session: Session, department_id: int) -> str | None:
     """The name of a department's principal head (主要负责人, ORG-2), as registered, or None."""
     name = session.scalar(select(Department.principal_head).where(Department.id == department_id))

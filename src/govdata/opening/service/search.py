@@ -3,10 +3,9 @@ datasets, and whatever else searches what is open (the CKAN ``package_search``).
 
 It is the catalog's own search (CAT-11: the bigram index that finds two-character words such as 人口
 or 社保, synonyms from the data element dictionary, the facets), run without a caller and restricted
-to the open catalog by a correlated ``EXISTS`` on ``open_entries`` that the catalog runs without
-knowing the table (``catalog.service.SearchRestriction``): one probe of the unique
-``resource_id`` index per match, so the public search costs about what the internal one does
-(``benchmarks/portal.py``). The open type filtered and counted is the open catalog's, not the
+to the open catalog by a join with ``open_entries`` that the catalog makes without knowing the
+table (``catalog.service.SearchRestriction``): one probe of the unique ``resource_id`` index per
+match, so the public search costs about what the internal one does (``benchmarks/portal.py``). The open type filtered and counted is the open catalog's, not the
 catalog's registration (a resource opened after de-identification or with the rights holder's
 consent is registered as not open)."""
 
@@ -15,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, exists, func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from govdata.catalog import service as catalog
@@ -52,29 +51,24 @@ class DatasetSearch:
     facets: dict[str, dict[str, int]]  # facet → value → count, the most frequent first
 
 
-def _served(resource_id):
-    return exists(
-        select(OpenEntry.id).where(
-            OpenEntry.resource_id == resource_id, OpenEntry.status == OpenStatus.published
-        )
-    )
+def _published() -> tuple:
+    return (OpenEntry.status == OpenStatus.published,)
 
 
-def _open_type(resource_id, registered):
+def _open_type(registered):
     """The open catalog's open type (``catalog.effective_open_type``): the entry's, else the
     registered one when it is open, else conditional."""
-    chosen = (
-        select(OpenEntry.open_type)
-        .where(OpenEntry.resource_id == resource_id, OpenEntry.status == OpenStatus.published)
-        .limit(1)
-        .scalar_subquery()
-    )
     openable = [t.value for t in OpenType]
     fallback = case((registered.in_(openable), registered), else_=literal(OpenType.conditional.value))
-    return func.coalesce(chosen, fallback)
+    return func.coalesce(OpenEntry.open_type, fallback)
 
 
-OPEN_CATALOG = catalog.SearchRestriction(member=_served, open_type=_open_type)
+OPEN_CATALOG = catalog.SearchRestriction(
+    table=OpenEntry.__table__,
+    on=lambda resource_id: OpenEntry.resource_id == resource_id,
+    where=_published,
+    open_type=_open_type,
+)
 
 
 def _registered(open_type: str) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from govdata.core.auth import Actor, AnyActor, DbSession, Role, header_token
 from govdata.core.errors import NotAuthenticated, NotFound, PermissionDenied
-from govdata.core.schemas import ApiRoute
+from govdata.core.schemas import ApiRoute, problem_responses
 from govdata.opening import service as opening
 from govdata.opening.enums import OpenType
 from govdata.opening.service import applications, keys
@@ -200,7 +200,11 @@ def _records(
     return answer
 
 
-@api.get("/datasets/{code:rcode}/records", summary="开放数据集的数据（公开；有条件开放须携带接口密钥）")
+@api.get(
+    "/datasets/{code:rcode}/records",
+    summary="开放数据集的数据（公开；有条件开放须携带接口密钥）",
+    responses=problem_responses(403),
+)
 def dataset_records(
     request: Request,
     session: DbSession,
@@ -215,7 +219,11 @@ def dataset_records(
     return _records(request, session, actor, code, limit, offset, q)
 
 
-@api.get("/{code:rcode}/records", summary="开放数据集的数据（同 /datasets/{code}/records）")
+@api.get(
+    "/{code:rcode}/records",
+    summary="开放数据集的数据（同 /datasets/{code}/records）",
+    responses=problem_responses(403),
+)
 def open_records(
     request: Request,
     session: DbSession,

@@ -41,7 +41,7 @@ from govdata.sharing.service.grants import (
     list_grants,
     set_direct_evidence,
 )
-from govdata.sharing.service.refs import application_names, demand_titles, grant_names
+from govdata.sharing.service.refs import application_names, demand_titles, grant_counts, grant_names
 from govdata.sharing.service.sweep import SWEEP, sweep, tick
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "add_attachment",
     "application_names",
     "demand_titles",
+    "grant_counts",
     "grant_names",
     "answer_demand",
     "assign_demand",

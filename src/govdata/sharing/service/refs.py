@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govdata.orgs import service as orgs
@@ -48,3 +48,20 @@ def demand_titles(session: Session, ids: Iterable[int | None]) -> dict[int, str]
     if not wanted:
         return {}
     return dict(session.execute(select(Demand.id, Demand.title).where(Demand.id.in_(wanted))).all())
+
+
+def grant_counts(session: Session, resource_ids: Iterable[int | None]) -> dict[int, dict[str, int]]:
+    """Resource id → {grant status → how many grants} for the resources of ``resource_ids`` that have
+    grants (an information project's acceptance report shows what its resources share, PRJ-2)."""
+    wanted = _wanted(resource_ids)
+    if not wanted:
+        return {}
+    counts: dict[int, dict[str, int]] = {}
+    rows = session.execute(
+        select(Grant.resource_id, Grant.status, func.count())
+        .where(Grant.resource_id.in_(wanted))
+        .group_by(Grant.resource_id, Grant.status)
+    ).all()
+    for resource_id, status, count in rows:
+        counts.setdefault(resource_id, {})[status] = int(count)
+    return counts
