@@ -30,13 +30,13 @@ from govdata.objections import service as objections_service
 from govdata.objections.api import router as objections_router
 from govdata.objections.web import router as objections_web
 from govdata.opening.api import router as opening_router
-from govdata.opening.web.manage import router as opening_manage_web
 from govdata.opening.interop.api import router as opening_interop_router
 from govdata.opening.interop.ckan_api import router as opening_ckan_router
 from govdata.opening.public_api import router as opening_public_router
 from govdata.opening.web.account import router as opening_account_web
 from govdata.opening.web.downloads import api as opening_open_api
 from govdata.opening.web.downloads import router as opening_downloads_web
+from govdata.opening.web.manage import router as opening_manage_web
 from govdata.opening.web.portal import router as opening_portal_web
 from govdata.orgs.admin_web import router as orgs_admin_web
 from govdata.orgs.api import router as orgs_router
