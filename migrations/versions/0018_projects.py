@@ -1,6 +1,6 @@
 """information projects (PRJ-1, PRJ-2): projects with their pre-compiled catalog, acceptance reports
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-28 12:00:00
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 import govdata.core.db
 
-revision = "0019"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
