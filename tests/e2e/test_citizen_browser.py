@@ -75,7 +75,7 @@ def test_citizen_registers_finds_downloads_applies_and_calls_with_a_key(page, ba
 
     # registers, verified against the population library, and logs in
     page.goto(base_url + "/")
-    page.get_by_role("link", name="注册").click()
+    page.get_by_role("link", name="注册", exact=True).click()
     page.locator("input[name=identity_number]").fill(CITIZEN["id"])
     page.locator("input[name=name]").fill(CITIZEN["name"])
     page.locator("input[name=username]").fill(CITIZEN["username"])
@@ -165,8 +165,13 @@ def test_portal_pages_at_desktop_and_phone_width(browser, base_url, opened, view
         ):
             page.goto(base_url + path)
             assert page.locator("h1").first.is_visible()
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= size["width"], f"{path} is {width}px wide at {size['width']}px"
             shot(page, f"portal-{name}-{viewport_name}")
+            wide = page.evaluate(
+                "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > "
+                "document.documentElement.clientWidth + 1 && !e.closest('.table-scroll, pre'))"
+                ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
+            )
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= size["width"], f"{path} is {width}px wide at {size['width']}px: {wide}"
     finally:
         context.close()

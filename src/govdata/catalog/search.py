@@ -273,6 +273,20 @@ def _cross_join(element: _CrossJoin, compiler, **kw) -> str:
     return compiler.visit_join(element, **kw).replace(" JOIN ", " CROSS JOIN ", 1)
 
 
+class _JoinAfter(Join):
+    """A restriction's join (``Restriction``), which SQLite must run after the joins before it: left
+    to choose, with statistics saying the restricting table is small to scan by its status, it would
+    start from that table and run the MATCH once per row."""
+
+    inherit_cache = True
+
+
+@compiles(_JoinAfter, "sqlite")
+def _join_after(element: _JoinAfter, compiler, **kw) -> str:
+    head, _, tail = compiler.visit_join(element, **kw).rpartition(" JOIN ")
+    return f"{head} CROSS JOIN {tail}"
+
+
 def _name_phrase(phrase: list[str]) -> list[str]:
     return [_name_token(token) for token in phrase]
 
@@ -485,7 +499,7 @@ def _search_sqlite(
         source = _CrossJoin(fts, Resource.__table__, Resource.id == fts.c.rowid)
         where = [*filters, _fts5_match(_fts5(phrases))]
     if joined is not None:
-        source = source.join(*joined)
+        source = _JoinAfter(source, *joined)
     if sort == "relevance":
 
         def matching(expression: str) -> Select:

@@ -44,6 +44,7 @@ API_VERSION = 3
 ROWS_DEFAULT, ROWS_MAX = 10, 1000
 DATASTORE_LIMIT_DEFAULT, DATASTORE_LIMIT_MAX = 100, 1000
 FACET_LIMIT_DEFAULT = 50
+INTEGER_MAX = 100_000_000  # the largest rows, start, limit or offset taken (as the records route)
 ORG_PREFIX = "dept-"
 
 NOT_FOUND = (404, "Not Found Error")
@@ -105,10 +106,12 @@ class Call:
             return default
         try:
             number = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON body's Infinity
             raise invalid(name, "应为整数") from None
         if number < minimum:
             raise invalid(name, f"不能小于 {minimum}")
+        if number > INTEGER_MAX:  # past it the stores' 64-bit offsets overflow
+            raise invalid(name, f"不能大于 {INTEGER_MAX}")
         return min(number, maximum) if maximum is not None else number
 
     def boolean(self, name: str, default: bool = False) -> bool:
@@ -727,6 +730,8 @@ def datastore_search(call: Call) -> dict:
     q = call.params.get("q")
     if isinstance(q, dict):
         raise invalid("q", "按字段的全文查询请改用 filters")
+    if isinstance(q, list):
+        raise invalid("q", "应为字符串")
     answer = opening.read_open(
         call.session,
         call.store,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from govdata.core import audit, clock, policy
@@ -232,6 +232,7 @@ def apply(session: Session, actor: Actor, data: OpenApplicationIn) -> OpenApplic
 def decide(session: Session, actor: Actor, application_id: int, data: OpenDecisionIn) -> OpenApplication:
     application = get_application(session, actor, application_id)
     enforce(decide_refusal(actor, application))
+    _claim(session, application)
     deadline = deadline_of(session, application)
     reason = (data.reason or "").strip() or None
     if data.decision == Decision.refuse:
@@ -285,6 +286,22 @@ def decide(session: Session, actor: Actor, application_id: int, data: OpenDecisi
         },
     )
     return application
+
+
+def _claim(session: Session, application: OpenApplication) -> None:
+    """Decide only if the application is still pending in the database, not only in this session's
+    copy: of two decisions at once, one wins and the other gets the 409 once the first has committed."""
+    changed = session.execute(
+        update(OpenApplication)
+        .where(
+            OpenApplication.id == application.id,
+            OpenApplication.status == ApplicationStatus.pending.value,
+        )
+        .values(decided_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        raise Conflict("该申请已作出决定。", slug="already-decided")
 
 
 def _granted(application: OpenApplication, data: OpenDecisionIn, *, partial: bool) -> tuple[list[str], date]:

@@ -529,6 +529,17 @@ def record_consent(
     return get_opening(session, actor, code)
 
 
+def reviewed_state(session: Session, ref: catalog.ResourceRef, entry: OpenEntry) -> dict[str, Any]:
+    """What a confidentiality review covers and publication compares: the plan (item code → rule),
+    and under keys no item code has, the quasi-identifiers (they set the k gate) and the open type
+    (who may read the served items). A change to any of them after the review needs a new one."""
+    return {
+        **plan_of(session, ref, entry),
+        "@quasi_identifiers": list(entry.quasi_identifiers or []),
+        "@open_type": effective_open_type(ref, entry),
+    }
+
+
 def review(
     session: Session, actor: Actor, code: str, *, conclusion: str, comment: str | None = None
 ) -> OpenReview:
@@ -547,7 +558,7 @@ def review(
         reviewed_at=clock.now(),
         conclusion=conclusion,
         comment=(comment or "").strip() or None,
-        plan=plan_of(session, ref, entry),
+        plan=reviewed_state(session, ref, entry),
     )
     session.add(row)
     audit.record(
@@ -616,8 +627,8 @@ def publish(session: Session, actor: Actor, store, code: str, *, open_type: str 
     )
     if latest is None or latest.conclusion != Conclusion.passed:
         raise Conflict("开放前须经保密审查并通过。", slug="review-required")
-    if (latest.plan or {}) != plan_of(session, ref, entry):
-        raise Conflict("保密审查后脱敏方案已修改，须重新审查。", slug="review-outdated")
+    if (latest.plan or {}) != reviewed_state(session, ref, entry):
+        raise Conflict("保密审查后脱敏方案、准标识符或开放类型已修改，须重新审查。", slug="review-outdated")
     _open(session, actor, store, ref, entry, "opening.published")
     return get_opening(session, actor, code)
 

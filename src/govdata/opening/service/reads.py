@@ -50,6 +50,7 @@ BATCH_ROWS = 65_536
 CHUNK_BYTES = 1 << 20
 XLSX_MAX_ROWS = 1_048_575
 MAX_PAGE = 1000
+MAX_OFFSET = 100_000_000  # as the records route allows; the stores' offsets are 64-bit
 MEDIA_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
@@ -110,11 +111,17 @@ def read_open(
     if not codes:
         return {"items": [], "total": 0, "fields": []}
     kept = [i.code for i in items if i.method == Method.keep]
-    for name in filters or {}:
+    for name, value in (filters or {}).items():
         if name.lower() not in kept:
             raise field_error(f"filters.{name}", "只能按原样开放的信息项筛选")
+        if "\x00" in str(value):
+            raise field_error(f"filters.{name}", "不能包含空字符（\\0）")
+    if q and "\x00" in q:
+        raise field_error("q", "不能包含空字符（\\0）")
     limit = max(1, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
+    if offset > MAX_OFFSET:
+        raise field_error("offset", f"不能大于 {MAX_OFFSET}")
     ref, spec = _table(session, store, dataset)
     text_kept = [i.code for i in items if i.method == Method.keep and i.data_type in ("C", "M", "G")]
     found = store.search_rows(
