@@ -577,14 +577,16 @@ def _gate(session: Session, store, ref: catalog.ResourceRef, entry: OpenEntry) -
     from govdata.opening.service import kanon  # below: kanon reads this module's plan helpers
 
     consent = entry.consent_holder is not None and entry.consent_document is not None
-    if ref.open_type not in OPENABLE and not consent and not entry.quasi_identifiers:
+    report = kanon.report_for(session, store, ref, entry) if entry.quasi_identifiers else None
+    # quasi-identifiers the plan suppresses are left out of the count: chosen alone they check nothing
+    checked = report is not None and bool(report.quasi)
+    if ref.open_type not in OPENABLE and not consent and not checked:
         raise Conflict(
-            "该资源在目录中登记为不予开放：须经脱敏处理（选定准标识符并通过 k-匿名检验）或登记权利人同意后方可开放。",
+            "该资源在目录中登记为不予开放：须经脱敏处理（选定开放的准标识符并通过 k-匿名检验）或登记权利人同意后方可开放。",
             slug="not-openable",
         )
     smallest = None
-    if entry.quasi_identifiers:
-        report = kanon.report_for(session, store, ref, entry)
+    if report is not None:
         smallest = report.smallest
         if not report.passed:
             raise Conflict(
@@ -601,7 +603,7 @@ def _gate(session: Session, store, ref: catalog.ResourceRef, entry: OpenEntry) -
             )
     if ref.open_type in OPENABLE:
         basis = Basis.open_type
-    elif entry.quasi_identifiers:
+    elif checked:
         basis = Basis.deidentified
     else:
         basis = Basis.consent
