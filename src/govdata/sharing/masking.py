@@ -52,75 +52,11 @@ import pyarrow.compute as pc
 from sqlalchemy.orm import Session
 
 from govdata.catalog import service as catalog
+from govdata.core.names import COMPOUND_SURNAMES
 
 RIC, NAME, PHONE, DATE, ADDRESS, GENERIC = "ric", "name", "phone", "date", "address", "generic"
 KINDS = (RIC, NAME, PHONE, DATE, ADDRESS, GENERIC)
 
-# compound surnames (复姓): a name starting with one keeps two characters
-COMPOUND_SURNAMES = (
-    "欧阳",
-    "司马",
-    "上官",
-    "诸葛",
-    "东方",
-    "皇甫",
-    "尉迟",
-    "公孙",
-    "慕容",
-    "长孙",
-    "宇文",
-    "司徒",
-    "司空",
-    "夏侯",
-    "轩辕",
-    "令狐",
-    "钟离",
-    "澹台",
-    "端木",
-    "独孤",
-    "南宫",
-    "西门",
-    "呼延",
-    "万俟",
-    "闻人",
-    "赫连",
-    "申屠",
-    "太史",
-    "濮阳",
-    "淳于",
-    "单于",
-    "百里",
-    "东郭",
-    "拓跋",
-    "左丘",
-    "公冶",
-    "仲孙",
-    "宗政",
-    "鲜于",
-    "乐正",
-    "漆雕",
-    "谷梁",
-    "段干",
-    "第五",
-    "梁丘",
-    "公羊",
-    "公良",
-    "巫马",
-    "壤驷",
-    "颛孙",
-    "亓官",
-    "司寇",
-    "羊舌",
-    "微生",
-    "子车",
-    "东门",
-    "宰父",
-    "南门",
-    "归海",
-    "夹谷",
-    "公西",
-    "太叔",
-)
 
 # an address's leading administrative names: up to three segments, each ending at the first marker of
 # a level (RE2 syntax); each segment must then be a name of its level (see ``_division_names``)
