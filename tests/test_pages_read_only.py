@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from govdata.core import clock
 from govdata.models import metadata
+from govdata.supervision import service as supervision
 from tests.support.batches import csv_bytes, good_rows, upload
 from tests.support.catalog import enterprises, population, publish
 from tests.support.jobs import settle
@@ -128,7 +129,7 @@ def test_pages_of_a_fresh_store_never_write(app, client):
     assert {"/home", "/catalog", "/data", "/libraries"} <= set(shown)
 
 
-def test_pages_showing_data_never_write(app, client, as_user):
+def test_pages_showing_data_never_write(app, client, as_user, session):
     ga, rs, authority = as_user("ga_officer"), as_user("rs_officer"), as_user("dsj_officer")
     # 市公安局's 人口基础信息 with ten rows, and 市人社局's 参保人员信息 disagreeing on one birth date
     code = publish(client, as_user, "ga_officer", population())
@@ -179,6 +180,25 @@ def test_pages_showing_data_never_write(app, client, as_user):
         headers=as_user("rs_user"),
     )
     assert objection.status_code == 201, objection.text
+    # a rectification notice (SUP-2): a violation of 市人社局's, confirmed by the authority
+    violation = supervision.record_violation(
+        session,
+        kind="application_overdue",
+        department_id=rs_department(client, rs),
+        object_type="application",
+        object_id=application["id"],
+        evidence={},
+    )
+    session.commit()
+    assert client.post(f"/api/v1/violations/{violation}/confirm", headers=authority).status_code == 200
+    notice = client.get("/api/v1/notices", headers=authority).json()["items"][0]
+    # an information project filed by 市人社局 (PRJ-1), its pre-compiled catalog still to come
+    project = client.post(
+        "/api/v1/projects",
+        json={"name": "社保经办系统升级", "department_id": rs_department(client, rs), "summary": "升级改造"},
+        headers=rs,
+    )
+    assert project.status_code == 201, project.text
 
     params = {
         "code": code,
@@ -188,6 +208,10 @@ def test_pages_showing_data_never_write(app, client, as_user):
         "application_id": str(application["id"]),
         "grant_id": str(application["grant_id"]),
         "objection_id": str(objection.json()["id"]),
+        "notice_id": str(notice["id"]),
+        "project_id": str(project.json()["id"]),
+        "provider_id": str(rs_department(client, rs)),
+        "fmt": "csv",  # downloads of a resource that is not open: 404, nothing counted
         "key": rows[5][0],
         "department_id": str(rs_department(client, rs)),
         "user_id": str(client.get("/api/v1/me", headers=rs).json()["id"]),

@@ -41,6 +41,7 @@ from govdata.opening.web.portal import router as opening_portal_web
 from govdata.orgs.admin_web import router as orgs_admin_web
 from govdata.orgs.api import router as orgs_router
 from govdata.orgs.web import router as orgs_web
+from govdata.oversight import detectors as oversight_detectors  # noqa: F401  (detectors in the sweep)
 from govdata.platform.api import router as platform_router
 from govdata.platform.policy_web import router as platform_policy_web
 from govdata.platform.web import router as platform_web
@@ -57,6 +58,7 @@ from govdata.sharing.interface_api import router as sharing_interface_router
 from govdata.sharing.receipts_api import router as receipts_router
 from govdata.sharing.subscriptions_api import router as sharing_subscriptions_router
 from govdata.sharing.web import router as sharing_web
+from govdata.supervision import notices as supervision_notices
 from govdata.supervision.api import router as supervision_router
 from govdata.supervision.web import router as supervision_web
 from govdata.workbench.web import router as workbench_web
@@ -170,6 +172,16 @@ def enqueue_objections_sweep(factory) -> None:
     hour."""
     hour = clock.china_now().strftime("%Y-%m-%dT%H")
     scheduler.enqueue_once(factory, objections_service.SWEEP, {"hour": hour}, key=f"objections.sweep:{hour}")
+
+
+@scheduler.every(supervision_notices.SWEEP, "15 * * * *")
+def enqueue_supervision_sweep(factory) -> None:
+    """Supervision's sweep (violation detectors, overdue rectification notices escalated), hourly: one
+    job per China hour."""
+    hour = clock.china_now().strftime("%Y-%m-%dT%H")
+    scheduler.enqueue_once(
+        factory, supervision_notices.SWEEP, {"hour": hour}, key=f"supervision.sweep:{hour}"
+    )
 
 
 def make_worker(settings: Settings, factory, store, *, threads: int = 1) -> jobs.Worker:

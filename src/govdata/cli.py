@@ -112,14 +112,16 @@ def _load_demo_data(settings) -> None:
 @app.command()
 @reports_problems
 def tick() -> None:
-    """运行一次共享与疑义复核期限巡检（平时每小时自动运行）：超期未答复的申请和超期未复核的疑义报主管部门督办并记录违规，授权到期，提醒即将到期的授权。"""
+    """运行一次共享、疑义复核与监督巡检（平时每小时自动运行）：超期未答复的申请和超期未复核的疑义报主管部门督办并记录违规，授权到期，提醒即将到期的授权；发现其他违规，逾期未整改的整改通知升级督办。"""
     from govdata.core.cli import CLI_ACTOR
     from govdata.objections import service as objections
     from govdata.sharing import service as sharing
+    from govdata.supervision import notices
 
     with cli_session() as session:
         done = sharing.tick(session, CLI_ACTOR)
         reviews = objections.tick(session, CLI_ACTOR)
+        supervised = notices.tick(session, CLI_ACTOR)
     console.print(
         f"共享期限巡检完成：{done.get('escalated', 0)} 件申请超期，已报主管部门督办；"
         f"{done.get('expired', 0)} 个授权到期；{done.get('expiring', 0)} 个授权即将到期，已提醒使用部门。"
@@ -127,6 +129,11 @@ def tick() -> None:
     console.print(
         f"疑义复核巡检完成：{reviews.get('escalated', 0)} 件疑义复核超期，已报主管部门督办并记录违规；"
         f"{reviews.get('settled', 0)} 件更正已核对入库结果。"
+    )
+    found = sum(v for k, v in supervised.items() if k != "escalated")
+    console.print(
+        f"监督巡检完成：新发现 {found} 条违规线索（重复发现不重复记录）；"
+        f"{supervised.get('escalated', 0)} 件整改通知逾期，已升级督办。"
     )
 
 

@@ -189,3 +189,56 @@ def batch_resource_codes(session: Session, batch_ids: list[int]) -> dict[int, st
     if not wanted:
         return {}
     return dict(session.execute(select(Batch.id, Batch.resource_code).where(Batch.id.in_(wanted))).all())
+
+
+@dataclass(frozen=True)
+class MismatchedBatch:
+    """A batch whose declared source row count or checksum disagreed with what arrived (AGG-7)."""
+
+    id: int
+    resource_id: int
+    resource_code: str
+    department_id: int
+    status: str
+    source_rows: int | None
+    rows_total: int
+    source_checksum: str | None
+    file_checksum: str | None
+    created_at: datetime
+
+
+def mismatched_batches(session: Session) -> list[MismatchedBatch]:
+    """Every batch reconciled as ``mismatch``, oldest first (supervision's ``aggregation_inconsistent``)."""
+    return [
+        MismatchedBatch(
+            b.id,
+            b.resource_id,
+            b.resource_code,
+            b.department_id,
+            b.status,
+            b.source_rows,
+            b.rows_total,
+            b.source_checksum,
+            b.file_checksum,
+            b.created_at,
+        )
+        for b in session.scalars(select(Batch).where(Batch.reconciliation == "mismatch").order_by(Batch.id))
+    ]
+
+
+def last_applied(session: Session, resource_ids: list[int]) -> dict[int, datetime]:
+    """Resource id → when its newest applied batch that delivered data finished (a migration delivers
+    none), for the resources that have one; what AGG-7's freshness counts from."""
+    if not resource_ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Batch.resource_id, func.max(Batch.finished_at))
+            .where(
+                Batch.resource_id.in_(sorted(set(resource_ids))),
+                Batch.status == BatchStatus.applied,
+                Batch.mode != MIGRATION,
+            )
+            .group_by(Batch.resource_id)
+        ).all()
+    )

@@ -37,13 +37,16 @@ from govdata.aggregation.facts import (  # noqa: F401  (facts for siblings, re-e
     BatchErrorCounts,
     BatchFacts,
     LatestBatch,
+    MismatchedBatch,
     applied_times,
     batch_dir,
     batch_error_counts,
     batch_facts,
     batch_resource_codes,
     batch_window,
+    last_applied,
     latest_batches,
+    mismatched_batches,
     resources_with_data,
 )
 from govdata.aggregation.models import MIGRATION, Batch, BatchMode, BatchPolicy, BatchStatus
@@ -622,6 +625,23 @@ def _refuse_rollback_across_migration(session: Session, batch: Batch) -> None:
 
 
 # --- reading data and freshness (AGG-6, AGG-7) ----------------------------------------------------------
+
+
+def overdue_resources(
+    session: Session, resources: list[ResourceRef], now: datetime | None = None
+) -> list[tuple[ResourceRef, datetime | None, datetime]]:
+    """Of ``resources``, those whose next batch is overdue against their update cycle (AGG-7), each
+    with its last batch time and when the next was due; one query for all (supervision's
+    ``aggregation_late``)."""
+    now = now or utcnow()
+    last = last_applied(session, [r.id for r in resources])
+    overdue = []
+    for resource in resources:
+        days = CYCLE_DAYS.get(resource.update_cycle)
+        base = last.get(resource.id) or resource.published_at
+        if days and base and now > base + timedelta(days=days):
+            overdue.append((resource, last.get(resource.id), base + timedelta(days=days)))
+    return overdue
 
 
 def freshness(session: Session, resource: ResourceRef, now: datetime | None = None) -> dict[str, Any]:

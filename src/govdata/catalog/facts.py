@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from cachetools import LRUCache
@@ -19,9 +19,19 @@ from sqlalchemy.orm import Session
 
 from govdata.catalog import search
 from govdata.catalog.code_tables import item_value_labels
-from govdata.catalog.enums import ResourceStatus
-from govdata.catalog.models import Classification, DataElement, Resource, ResourceItem, ResourceVersion
+from govdata.catalog.enums import ResourceStatus, TaskStatus
+from govdata.catalog.models import (
+    CatalogEvent,
+    Classification,
+    DataElement,
+    Resource,
+    ResourceItem,
+    ResourceVersion,
+    UpdateTask,
+)
 from govdata.catalog.validation import RuleContext, parse_resource, subject_of
+from govdata.core.calendar import TrackedDeadline
+from govdata.core.clock import china_date
 
 
 @dataclass(frozen=True)
@@ -360,3 +370,52 @@ SearchRestriction = search.Restriction
 def classification_labels(session: Session) -> dict[str, str]:
     """Classification code → name (CAT-1a), for pages that show a resource's class to anyone."""
     return dict(session.execute(select(Classification.code, Classification.name)).all())
+
+
+@dataclass(frozen=True)
+class LateTask:
+    """A catalog update task (CAT-7) past its deadline: still open, or done after it."""
+
+    id: int
+    department_id: int
+    event_id: int
+    event_title: str
+    event_kind: str
+    event_date: str
+    deadline: str
+    deadline_provisional: bool
+    status: str
+    done_at: datetime | None
+
+
+def late_update_tasks(session: Session, today: date) -> list[LateTask]:
+    """Update tasks whose deadline passed before ``today`` while open, or that were done after their
+    deadline (China dates), oldest first (supervision's ``catalog_update_late``)."""
+    rows = session.execute(
+        select(UpdateTask, CatalogEvent, TrackedDeadline)
+        .join(CatalogEvent, CatalogEvent.id == UpdateTask.event_id)
+        .join(TrackedDeadline, TrackedDeadline.id == UpdateTask.tracked_deadline_id)
+        .where(TrackedDeadline.due_date < today)
+        .order_by(UpdateTask.id)
+    ).all()
+    late = []
+    for task, event, deadline in rows:
+        if task.status == TaskStatus.done and (
+            task.done_at is None or china_date(task.done_at) <= deadline.due_date
+        ):
+            continue
+        late.append(
+            LateTask(
+                id=task.id,
+                department_id=task.department_id,
+                event_id=event.id,
+                event_title=event.title,
+                event_kind=event.kind,
+                event_date=event.date.isoformat(),
+                deadline=deadline.due_date.isoformat(),
+                deadline_provisional=deadline.provisional,
+                status=task.status,
+                done_at=task.done_at,
+            )
+        )
+    return late

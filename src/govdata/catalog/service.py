@@ -36,6 +36,7 @@ from govdata.catalog.enums import (
 from govdata.catalog.facts import (  # noqa: F401  (re-exported: siblings import the facts from here)
     ElementRef,
     HeldElement,
+    LateTask,
     OpenHit,
     OpenSearchResult,
     ResourceRef,
@@ -45,6 +46,7 @@ from govdata.catalog.facts import (  # noqa: F401  (re-exported: siblings import
     element_holders,
     element_key_kinds,
     held_elements,
+    late_update_tasks,
     local_resources,
     open_search,
     published_body,

@@ -39,4 +39,37 @@ OBJECT_TYPE_LABELS = {
     "batch": "归集批次",
     "objection": "疑义",
     "department": "部门",
+    "demand": "共享需求",
+    "usage": "共享调用",
 }
+
+
+class NoticeStatus(LabelledEnum):
+    """A rectification notice (通知整改): the department rectifies and answers, the authority accepts."""
+
+    open = "open", "待整改"
+    answered = "answered", "已答复待验收"
+    closed = "closed", "已整改销号"
+
+
+class EscalationStep(LabelledEnum):
+    """What follows a notice not rectified in time, in the order of seed 002 (《安徽省政务数据资源管理
+    办法（草案征求意见稿）》第四十条): the authority reports to the government of its level, which orders
+    correction within a time limit; a department still not correcting is criticised publicly."""
+
+    reported = "reported", "报告本级人民政府"
+    ordered = "ordered", "责令限期改正"
+    criticised = "criticised", "通报批评"
+
+
+ESCALATION_STEPS = (EscalationStep.reported, EscalationStep.ordered, EscalationStep.criticised)
+
+
+class NoticeAction(LabelledEnum):
+    """The entries of a notice's timeline."""
+
+    opened = "opened", "通知整改"
+    answered = "answered", "部门答复"
+    accepted = "accepted", "验收通过"
+    reopened = "reopened", "退回重新整改"
+    escalated = "escalated", "升级督办"

@@ -10,6 +10,8 @@ authority.
   reason; the authority is told.
 * Deciding: the authority confirms or withdraws a violation detected or contested (withdrawing needs
   a reason); the department is told.
+* Rectification: a confirmed violation opens a rectification notice (``notices``), whose acceptance
+  makes the violation ``rectified``.
 * Visibility: the authority, the administrator and the auditor see every violation, a department's
   staff their department's.
 
@@ -33,6 +35,7 @@ from govdata.core.db import paginate, utcnow
 from govdata.core.errors import InvalidInput, NotFound
 from govdata.notifications import service as notifications
 from govdata.orgs import service as orgs
+from govdata.supervision import notices
 from govdata.supervision.auth import (
     VIOLATION_CONTEST,
     VIOLATION_DECIDE,
@@ -220,6 +223,8 @@ def _decide(
         object_id=violation.id,
         department_id=violation.department_id,
     )
+    if status is ViolationStatus.confirmed:
+        notices.open_notice(session, violation, actor)  # 通知整改: one notice per violation
     return violation
 
 

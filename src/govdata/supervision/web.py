@@ -1,5 +1,6 @@
 """The 违规记录 page (SUP-2, NF-5): the register with its filters, and the contest, confirm and withdraw
-forms for whoever may use them (asked of ``auth``, enforced again by the services)."""
+forms for whoever may use them (asked of ``auth``, enforced again by the services); the 整改通知 pages:
+the notices, and one notice with its timeline and the answer, accept, reopen and escalate forms."""
 
 from __future__ import annotations
 
@@ -7,25 +8,34 @@ import json
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from govdata.core.attachments import MAX_BYTES
 from govdata.core.auth import Actor, DbSession
-from govdata.core.errors import NotFound, Problem
+from govdata.core.errors import NotFound, PayloadTooLarge, Problem
 from govdata.core.labels import labels
 from govdata.orgs import service as orgs
-from govdata.supervision import service
+from govdata.supervision import notices, service
 from govdata.supervision.auth import (
+    NOTICE_READ,
     VIOLATION_READ,
+    NoticeAnswerer,
+    NoticeDecider,
+    NoticeReader,
     ViolationContester,
     ViolationDecider,
     ViolationReader,
+    can_accept,
+    can_answer,
     can_contest,
     can_decide,
+    can_escalate,
+    sees_every_notice,
     sees_every_violation,
 )
-from govdata.supervision.enums import ViolationKind, ViolationStatus
+from govdata.supervision.enums import ESCALATION_STEPS, NoticeStatus, ViolationKind, ViolationStatus
 from govdata.web import (
     check_same_origin,
     error_messages,
@@ -39,6 +49,7 @@ from govdata.web import (
 router = APIRouter(include_in_schema=False)
 
 nav_item("违规记录", "/supervision/violations", VIOLATION_READ, order=70)
+nav_item("整改通知", "/supervision/notices", NOTICE_READ, order=71)
 
 PAGE = "/supervision/violations"
 PAGE_SIZE = 50
@@ -85,6 +96,8 @@ def _list_page(
         view["can_contest"] = can_contest(actor, violation)
         view["can_decide"] = can_decide(actor, violation)
         view["evidence_lines"] = _evidence_lines(view["evidence"])
+        notice = notices.notice_of_violation(session, actor, violation.id) if actor.has(NOTICE_READ) else None
+        view["notice_href"] = notices.notice_href(notice.id) if notice else None
     kept = {
         "kind": kind,
         "status": status,
@@ -225,4 +238,191 @@ def contest_violation(
         back,
         "contested",
         lambda: service.contest(session, actor, violation_id, reason),
+    )
+
+
+# --- 整改通知 (SUP-2): the list, one notice with its timeline and the forms ---------------------------
+
+NOTICES = "/supervision/notices"
+NOTICE_DONE = {
+    "answered": "已提交整改情况，等待主管部门验收。",
+    "accepted": "已验收通过，整改通知销号。",
+    "reopened": "已退回，部门须重新整改。",
+    "escalated": "已升级督办。",
+}
+
+
+@router.get("/supervision/notices")
+def notices_page(
+    request: Request,
+    session: DbSession,
+    actor: NoticeReader,
+    status: Annotated[str, Query(max_length=20)] = "",
+    department_id: Annotated[str, Query(max_length=12)] = "",
+    offset: Annotated[str, Query(max_length=12)] = "",
+) -> Response:
+    status = status if status in NoticeStatus.__members__ else ""
+    department = _digits(department_id)
+    start = _digits(offset) or 0
+    items, total = notices.list_notices(
+        session, actor, status=status or None, department_id=department, limit=PAGE_SIZE, offset=start
+    )
+    kept = {"status": status, "department_id": str(department or "")}
+
+    def link(new_offset: int) -> str:
+        query = {k: v for k, v in {**kept, "offset": str(new_offset or "")}.items() if v}
+        return NOTICES + (f"?{urlencode(query)}" if query else "")
+
+    previous, following = offset_links(link, start, PAGE_SIZE, total)
+    sees_all = sees_every_notice(actor)
+    departments = (
+        [{"id": i, "name": n} for i, n in sorted(orgs.department_names(session).items())] if sees_all else []
+    )
+    return render(
+        request,
+        "supervision/notices.html",
+        actor,
+        notices=notices.notice_views(session, items),
+        total=total,
+        filters=kept,
+        statuses=labels(NoticeStatus),
+        departments=departments,
+        sees_all=sees_all,
+        previous=previous,
+        next=following,
+        local_time=local_time,
+    )
+
+
+def _notice_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    notice_id: int,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
+    notice = notices.get_notice(session, actor, notice_id)
+    view = notices.notice_views(session, [notice], timeline=True)[0]
+    return render(
+        request,
+        "supervision/notice.html",
+        actor,
+        status_code=status_code,
+        notice=view,
+        violation_href=f"{PAGE}?id={notice.violation_id}",
+        can_answer=can_answer(actor, notice),
+        can_accept=can_accept(actor, notice),
+        can_escalate=can_escalate(actor, notice),
+        next_step=ESCALATION_STEPS[notice.step].label if notice.step < len(ESCALATION_STEPS) else None,
+        done=NOTICE_DONE.get(request.query_params.get("done") or ""),
+        error=error,
+        local_time=local_time,
+    )
+
+
+@router.get("/supervision/notices/{notice_id}")
+def notice_page(request: Request, session: DbSession, actor: NoticeReader, notice_id: int) -> Response:
+    return _notice_page(request, session, actor, notice_id)
+
+
+def _notice_action(
+    request: Request, session: Session, actor: Actor, notice_id: int, done: str, run
+) -> Response:
+    def action() -> str:
+        run()
+        return f"{notices.notice_href(notice_id)}?done={done}"
+
+    def show_error(exc: Problem) -> Response:
+        error = "；".join(error_messages(exc))
+        return _notice_page(request, session, actor, notice_id, status_code=exc.status, error=error)
+
+    return form_action(
+        request,
+        session,
+        action,
+        show_error,
+        gone=lambda exc: isinstance(exc, NotFound) and exc.detail.startswith("整改通知"),
+    )
+
+
+@router.post("/supervision/notices/{notice_id}/answer")
+def answer_notice(
+    request: Request,
+    session: DbSession,
+    actor: NoticeAnswerer,
+    notice_id: int,
+    text: Annotated[str, Form(max_length=8000)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    check_same_origin(request)
+    state = request.app.state
+
+    def run() -> None:
+        files = []
+        if file is not None and file.filename:
+            content = file.file.read(MAX_BYTES + 1)
+            if len(content) > MAX_BYTES:
+                raise PayloadTooLarge("整改材料不能超过 10 MB。")
+            files.append((file.filename, content))
+        notices.answer(session, actor, notice_id, text, files=files, data_dir=state.settings.data_dir)
+
+    return _notice_action(request, session, actor, notice_id, "answered", run)
+
+
+@router.post("/supervision/notices/{notice_id}/accept")
+def accept_notice(
+    request: Request,
+    session: DbSession,
+    actor: NoticeDecider,
+    notice_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_same_origin(request)
+    return _notice_action(
+        request,
+        session,
+        actor,
+        notice_id,
+        "accepted",
+        lambda: notices.accept(session, actor, notice_id, reason),
+    )
+
+
+@router.post("/supervision/notices/{notice_id}/reopen")
+def reopen_notice(
+    request: Request,
+    session: DbSession,
+    actor: NoticeDecider,
+    notice_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_same_origin(request)
+    return _notice_action(
+        request,
+        session,
+        actor,
+        notice_id,
+        "reopened",
+        lambda: notices.reopen(session, actor, notice_id, reason),
+    )
+
+
+@router.post("/supervision/notices/{notice_id}/escalate")
+def escalate_notice(
+    request: Request,
+    session: DbSession,
+    actor: NoticeDecider,
+    notice_id: int,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    check_same_origin(request)
+    return _notice_action(
+        request,
+        session,
+        actor,
+        notice_id,
+        "escalated",
+        lambda: notices.escalate(session, actor, notice_id, reason),
     )

@@ -22,6 +22,7 @@ have distinct values.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import hmac
 import os
 import secrets
@@ -218,15 +219,37 @@ def generalise_array(how: str, values: pa.Array) -> pa.Array:
     raise ValueError(how)
 
 
+def _pads(key: bytes) -> tuple[Any, Any]:
+    """HMAC's inner and outer SM3 states for ``key`` (RFC 2104), to be copied for each value."""
+    block = hashlib.new("sm3").block_size
+    if len(key) > block:
+        key = hashlib.new("sm3", key).digest()
+    key = key.ljust(block, b"\0")
+    return (
+        hashlib.new("sm3", bytes(b ^ 0x36 for b in key)),
+        hashlib.new("sm3", bytes(b ^ 0x5C for b in key)),
+    )
+
+
 def pseudonymise_array(key: bytes, values: pa.Array) -> pa.Array:
+    """Each distinct value's HMAC-SM3 computed once (a dictionary encoding), from copies of the
+    key's inner and outer states (the same MAC as :func:`pseudonym`, at half the cost of
+    ``hmac.new`` per value); the digests are made hexadecimal text in one go."""
     encoded = pc.dictionary_encode(_text(values))
-    base = hmac.new(key, digestmod="sm3")
-    names = []
+    inner, outer = _pads(key)
+    take = PSEUDONYM_HEX // 2
+    digests = []
     for value in encoded.dictionary.to_pylist():
-        mac = base.copy()
+        mac = inner.copy()
         mac.update(value.encode("utf-8"))
-        names.append(mac.hexdigest()[:PSEUDONYM_HEX])
-    return pc.take(pa.array(names, pa.string()), encoded.indices)
+        out = outer.copy()
+        out.update(mac.digest())
+        digests.append(out.digest()[:take])
+    text = b"".join(digests).hex().encode("ascii")
+    names = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(PSEUDONYM_HEX), len(digests), [None, pa.py_buffer(text)]
+    )
+    return pc.take(names.cast(pa.binary()).cast(pa.string()), encoded.indices)
 
 
 def transform_array(

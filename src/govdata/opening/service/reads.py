@@ -2,12 +2,14 @@
 the store's current table (an emergency dataset stays current with each batch), the served items
 only (:func:`catalog.served_items`), de-identified per the plan on every answer (:mod:`.deid`).
 
-Downloads are written to a spool file under the data directory and streamed from it in chunks, so
-memory holds a record batch or two whatever the table's size. CSV is written by the database itself
-when every served item is kept (DuckDB's ``COPY``, PostgreSQL's ``COPY … TO STDOUT``: the
-``store.csv_export`` path sharing uses), else through Arrow record batches de-identified column by
-column (``SqlStore.export_csv`` with a transform). UTF-8 with a BOM, a header of item codes, CRLF,
-text cells made safe. JSON is one array of records; XLSX one sheet, capped at
+CSV is written by the database itself (DuckDB's ``COPY``, PostgreSQL's ``COPY … TO STDOUT``: the
+``store.csv_export`` path sharing uses) when every served item is kept or masked and generalised in
+SQL (``store.deid_export``: the same text as the Arrow transforms), else through Arrow record
+batches de-identified column by column (``SqlStore.export_csv`` with a transform: pseudonymisation,
+an address mask …); it is streamed as it is written, through a bounded queue from a thread of its
+own, so memory holds a few blocks whatever the table's size. UTF-8 with a BOM, a header of item
+codes, CRLF, text cells made safe. JSON and XLSX are written to a spool file under the data
+directory and streamed from it in chunks. JSON is one array of records; XLSX one sheet, capped at
 :data:`XLSX_MAX_ROWS` rows (Excel's limit less the header; the sheet says when it was cut).
 
 Callers count what they serve with :func:`catalog.count_use` (a download, an API call).
@@ -15,12 +17,16 @@ Callers count what they serve with :func:`catalog.count_use` (a download, an API
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
 import json
 import os
+import queue
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,11 +49,14 @@ from govdata.opening.service.catalog import (
     rules_of,
     served_items,
 )
+from govdata.sharing import masking
+from govdata.store import deid_export
 
 EXPORT_DIR = "exports"
 EXPORT_KEEP_SECONDS = 3600
 BATCH_ROWS = 65_536
 CHUNK_BYTES = 1 << 20
+PIPE_CHUNKS = 8  # blocks of about a MiB between the database's writer and the answer
 XLSX_MAX_ROWS = 1_048_575
 MAX_PAGE = 1000
 MAX_OFFSET = 100_000_000  # as the records route allows; the stores' offsets are 64-bit
@@ -192,22 +201,112 @@ def export_open(
         def transform(batch: pa.RecordBatch) -> pa.RecordBatch:
             return deid.transform_batch(batch, rules, key)
 
+    filename = f"{dataset.code.replace('/', '-')}.{fmt}"
+    if fmt == "csv":
+        return _csv(store, spec, codes, rules, transform), MEDIA_TYPES[fmt], filename
     descriptor, name = tempfile.mkstemp(dir=_spool(settings), prefix="open-", suffix=f".{fmt}")
     path = Path(name)
     try:
         with os.fdopen(descriptor, "wb") as out:
-            if fmt == "csv":
-                out.write(files.write_csv(codes, []))
-                store.export_csv(spec, codes, out, transform=transform, batch_size=BATCH_ROWS)
-            elif fmt == "json":
+            if fmt == "json":
                 _write_json(out, store, spec, codes, transform)
             else:
                 _write_xlsx(out, store, spec, items, codes, transform)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    filename = f"{dataset.code.replace('/', '-')}.{fmt}"
     return _stream(path), MEDIA_TYPES[fmt], filename
+
+
+def sql_columns(store, spec, codes: list[str], rules: dict[str, dict[str, Any]]):
+    """The served columns as the store's SQL (``store.deid_export``), or None when some rule needs the
+    Arrow transforms (pseudonymisation, an address mask …)."""
+    served = []
+    for code in codes:
+        rule = rules[code]
+        option = (
+            rule.get("mask") or masking.GENERIC if rule["method"] == Method.mask else rule.get("generalise")
+        )
+        served.append(deid_export.Served(code, rule["method"], option))
+    return deid_export.plan_sql(store, spec, served)
+
+
+def _csv(store, spec, codes, rules, transform) -> Iterator[bytes]:
+    """The CSV, written by the database where it can (every served item kept, or masked and
+    generalised in SQL: ``store.deid_export``), else from Arrow batches de-identified column by
+    column; streamed as it is written (:func:`_piped`). The first block is read here, so that a
+    failing statement fails the call rather than the answer."""
+    header = files.write_csv(codes, [])
+    columns = None if transform is None else sql_columns(store, spec, codes, rules)
+
+    def write(out) -> None:
+        if transform is None:
+            store.export_csv(spec, codes, out, batch_size=BATCH_ROWS)
+        elif columns is not None:
+            deid_export.export_csv(store, spec, columns, out)
+        else:
+            store.export_csv(spec, codes, out, transform=transform, batch_size=BATCH_ROWS)
+
+    body = _piped(write)
+    first = next(body, b"")
+    return itertools.chain([header + first], body)
+
+
+class _Cancelled(Exception):
+    """The reader went away: the writer stops (the database's COPY fails on its next write)."""
+
+
+class _Queued:
+    """A writer handing blocks to the reader through a bounded queue (memory: a few blocks)."""
+
+    def __init__(self, chunks: queue.Queue, stop: threading.Event) -> None:
+        self.chunks, self.stop = chunks, stop
+
+    def write(self, data) -> None:
+        if data:
+            self.put(bytes(data))
+
+    def put(self, item: Any) -> None:
+        while True:
+            if self.stop.is_set():
+                raise _Cancelled
+            try:
+                self.chunks.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+
+def _piped(write: Callable[[Any], None]) -> Iterator[bytes]:
+    """Runs ``write(out)`` in a thread of its own and yields what it writes as it comes (no file in
+    between); the writer's failure is raised here; closing the iterator stops the writer."""
+    chunks: queue.Queue = queue.Queue(maxsize=PIPE_CHUNKS)
+    stop = threading.Event()
+    done = object()
+    failure: list[BaseException] = []
+    out = _Queued(chunks, stop)
+
+    def run() -> None:
+        try:
+            write(out)
+        except _Cancelled:
+            pass
+        except BaseException as error:  # handed to the reader
+            failure.append(error)
+        finally:
+            with contextlib.suppress(_Cancelled):
+                out.put(done)
+
+    thread = threading.Thread(target=run, name="govdata-open-export", daemon=True)
+    thread.start()
+    try:
+        while (chunk := chunks.get()) is not done:
+            yield chunk
+        if failure:
+            raise failure[0]
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _batches(store, spec, codes, transform) -> Iterator[pa.RecordBatch]:

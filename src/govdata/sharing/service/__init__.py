@@ -32,6 +32,7 @@ from govdata.sharing.service.demands import (
     get_demand,
     list_demands,
 )
+from govdata.sharing.service.facts import OverdueDemand, RefusedUse, overdue_demands, uses_outside_grant
 from govdata.sharing.service.grants import (
     Access,
     access_for,
@@ -46,6 +47,10 @@ from govdata.sharing.service.sweep import SWEEP, sweep, tick
 
 __all__ = [
     "SWEEP",
+    "OverdueDemand",
+    "RefusedUse",
+    "overdue_demands",
+    "uses_outside_grant",
     "Access",
     "access_for",
     "add_attachment",
