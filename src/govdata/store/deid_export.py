@@ -11,7 +11,7 @@ masked as text, pseudonymisation, whose key stays out of the database), and the 
 Arrow path for the whole file. The CSV itself is ``store.csv_export``'s (CRLF, quoting, safe cells:
 the served text is made safe like any other text).
 
-| rule | SQL (text ``t``; ``length``, ``substr``, ``right`` count characters in both dialects) |
+| rule | SQL (text ``t``; ``length`` and ``substr`` count characters in both dialects) |
 |---|---|
 | mask ``ric`` / ``phone`` / ``generic`` | the first 6 and last 4 / the last 4 / the first and last characters, ``*`` for the others; all ``*`` when nothing would stay hidden |
 | mask ``name`` | a compound surname (``core.names``, two characters each) and more: its two characters, else the first one |
@@ -68,8 +68,8 @@ class _Sql:
         length = f"length({t})"
         parts = [f"substr({t}, 1, {head})"] if head else []
         parts.append(self.stars(f"{length} - {head + tail}"))
-        if tail:
-            parts.append(f"right({t}, {tail})")
+        if tail:  # the last characters: cheaper than right() in DuckDB
+            parts.append(f"substr({t}, {length} - {tail - 1})")
         return f"CASE WHEN {length} > {head + tail} THEN {' || '.join(parts)} ELSE {self.stars(length)} END"
 
     def name(self, t: str) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import itertools
 import json
 import os
 import queue
@@ -249,7 +248,16 @@ def _csv(store, spec, codes, rules, transform) -> Iterator[bytes]:
 
     body = _piped(write)
     first = next(body, b"")
-    return itertools.chain([header + first], body)
+    return _after(header + first, body)
+
+
+def _after(first: bytes, body: Iterator[bytes]) -> Iterator[bytes]:
+    """``first``, then the rest of ``body``; closing this closes ``body`` (stopping its writer)."""
+    try:
+        yield first
+        yield from body
+    finally:
+        body.close()
 
 
 class _Cancelled(Exception):
