@@ -30,10 +30,19 @@ from govdata.core.audit import AuditEvent
 from govdata.core.auth import ROLE_LABELS, Actor
 from govdata.core.clock import CHINA
 from govdata.core.errors import NotFound, PermissionDenied, field_error
+from govdata.opening.enums import (
+    Basis,
+    Conclusion,
+    Generalisation,
+    IncidentCategory,
+    Method,
+    NonOpenReason,
+    OpenType,
+)
 from govdata.orgs import service as orgs
 from govdata.platform import service as platform
 from govdata.sharing import service as sharing
-from govdata.supervision.enums import ViolationKind
+from govdata.supervision.enums import EscalationStep, ViolationKind
 from govdata.web import local_time
 from govdata.workbench.auth import can_read_department_page
 
@@ -53,6 +62,9 @@ FAMILIES: dict[str, str] = {
     "sharing.": "数据共享",
     "objections.": "疑义与纠错",
     "violation.": "监督考核",
+    "notice.": "监督考核",
+    "opening.": "数据开放",
+    "project.": "政务信息化项目",
     "notification.": "站内消息",
 }
 
@@ -185,6 +197,39 @@ ACTION_LABELS: dict[str, str] = {
     "violation.withdrawn": "撤销违规",
     "violation.contested": "对违规提出异议",
     "violation.rectified": "违规已整改",
+    "notice.opened": "通知整改",
+    "notice.answered": "答复整改通知",
+    "notice.accepted": "整改验收通过",
+    "notice.reopened": "退回重新整改",
+    "notice.escalated": "整改通知升级督办",
+    # opening
+    "opening.plan_saved": "保存开放脱敏方案",
+    "opening.non_open_reason": "登记不予开放理由",
+    "opening.consent_recorded": "登记权利人同意",
+    "opening.reviewed": "保密审查",
+    "opening.published": "发布到开放目录",
+    "opening.emergency_flagged": "突发事件数据开放",
+    "opening.withdrawn": "撤回开放数据集",
+    "opening.priority_added": "新增开放重点",
+    "opening.priority_changed": "修改开放重点",
+    "opening.application.submitted": "提交有条件开放申请",
+    "opening.application.decided": "答复有条件开放申请",
+    "opening.key.created": "创建开放数据接口密钥",
+    "opening.key.revoked": "吊销开放数据接口密钥",
+    "opening.demand.proposed": "提出开放需求",
+    "opening.demand.answered": "答复开放需求",
+    "opening.reuse.registered": "登记开放数据应用成果",
+    "opening.feed_exported": "导出门户数据包",
+    "opening.feed_imported": "导入门户数据包",
+    "orgs.user.registered": "注册公众账号",
+    "catalog.resource.mirrored": "从政务外网节点同步开放目录",
+    # information projects
+    "project.filed": "申报政务信息化项目",
+    "project.approved": "项目初审通过",
+    "project.refused": "项目初审未通过",
+    "project.accepted": "项目验收通过",
+    "project.not_accepted": "项目验收未通过",
+    "project.acceptance_reported": "项目验收报主管部门备案",
     # the message centre
     "notification.read": "阅读站内消息",
     "notification.read_all": "全部标为已读",
@@ -466,6 +511,32 @@ DETAIL_LABELS: dict[str, str] = {
     "workdays": "调休上班天数",
     "working_days": "工作日数",
     "year": "年度",
+    "accepted": "是否通过",
+    "acceptor": "验收方",
+    "attachments": "附件",
+    "basis": "开放依据",
+    "budget": "预算",
+    "builds_own_platform": "自建平台或数据中心",
+    "category": "事件类型",
+    "conclusion": "审查结论",
+    "dataset_code": "开放数据集",
+    "datasets": "数据集",
+    "document": "同意文件",
+    "flags": "提示",
+    "holder": "权利人",
+    "identity_kind": "身份类型",
+    "loaded": "已入库",
+    "not_funded": "不予安排运维经费",
+    "notice_id": "整改通知",
+    "open_type": "开放类型",
+    "outcome": "结果",
+    "reasons": "原因",
+    "resource_codes": "资源",
+    "smallest_group": "最小等价组",
+    "step": "督办步骤",
+    "text": "内容",
+    "with_rows": "含数据",
+    "withdrawn": "已撤回",
 }
 # Values of the details that are codes, by key (then ``COMMON_VALUES`` for any key).
 VALUE_LABELS: dict[str, dict[str, str]] = {
@@ -487,6 +558,17 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "subject": {s.value: s.label for s in Subject} | {"person": "自然人"},
     "stage": {"negotiate": "协商", "decide": "协调决定"},
     "format": {"xlsx": "XLSX", "json": "JSON", "csv": "CSV"},
+    "open_type": {t.value: t.label for t in OpenType},
+    "basis": {b.value: b.label for b in Basis},
+    "conclusion": {c.value: c.label for c in Conclusion},
+    "category": {c.value: c.label for c in IncidentCategory},
+    "reason": {r.value: r.label for r in NonOpenReason},
+    "identity_kind": {
+        "natural_person": "自然人",
+        "legal_person": "法人",
+        "unincorporated_organization": "非法人组织",
+    },
+    "step": {s.value: s.label for s in EscalationStep},
 }
 COMMON_VALUES: dict[str, str] = {
     "pending": "待答复",
@@ -513,6 +595,11 @@ COMMON_VALUES: dict[str, str] = {
     "expired": "已到期",
     "open": "待处理",
     "fixed": "已整改",
+    # a de-identification plan's methods (its keys are item codes)
+    **{m.value: m.label for m in Method},
+    **{g.value: g.label for g in Generalisation},
+    "unconditional": "无条件开放",
+    "conditional": "有条件开放",
 }
 PEOPLE_KEYS = {"by", "requested_by", "username"}
 ROLE_NAMES = {role.value: label for role, label in ROLE_LABELS.items()}

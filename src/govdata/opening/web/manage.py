@@ -35,6 +35,7 @@ from govdata.opening.enums import (
     OpenStatus,
     OpenType,
 )
+from govdata.orgs import service as orgs
 from govdata.web import check_same_origin, error_messages, form_action, local_time, nav_item, render
 
 router = APIRouter(include_in_schema=False)
@@ -150,6 +151,11 @@ def _page(
         status_code=status_code,
         found=found,
         entry=entry,
+        publisher_name=(
+            orgs.display_names(session, [entry.published_by]).get(entry.published_by, entry.published_by)
+            if entry is not None and entry.published_by
+            else ""
+        ),
         items=items,
         report=report,
         report_error=report_error,
