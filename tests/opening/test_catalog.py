@@ -120,6 +120,10 @@ def test_emergency_opening_is_flagged_current_and_withdrawn(client, as_user, ses
     session.expire_all()
     flagged = service.open_datasets(session, emergency=True)
     assert [d.code for d in flagged] == [code] and flagged[0].incident_category == "public_health"
+    # OPN-6: on the portal's home page at once, under the emergencies, with its category
+    home = client.get("/", headers={"accept": "text/html"})
+    emergencies = home.text.split("突发事件数据开放", 1)[1].split("最新更新", 1)[0]
+    assert flagged[0].name in emergencies and "公共卫生事件" in emergencies
     store = app.state.store
     assert service.read_open(session, store, code, service.OpenAccess())["total"] == 30
     load(client, as_user(OFFICER), code, checkup_records(5, start=30))  # the next batch shows at once
@@ -143,6 +147,7 @@ def test_emergency_opening_is_flagged_current_and_withdrawn(client, as_user, ses
     assert (
         service.open_dataset(session, code) is None and service.open_datasets(session, emergency=True) == []
     )
+    assert flagged[0].name not in client.get("/", headers={"accept": "text/html"}).text
     again = client.post(f"{BASE}/{code}/withdraw", json={"reason": "x"}, headers=as_user(AUTHORITY))
     assert again.status_code == 409
     assert client.get(f"{BASE}/000/999999999", headers=as_user(AUTHORITY)).status_code == 404
