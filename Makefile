@@ -31,8 +31,8 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; }
 
 # The suite runs in parallel (pytest-xdist): much of it waits on PostgreSQL, servers and chromium, so
-# 4 workers beat 3 and 2 on a 2-core machine. `make test TEST_WORKERS=0` runs it in one process.
-TEST_WORKERS ?= 4
+# 3 workers beat 2 on a 2-core machine. `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 3
 
 test: install browser
 	$(VENV)/bin/pytest -n $(TEST_WORKERS)
