@@ -105,15 +105,10 @@ def _list_page(
         "id": str(violation_id or ""),
     }
 
-    def link(new_offset: int) -> str:
-        query = {k: v for k, v in {**kept, "offset": str(new_offset or "")}.items() if v}
-        return PAGE + (f"?{urlencode(query)}" if query else "")
-
+    link = _pager(PAGE, kept)
     previous, following = offset_links(link, offset, PAGE_SIZE, total)
     sees_all = sees_every_violation(actor)
-    departments = (
-        [{"id": i, "name": n} for i, n in sorted(orgs.department_names(session).items())] if sees_all else []
-    )
+    departments = _departments(session) if sees_all else []
     return render(
         request,
         "supervision/violations.html",
@@ -133,6 +128,21 @@ def _list_page(
         next=following,
         local_time=local_time,
     )
+
+
+def _pager(page: str, kept: dict[str, str]):
+    """The list page's address at an offset, keeping the filters that are set."""
+
+    def link(new_offset: int) -> str:
+        query = {k: v for k, v in {**kept, "offset": str(new_offset or "")}.items() if v}
+        return page + (f"?{urlencode(query)}" if query else "")
+
+    return link
+
+
+def _departments(session) -> list[dict]:
+    """Every department, for the filter of someone who sees them all."""
+    return [{"id": i, "name": n} for i, n in sorted(orgs.department_names(session).items())]
 
 
 @router.get("/supervision/violations")
@@ -269,15 +279,10 @@ def notices_page(
     )
     kept = {"status": status, "department_id": str(department or "")}
 
-    def link(new_offset: int) -> str:
-        query = {k: v for k, v in {**kept, "offset": str(new_offset or "")}.items() if v}
-        return NOTICES + (f"?{urlencode(query)}" if query else "")
-
+    link = _pager(NOTICES, kept)
     previous, following = offset_links(link, start, PAGE_SIZE, total)
     sees_all = sees_every_notice(actor)
-    departments = (
-        [{"id": i, "name": n} for i, n in sorted(orgs.department_names(session).items())] if sees_all else []
-    )
+    departments = _departments(session) if sees_all else []
     return render(
         request,
         "supervision/notices.html",
