@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 export UV_PYTHON_DOWNLOADS := never
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test browser lint format clean
+.PHONY: install run test fonts browser lint format clean
 
 $(UV):
 	python3 -m venv $(TOOLS)
@@ -20,15 +20,24 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 
 install: $(VENV)/.synced
 
-run: install
+run: install fonts
 	$(VENV)/bin/govdata demo --if-empty
 	$(VENV)/bin/govdata serve
 
-# Browser tests drive Debian's chromium; a CJK font makes screenshots show Chinese text.
-browser:
-	@dpkg -s chromium fonts-wqy-microhei >/dev/null 2>&1 || { \
+# The annual report's PDF (WeasyPrint) is laid out by pango in a CJK font; the same font makes the
+# browser tests' screenshots show Chinese text.
+FONT_PACKAGES := fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0
+
+fonts:
+	@dpkg -s $(FONT_PACKAGES) >/dev/null 2>&1 || { \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(FONT_PACKAGES); }
+
+# Browser tests drive Debian's chromium.
+browser: fonts
+	@dpkg -s chromium >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
 
 # The suite runs in parallel (pytest-xdist): much of it waits on PostgreSQL, servers and chromium, so
 # 3 workers beat 2 on a 2-core machine. `make test TEST_WORKERS=0` runs it in one process.

@@ -217,6 +217,7 @@ def test_pages_showing_data_never_write(app, client, as_user, session):
         "user_id": str(client.get("/api/v1/me", headers=rs).json()["id"]),
         "system_id": str(system["id"]),
         "filename": "default.toml",  # the policy's example and stored profile files
+        "period": "2026",  # a scorecard period (SUP-3)
     }
     unfilled = [t for t in page_routes(app) if fill(t, params) is None]
     assert not unfilled, f"pages this test cannot open (name their parameters above): {unfilled}"

@@ -21,6 +21,10 @@ from govdata.catalog.web import router as catalog_web
 from govdata.catalog.web.elements import router as catalog_elements_web
 from govdata.core import clock, jobs, scheduler
 from govdata.core.config import Settings
+from govdata.evaluation.api import router as evaluation_router
+from govdata.evaluation.report.api import router as evaluation_report_router
+from govdata.evaluation.web.dashboards import router as evaluation_dashboard_web
+from govdata.evaluation.web.scorecards import router as evaluation_scorecards_web
 from govdata.libraries.api import router as libraries_router
 from govdata.libraries.web import router as libraries_web
 from govdata.notifications.api import router as notifications_router
@@ -101,6 +105,10 @@ ROUTERS = (
     projects_router,
     projects_web,
     workbench_web,
+    evaluation_dashboard_web,
+    evaluation_report_router,
+    evaluation_router,
+    evaluation_scorecards_web,
     receipts_router,
     sharing_router,
     sharing_interface_router,

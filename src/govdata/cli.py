@@ -11,6 +11,8 @@ from govdata.aggregation.cli import ingest, storage
 from govdata.catalog.cli import catalog_app
 from govdata.core.cli import cli_session, console, reports_problems
 from govdata.core.config import get_settings
+from govdata.evaluation.cli import scorecards_app
+from govdata.evaluation.report.cli import report_app
 from govdata.objections.cli import objections_app
 from govdata.opening.cli import open_app
 from govdata.orgs.cli import regions_app, users_app
@@ -29,6 +31,8 @@ app.add_typer(share_app, name="share")
 app.add_typer(objections_app, name="objections")
 app.add_typer(open_app, name="open")
 app.add_typer(projects_app, name="projects")
+app.add_typer(report_app, name="report")
+app.add_typer(scorecards_app, name="scorecards")
 app.command("ingest")(ingest)
 app.command("storage")(storage)
 

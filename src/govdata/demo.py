@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from govdata.catalog.demo import create_demo_catalog
 from govdata.core.auth import SYSTEM_ACTOR, Role
 from govdata.core.ids import ric_check_digit, uscc_make
+from govdata.evaluation.demo import create_demo_history
 from govdata.libraries.demo import create_demo_libraries
 from govdata.objections.demo import create_demo_objections
 from govdata.opening.demo import create_demo_opening
@@ -154,6 +155,7 @@ def create_demo(session: Session, *, with_catalog: bool = True, store=None) -> t
         create_demo_objections(session, store)  # only when given a store holding records
         logins.append(DemoLogin(*create_demo_public(session, DEMO_PASSWORD)))
         create_demo_opening(session, store)
+        create_demo_history(session)  # a year of applications, violations, notices and scores
     return logins, token
 
 

@@ -5,6 +5,7 @@ from govdata.aggregation import pull_models as aggregation_pull_models  # noqa: 
 from govdata.catalog import models as catalog_models  # noqa: F401
 from govdata.core import audit, calendar, jobs, policy  # noqa: F401
 from govdata.core.db import Base
+from govdata.evaluation import models as evaluation_models  # noqa: F401
 from govdata.libraries import models as libraries_models  # noqa: F401
 from govdata.notifications import models as notifications_models  # noqa: F401
 from govdata.objections import models as objections_models  # noqa: F401

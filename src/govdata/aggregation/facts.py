@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from govdata.aggregation import sources
@@ -242,3 +242,54 @@ def last_applied(session: Session, resource_ids: list[int]) -> dict[int, datetim
             .group_by(Batch.resource_id)
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class AppliedCounts:
+    """A resource's applied batches that delivered data (a migration delivers none): those finished in
+    a period, and those finished before its end."""
+
+    in_period: int
+    before_end: int
+
+
+def applied_batch_counts(session: Session, start: datetime, end: datetime) -> dict[int, AppliedCounts]:
+    """Resource id → its applied batches, counted in SQL (the scorecards' aggregation figures)."""
+    in_period = and_(Batch.finished_at >= start, Batch.finished_at < end)
+    stmt = (
+        select(Batch.resource_id, func.sum(case((in_period, 1), else_=0)), func.count())
+        .where(
+            Batch.status == BatchStatus.applied,
+            Batch.mode != MIGRATION,
+            Batch.finished_at < end,
+        )
+        .group_by(Batch.resource_id)
+    )
+    return {r: AppliedCounts(int(k or 0), int(n)) for r, k, n in session.execute(stmt).all()}
+
+
+@dataclass(frozen=True)
+class AppliedBatch:
+    """A batch applied in a span that delivered data (a migration delivers none): the dashboards'
+    batches by month (SUP-5)."""
+
+    id: int
+    resource_code: str
+    department_id: int
+    finished_at: datetime
+    rows_applied: int
+
+
+def applied_batches(session: Session, start: datetime, end: datetime) -> list[AppliedBatch]:
+    """The batches applied (finished) in ``[start, end)`` (UTC instants), oldest first."""
+    rows = session.execute(
+        select(Batch.id, Batch.resource_code, Batch.department_id, Batch.finished_at, Batch.rows_applied)
+        .where(
+            Batch.status == BatchStatus.applied,
+            Batch.mode != MIGRATION,
+            Batch.finished_at >= start,
+            Batch.finished_at < end,
+        )
+        .order_by(Batch.finished_at, Batch.id)
+    ).all()
+    return [AppliedBatch(*row) for row in rows]

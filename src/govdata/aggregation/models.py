@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from govdata.core.db import Base, UTCDateTime, utcnow
@@ -73,3 +73,7 @@ class Batch(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rolled_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rolled_back_by: Mapped[str | None] = mapped_column(String(64))
+
+
+# the scorecards count each resource's applied batches from this index alone (SUP-1)
+Index("ix_agg_batches_applied", Batch.resource_id, Batch.status, Batch.mode, Batch.finished_at)

@@ -34,10 +34,14 @@ from govdata.aggregation.auth import (
     is_provider,
 )
 from govdata.aggregation.facts import (  # noqa: F401  (facts for siblings, re-exported)
+    AppliedBatch,
+    AppliedCounts,
     BatchErrorCounts,
     BatchFacts,
     LatestBatch,
     MismatchedBatch,
+    applied_batch_counts,
+    applied_batches,
     applied_times,
     batch_dir,
     batch_error_counts,

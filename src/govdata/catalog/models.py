@@ -196,3 +196,13 @@ class UpdateTask(Base):
 
 
 Index("ix_catalog_resources_provider_status", Resource.provider_id, Resource.status)
+# the scorecards read the published resources' cycles from this index alone (SUP-1)
+Index(
+    "ix_catalog_resources_cycles",
+    Resource.status,
+    Resource.format,
+    Resource.published_at,
+    Resource.provider_id,
+    Resource.update_cycle,
+    Resource.id,
+)

@@ -66,9 +66,15 @@ from govdata.catalog.models import (
     ResourceLogEntry,
     ResourceVersion,
 )
-from govdata.catalog.overview import (  # noqa: F401  (facts for the region-wide view)
+from govdata.catalog.overview import (  # noqa: F401  (facts for the region-wide view, the scorecards)
+    CatalogFigures,
+    CycleRef,
+    UpdateTaskFigures,
+    catalog_figures,
+    published_cycles,
     revisions_by_provider,
     status_counts_by_provider,
+    update_task_figures,
 )
 from govdata.catalog.schemas import ClassificationIn, MigrationIn, ResourceIn, ResourcePatch
 from govdata.catalog.validation import (

@@ -49,27 +49,37 @@ class AuditEvent(Base):
 
     def canonical(self) -> str:
         """The exact text the hash covers (stable key order, no whitespace, UTF-8 kept)."""
-        body = {
-            "seq": self.seq,
-            "occurred_at": self.occurred_at.isoformat(timespec="microseconds"),
-            "actor_kind": self.actor_kind,
-            "actor": self.actor,
-            "user_id": self.user_id,
-            "roles": self.roles,
-            "department_id": self.department_id,
-            "system_id": self.system_id,
-            "end_user": self.end_user,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "purpose": self.purpose,
-            "source": self.source,
-            "details": self.details,
-        }
-        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return _canonical({name: getattr(self, name) for name in _HASHED})
 
     def compute_hash(self, prev_hash: str) -> str:
         return sm3(prev_hash + self.canonical())
+
+
+# the columns an event's hash covers (all but its hashes)
+_HASHED = (
+    "seq",
+    "occurred_at",
+    "actor_kind",
+    "actor",
+    "user_id",
+    "roles",
+    "department_id",
+    "system_id",
+    "end_user",
+    "action",
+    "object_type",
+    "object_id",
+    "purpose",
+    "source",
+    "details",
+)
+
+
+def _canonical(fields: dict[str, Any]) -> str:
+    """:meth:`AuditEvent.canonical` of an event given as its column values."""
+    body = dict(fields)
+    body["occurred_at"] = fields["occurred_at"].isoformat(timespec="microseconds")
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 class AuditHead(Base):
@@ -116,28 +126,33 @@ def _claim(session: Session, count: int) -> tuple[int, str]:
     return last - count + 1, prev
 
 
-def _event(seq: int, at: datetime, pending: Pending, prev: str) -> AuditEvent:
+def _row(seq: int, at: datetime, pending: Pending, prev: str) -> dict[str, Any]:
+    """The column values of an event, its hashes computed (as :meth:`AuditEvent.compute_hash`)."""
     actor = pending.actor
-    event = AuditEvent(
-        seq=seq,
-        occurred_at=at,
-        actor_kind=actor.kind,
-        actor=actor.name,
-        user_id=actor.user_id,
-        roles=",".join(sorted(actor.roles)),
-        department_id=actor.department_id,
-        system_id=actor.system_id,
-        end_user=actor.end_user,
-        action=pending.action,
-        object_type=pending.object_type,
-        object_id=None if pending.object_id is None else str(pending.object_id),
-        purpose=pending.purpose,
-        source=actor.source,
-        details=_details_text(pending.details),
-    )
-    event.prev_hash = prev
-    event.hash = event.compute_hash(prev)
-    return event
+    row: dict[str, Any] = {
+        "seq": seq,
+        "occurred_at": at,
+        "actor_kind": actor.kind,
+        "actor": actor.name,
+        "user_id": actor.user_id,
+        "roles": ",".join(sorted(actor.roles)),
+        "department_id": actor.department_id,
+        "system_id": actor.system_id,
+        "end_user": actor.end_user,
+        "action": pending.action,
+        "object_type": pending.object_type,
+        "object_id": None if pending.object_id is None else str(pending.object_id),
+        "purpose": pending.purpose,
+        "source": actor.source,
+        "details": _details_text(pending.details),
+    }
+    digest = sm3(prev + _canonical(row))
+    row["prev_hash"], row["hash"] = prev, digest
+    return row
+
+
+def _event(seq: int, at: datetime, pending: Pending, prev: str) -> AuditEvent:
+    return AuditEvent(**_row(seq, at, pending, prev))
 
 
 def record(
@@ -169,10 +184,10 @@ def record_many(session: Session, events: list[Pending]) -> None:
     at = utcnow()
     rows = []
     for offset, pending in enumerate(events):
-        event = _event(seq + offset, at, pending, prev)
-        prev = event.hash
-        rows.append({c.key: getattr(event, c.key) for c in AuditEvent.__table__.columns})
-    session.execute(insert(AuditEvent), rows)
+        row = _row(seq + offset, at, pending, prev)
+        prev = row["hash"]
+        rows.append(row)
+    session.execute(insert(AuditEvent.__table__), rows)
     session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev))
 
 

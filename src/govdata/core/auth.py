@@ -41,6 +41,7 @@ class Role(StrEnum):
     auditor = "auditor"
     public = "public"
     admin = "admin"
+    evaluator = "evaluator"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -52,6 +53,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.auditor: "审计员",
     Role.public: "社会公众",
     Role.admin: "平台管理员",
+    Role.evaluator: "第三方评估机构",
 }
 
 # Roles of department staff: every internal user may search the internal catalog etc.
@@ -311,6 +313,10 @@ class Authenticator:
 
     async def __call__(self, actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         # async: it only reads the actor, so it runs on the loop instead of taking a thread
+        return self.admit(actor)
+
+    def admit(self, actor: Actor) -> Actor:
+        """``actor`` if it may pass (401 for an anonymous caller, 403 without the permission)."""
         if self.permission is None:
             return actor
         if not actor.is_authenticated:
@@ -319,6 +325,29 @@ class Authenticator:
             raise NotAuthenticated()
         require(actor, self.permission)
         return actor
+
+
+class DeferredAuthenticator(Authenticator):
+    """The permission check of a route that does all its work in one unit of work of its own, in one
+    worker thread: the services an application system calls most (a lookup by key), where the
+    request's own session, its credential and its body each taking a thread of the pool would cost
+    more than the work.
+
+    As a dependency it only refuses, on the loop, a request that presents no credential at all
+    (401, as :class:`Authenticator` would); the route then calls :meth:`resolve` with its session,
+    which resolves the credential exactly as :func:`current_actor` does (an unknown, expired or
+    revoked one is 401 there) and checks the permission. The caller is therefore still authenticated
+    and authorised on every call, before the route reads anything."""
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+        if self.allow_anonymous or self.permission is None:
+            return
+        if not presented_token(request.headers.get("authorization"), request.cookies.get(SESSION_COOKIE)):
+            raise NotAuthenticated()
+
+    def resolve(self, request: Request, session: Session) -> Actor:
+        """The caller of ``request``, admitted to the permission, read in ``session``."""
+        return self.admit(current_actor(request, session))
 
 
 def authenticated(perm: Permission) -> object:

@@ -100,6 +100,17 @@ def field_error(field: str, message: str) -> InvalidInput:
     return InvalidInput(f"{label}：{message}", errors=[{"field": field, "label": label, "message": message}])
 
 
+def fields_error(detail: str, errors: dict[str, str]) -> InvalidInput:
+    """A 422 with its own sentence, naming each field (``{field: message}``) with its Chinese label."""
+    return InvalidInput(
+        detail,
+        errors=[
+            {"field": field, "label": field_label(field.split(".")), "message": message}
+            for field, message in errors.items()
+        ],
+    )
+
+
 # Chinese names of input fields, registered by each capability, so that a 422 names the field in
 # Chinese whether the error came from a schema or from a rule in a service.
 FIELD_LABELS: dict[str, str] = {}

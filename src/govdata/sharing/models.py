@@ -71,6 +71,8 @@ class Application(Base):
     coordinated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(16))
     grant_id: Mapped[int | None] = mapped_column(Integer)
+    # working days from submission to the answer (China dates), counted when answered (SUP-1)
+    decided_working_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class Attachment(Base):
@@ -188,3 +190,31 @@ class Demand(Base):
     resource_code: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UsageMonth(Base):
+    """Calls of the sharing services per China month, department, side (provider or consumer) and
+    outcome: the usage log rolled up as it is written (``sharing.usage_months``), so that counting a
+    period's calls reads a few hundred rows instead of the log (SUP-1's services provided and
+    consumed)."""
+
+    __tablename__ = "share_usage_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM, China time
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    side: Mapped[str] = mapped_column(String(8), primary_key=True)  # provider | consumer
+    outcome: Mapped[str] = mapped_column(String(16), primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# the scorecards count a period's answers per provider from this index alone (SUP-1)
+Index(
+    "ix_share_applications_answers",
+    Application.decided_at,
+    Application.provider_id,
+    Application.late,
+    Application.decision,
+    Application.refusal_flagged,
+    Application.decided_working_days,
+    Application.decided_by,
+)

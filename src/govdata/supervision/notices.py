@@ -202,14 +202,20 @@ def list_notices(
     status: NoticeStatus | str | None = None,
     department_id: int | None = None,
     violation_id: int | None = None,
+    overdue: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[Notice], int]:
-    """The notices the caller may see, newest first, and how many there are."""
+    """The notices the caller may see, newest first, and how many there are; ``overdue``: the open
+    ones past their deadline (a China date before today)."""
     require(actor, NOTICE_READ)
     stmt = select(Notice).where(readable_notices(actor))
     if status:
         stmt = stmt.where(Notice.status == NoticeStatus(status).value)
+    if overdue:
+        stmt = stmt.join(TrackedDeadline, TrackedDeadline.id == Notice.deadline_id).where(
+            Notice.status == NoticeStatus.open.value, TrackedDeadline.due_date < clock.today()
+        )
     if department_id is not None:
         stmt = stmt.where(Notice.department_id == department_id)
     if violation_id is not None:

@@ -46,7 +46,11 @@ from govdata.supervision.auth import (
     readable,
 )
 from govdata.supervision.enums import OBJECT_TYPE_LABELS, ViolationKind, ViolationStatus
-from govdata.supervision.models import Violation
+from govdata.supervision.figures import (  # noqa: F401  (facts for the scorecards, re-exported)
+    SupervisionFigures,
+    supervision_figures,
+)
+from govdata.supervision.models import Notice, Violation
 
 PAGE = "/supervision/violations"
 
@@ -323,4 +327,35 @@ def violations_about(session: Session, object_type: str, object_id: object) -> l
     return [
         ViolationRef(v.id, v.kind, v.department_id, v.object_type, v.object_id, v.status, v.detected_at)
         for v in rows
+    ]
+
+
+@dataclass(frozen=True)
+class ViolationYearFact:
+    """A violation detected in a span, with its rectification notice as it stands (for the annual
+    report): the notice's status, the escalation step reached (0: none) and when it was closed."""
+
+    id: int
+    kind: str
+    department_id: int
+    status: str
+    detected_at: datetime
+    notice_status: str | None
+    notice_step: int
+    notice_closed_at: datetime | None
+
+
+def violations_detected(session: Session, start: datetime, end: datetime) -> list[ViolationYearFact]:
+    """The violations detected in ``[start, end)`` (UTC instants) with their notices, oldest first."""
+    rows = session.execute(
+        select(Violation, Notice.status, Notice.step, Notice.closed_at)
+        .outerjoin(Notice, Notice.violation_id == Violation.id)
+        .where(Violation.detected_at >= start, Violation.detected_at < end)
+        .order_by(Violation.detected_at, Violation.id)
+    )
+    return [
+        ViolationYearFact(
+            v.id, v.kind, v.department_id, v.status, v.detected_at, notice_status, step or 0, closed_at
+        )
+        for v, notice_status, step, closed_at in rows
     ]

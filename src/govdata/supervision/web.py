@@ -269,15 +269,23 @@ def notices_page(
     actor: NoticeReader,
     status: Annotated[str, Query(max_length=20)] = "",
     department_id: Annotated[str, Query(max_length=12)] = "",
+    overdue: Annotated[str, Query(max_length=1)] = "",
     offset: Annotated[str, Query(max_length=12)] = "",
 ) -> Response:
     status = status if status in NoticeStatus.__members__ else ""
     department = _digits(department_id)
     start = _digits(offset) or 0
+    late = overdue == "1"
     items, total = notices.list_notices(
-        session, actor, status=status or None, department_id=department, limit=PAGE_SIZE, offset=start
+        session,
+        actor,
+        status=status or None,
+        department_id=department,
+        overdue=late,
+        limit=PAGE_SIZE,
+        offset=start,
     )
-    kept = {"status": status, "department_id": str(department or "")}
+    kept = {"status": status, "department_id": str(department or ""), "overdue": "1" if late else ""}
 
     link = _pager(NOTICES, kept)
     previous, following = offset_links(link, start, PAGE_SIZE, total)

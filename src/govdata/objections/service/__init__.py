@@ -9,6 +9,7 @@
 The "under review" flag every sharing answer carries is :mod:`govdata.objections.flags`.
 """
 
+from govdata.objections.service.figures import ReviewFigures, review_figures
 from govdata.objections.service.filing import (
     MAX_ATTACHMENT_BYTES,
     add_attachment,
@@ -36,6 +37,8 @@ from govdata.objections.service.review import (
 from govdata.objections.service.sweep import SWEEP, sweep, tick
 
 __all__ = [
+    "ReviewFigures",
+    "review_figures",
     "MAX_ATTACHMENT_BYTES",
     "SWEEP",
     "add_attachment",

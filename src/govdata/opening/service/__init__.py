@@ -35,10 +35,13 @@ from govdata.opening.service.catalog import (
     update_priority,
     withdraw,
 )
+from govdata.opening.service.figures import OpenFigures, open_figures
 from govdata.opening.service.kanon import KReport, k_min, k_report
 from govdata.opening.service.reads import XLSX_MAX_ROWS, export_open, read_open
 
 __all__ = [
+    "OpenFigures",
+    "open_figures",
     "XLSX_MAX_ROWS",
     "KReport",
     "OpenAccess",

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govdata.aggregation import service as aggregation
@@ -363,3 +363,35 @@ def last_check(session: Session, resource_id: int) -> datetime | None:
         .order_by(QualitySnapshot.computed_at.desc())
         .limit(1)
     )
+
+
+# --- figures for the scorecards (SUP-1) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QualityFigures:
+    """A department's quality in a period: the resources scored in it and the mean of each one's
+    latest overall score of the period."""
+
+    resources: int
+    mean: float
+
+
+def quality_figures(session: Session, start: datetime, end: datetime) -> dict[int, QualityFigures]:
+    """Department id → the mean overall score of its resources, each counted by its latest snapshot
+    computed in [start, end); computed in SQL."""
+    latest = (
+        select(func.max(QualitySnapshot.id))
+        .where(
+            QualitySnapshot.computed_at >= start,
+            QualitySnapshot.computed_at < end,
+            QualitySnapshot.overall.is_not(None),
+        )
+        .group_by(QualitySnapshot.resource_id)
+    )
+    stmt = (
+        select(QualitySnapshot.department_id, func.count(), func.avg(QualitySnapshot.overall))
+        .where(QualitySnapshot.id.in_(latest))
+        .group_by(QualitySnapshot.department_id)
+    )
+    return {d: QualityFigures(int(n), float(m)) for d, n, m in session.execute(stmt).all()}

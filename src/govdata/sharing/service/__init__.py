@@ -32,7 +32,21 @@ from govdata.sharing.service.demands import (
     get_demand,
     list_demands,
 )
-from govdata.sharing.service.facts import OverdueDemand, RefusedUse, overdue_demands, uses_outside_grant
+from govdata.sharing.service.facts import (
+    ApplicationFact,
+    OverdueDemand,
+    RefusedUse,
+    applications_submitted,
+    overdue_applications,
+    overdue_demands,
+    uses_outside_grant,
+)
+from govdata.sharing.service.figures import (
+    ApplicationFigures,
+    UsageFigures,
+    application_figures,
+    usage_figures,
+)
 from govdata.sharing.service.grants import (
     Access,
     access_for,
@@ -47,10 +61,17 @@ from govdata.sharing.service.sweep import SWEEP, sweep, tick
 
 __all__ = [
     "SWEEP",
+    "ApplicationFact",
+    "applications_submitted",
+    "overdue_applications",
     "OverdueDemand",
     "RefusedUse",
     "overdue_demands",
     "uses_outside_grant",
+    "ApplicationFigures",
+    "UsageFigures",
+    "application_figures",
+    "usage_figures",
     "Access",
     "access_for",
     "add_attachment",

@@ -217,6 +217,7 @@ def _grant_at_once(session: Session, application: Application) -> None:
     application.phase = Phase.decided
     application.decision = Decision.approve
     application.decided_at = utcnow()
+    application.decided_working_days = 0
     application.decided_by = "govdata"
     application.decided_by_name = "平台（无条件共享自动授权）"
     application.decided_items = [
@@ -407,6 +408,9 @@ def decide(session: Session, actor: Actor, application_id: int, data: DecisionIn
     application.conditions = (data.conditions or "").strip() or None
     application.decision = data.decision.value
     application.decided_at = utcnow()
+    application.decided_working_days = WorkingCalendar.load(session).working_days_between(
+        clock.china_date(application.submitted_at), clock.today()
+    )
     application.decided_by = actor.name
     application.decided_by_name = actor.display_name
     application.phase = Phase.decided

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import threading
@@ -143,10 +144,15 @@ class GrantLimiter:
 limiter = GrantLimiter()
 
 
+@functools.lru_cache(maxsize=64)
+def _database(url: Any) -> str:
+    return url.render_as_string(hide_password=True)
+
+
 def _check_rate(session: Session, access: Access, cost: int = 1) -> None:
     if access.own or access.grant_id is None or not access.rate_limit:
         return
-    database = session.get_bind().url.render_as_string(hide_password=True)
+    database = _database(session.get_bind().url)
     wait = limiter.hit((database, access.grant_id), access.rate_limit, cost)
     if wait is not None:
         seconds = max(1, math.ceil(wait))

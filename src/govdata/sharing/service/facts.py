@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from govdata.core.calendar import TrackedDeadline
 from govdata.core.clock import china_date
-from govdata.sharing.enums import DemandStatus, UsageOutcome
-from govdata.sharing.models import Demand, UsageRecord
+from govdata.sharing.enums import ApplicationStatus, DemandStatus, Phase, UsageOutcome
+from govdata.sharing.models import Application, Demand, UsageRecord
 
 
 @dataclass(frozen=True)
@@ -114,4 +114,85 @@ def uses_outside_grant(session: Session, since: datetime) -> list[RefusedUse]:
     ]
 
 
-__all__ = ["OverdueDemand", "RefusedUse", "overdue_demands", "uses_outside_grant"]
+@dataclass(frozen=True)
+class ApplicationFact:
+    """A share application as the dashboards weigh it (SUP-5): who provides and who asked, where it
+    stands, when it was submitted and answered, whether the answer came after the deadline (``late``),
+    and the deadline that runs now (``None`` when none does)."""
+
+    id: int
+    resource_code: str
+    resource_name: str
+    provider_id: int
+    consumer_department_id: int
+    status: str
+    phase: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    late: bool
+    deadline: date | None
+    deadline_provisional: bool
+
+    @property
+    def awaits_provider(self) -> bool:
+        """Undecided and waiting for the provider's receipt or answer."""
+        return self.decided_at is None and self.phase in (Phase.awaiting_receipt, Phase.awaiting_decision)
+
+
+def _application_facts(stmt) -> list[ApplicationFact]:
+    return [
+        ApplicationFact(
+            a.id,
+            a.resource_code,
+            a.resource_name,
+            a.provider_id,
+            a.consumer_department_id,
+            a.status,
+            a.phase,
+            a.submitted_at,
+            a.decided_at,
+            bool(a.late),
+            t.due_date if t is not None else None,
+            bool(t.provisional) if t is not None else False,
+        )
+        for a, t in stmt
+    ]
+
+
+def applications_submitted(session: Session, start: datetime, end: datetime) -> list[ApplicationFact]:
+    """The applications submitted in ``[start, end)`` (UTC instants), oldest first."""
+    rows = session.execute(
+        select(Application, TrackedDeadline)
+        .outerjoin(TrackedDeadline, TrackedDeadline.id == Application.deadline_id)
+        .where(Application.submitted_at >= start, Application.submitted_at < end)
+        .order_by(Application.submitted_at, Application.id)
+    ).all()
+    return _application_facts(rows)
+
+
+def overdue_applications(session: Session, today: date) -> list[ApplicationFact]:
+    """Applications still waiting for the provider's receipt or answer after their deadline (a China
+    date before ``today``), escalated or not, the longest overdue first."""
+    rows = session.execute(
+        select(Application, TrackedDeadline)
+        .join(TrackedDeadline, TrackedDeadline.id == Application.deadline_id)
+        .where(
+            Application.status.in_([ApplicationStatus.pending, ApplicationStatus.escalated]),
+            Application.phase.in_([Phase.awaiting_receipt, Phase.awaiting_decision]),
+            TrackedDeadline.due_date < today,
+        )
+        .order_by(TrackedDeadline.due_date, Application.id)
+    ).all()
+    return _application_facts(rows)
+
+
+__all__ = [
+    "ApplicationFact",
+    "OverdueDemand",
+    "RefusedUse",
+    "applications_submitted",
+    "overdue_applications",
+    "overdue_demands",
+    "uses_outside_grant",
+]
+

@@ -100,7 +100,11 @@ def _grants_of_caller(session: Session, actor: Actor, resource_id: int) -> list[
         stmt, holder = _OF_SYSTEM, actor.system_id
     else:
         stmt, holder = _OF_DEPARTMENT, actor.department_id
-    return list(session.execute(stmt, {"resource_id": resource_id, "holder": holder}))
+    # on the session's connection: the statement names columns only, so the ORM's own execution
+    # (entities, identity map) would add work and nothing else; what the session holds unwritten (a
+    # grant changed in this unit of work) is written first, as the ORM's autoflush would
+    session.flush()
+    return list(session.connection().execute(stmt, {"resource_id": resource_id, "holder": holder}))
 
 
 def _refusal_of(grant: Grant, today: date) -> PermissionDenied:
