@@ -27,14 +27,13 @@ import os
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pypdfium2
 from rich.console import Console
-from scorecards import NOW, YEAR
+from scorecards import NOW, YEAR, bench_store
 from scorecards import build as build_region
 
 from govdata.core import clock
@@ -97,59 +96,40 @@ def main() -> None:
     for name in ("usage", "applications", "batches"):
         setattr(args, name, max(1, int(getattr(args, name) * args.scale)))
 
-    with tempfile.TemporaryDirectory(prefix="annual-report-") as tmp:
-        base = Path(tmp)
-        database, name, admin_url = f"sqlite:///{base / 'govdata.sqlite3'}", None, None
-        if args.backend == "postgresql":
-            import psycopg
-
-            admin_url = os.environ.get(
-                "GOVDATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-            )
-            name = f"govdata_bench_report_{os.getpid()}"
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            database = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        store = database if args.backend == "postgresql" else f"duckdb:///{base / 'data.duckdb'}"
-        settings = Settings(data_dir=base, database_url=database, store_url=store, secret_key="bench")
+    with bench_store("annual-report", args.backend) as settings:
+        console.print(f"building: {args.departments} departments, {args.usage:,} usage rows…")
+        build_region(settings, args)
+        add_violations(settings, args.violations)
+        engine = make_engine(settings.resolved_database_url())
         try:
-            console.print(f"building: {args.departments} departments, {args.usage:,} usage rows…")
-            build_region(settings, args)
-            add_violations(settings, args.violations)
-            engine = make_engine(settings.resolved_database_url())
-            try:
-                with clock.frozen(NOW), make_sessionmaker(engine)() as session:
-                    reader = orgs.actor_named(session, "dsj_officer")
-                    started = time.perf_counter()
-                    report = annual_report(session, reader, YEAR)
-                    gathered = time.perf_counter()
-                    render_html(report)
-                    written = time.perf_counter()
-                    pdf_cpu = time.process_time()
-                    pdf = render_pdf(report)
-                    pdf_cpu = time.process_time() - pdf_cpu
-                    printed = time.perf_counter()
-            finally:
-                engine.dispose()
-            env = {
-                **os.environ,
-                "GOVDATA_DATA_DIR": str(base),
-                "GOVDATA_DATABASE_URL": database,
-                "GOVDATA_STORE_URL": store,
-            }
-            command = [str(Path(sys.executable).parent / "govdata"), "report", "annual", str(YEAR)]
-            command += ["--pdf", str(base / "report.pdf")]
-            console.print("running: govdata report annual …")
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            began = time.perf_counter()
-            subprocess.run(command, env=env, check=True, capture_output=True)
-            whole = time.perf_counter() - began
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            with clock.frozen(NOW), make_sessionmaker(engine)() as session:
+                reader = orgs.actor_named(session, "dsj_officer")
+                started = time.perf_counter()
+                report = annual_report(session, reader, YEAR)
+                gathered = time.perf_counter()
+                render_html(report)
+                written = time.perf_counter()
+                pdf_cpu = time.process_time()
+                pdf = render_pdf(report)
+                pdf_cpu = time.process_time() - pdf_cpu
+                printed = time.perf_counter()
         finally:
-            if name:
-                with psycopg.connect(admin_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            engine.dispose()
+        env = {
+            **os.environ,
+            "GOVDATA_DATA_DIR": str(settings.data_dir),
+            "GOVDATA_DATABASE_URL": settings.database_url,
+            "GOVDATA_STORE_URL": settings.store_url,
+        }
+        command = [str(Path(sys.executable).parent / "govdata"), "report", "annual", str(YEAR)]
+        command += ["--pdf", str(settings.data_dir / "report.pdf")]
+        console.print("running: govdata report annual …")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        began = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        whole = time.perf_counter() - began
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     document = pypdfium2.PdfDocument(pdf)
     pages = len(document)
     document.close()

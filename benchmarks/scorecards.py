@@ -34,6 +34,8 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -334,6 +336,36 @@ def _best(fn, repeat: int):
     return min(times), result
 
 
+@contextmanager
+def bench_store(prefix: str, backend: str) -> Iterator[Settings]:
+    """Settings of a throwaway store: files in a temporary directory, and on PostgreSQL a database
+    created for the run and dropped after it."""
+    with tempfile.TemporaryDirectory(prefix=f"{prefix}-") as tmp:
+        base = Path(tmp)
+        if backend != "postgresql":
+            yield Settings(
+                data_dir=base,
+                database_url=f"sqlite:///{base / 'govdata.sqlite3'}",
+                store_url=f"duckdb:///{base / 'data.duckdb'}",
+                secret_key="bench",
+            )
+            return
+        import psycopg
+
+        admin_url = os.environ.get(
+            "GOVDATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        )
+        name = f"govdata_bench_{prefix.replace('-', '_')}_{os.getpid()}"
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        database = admin_url.rsplit("/", 1)[0] + f"/{name}"
+        try:
+            yield Settings(data_dir=base, database_url=database, store_url=database, secret_key="bench")
+        finally:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--departments", type=int, default=100)
@@ -349,48 +381,29 @@ def main() -> None:
     for name in ("usage", "applications", "batches"):
         setattr(args, name, max(1, int(getattr(args, name) * args.scale)))
 
-    with tempfile.TemporaryDirectory(prefix="scorecards-") as tmp:
-        base = Path(tmp)
-        database, name, admin_url = f"sqlite:///{base / 'govdata.sqlite3'}", None, None
-        if args.backend == "postgresql":
-            import psycopg
-
-            admin_url = os.environ.get(
-                "GOVDATA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-            )
-            name = f"govdata_bench_scorecards_{os.getpid()}"
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{name}"')
-            database = admin_url.rsplit("/", 1)[0] + f"/{name}"
-        store = database if args.backend == "postgresql" else f"duckdb:///{base / 'data.duckdb'}"
-        settings = Settings(data_dir=base, database_url=database, store_url=store, secret_key="bench")
+    with bench_store("scorecards", args.backend) as settings:
+        console.print(f"building: {args.departments} departments, {args.usage:,} usage rows…")
+        rows = build(settings, args)
+        engine = make_engine(settings.resolved_database_url())
         try:
-            console.print(f"building: {args.departments} departments, {args.usage:,} usage rows…")
-            rows = build(settings, args)
-            engine = make_engine(settings.resolved_database_url())
-            try:
-                with clock.frozen(NOW), make_sessionmaker(engine)() as session:
-                    authority = orgs.actor_named(session, "dsj_officer")
-                    departments = sorted(orgs.department_names(session))
-                    ours, card = _best(lambda: service.scorecard(session, authority, str(YEAR)), args.repeat)
-            finally:
-                engine.dispose()
-            db = baseline_db(rows, departments, base)
-            period = service.parse_period(str(YEAR))
-            params = {
-                "since": datetime.combine(period.start, datetime.min.time(), clock.CHINA)
-                .astimezone(UTC)
-                .replace(tzinfo=None),
-                "until": datetime.combine(period.end, datetime.min.time(), clock.CHINA)
-                .astimezone(UTC)
-                .replace(tzinfo=None),
-                "now": NOW.astimezone(UTC).replace(tzinfo=None),
-            }
-            baseline, answer = _best(lambda: db.execute(BASELINE, params).fetchall(), args.repeat)
+            with clock.frozen(NOW), make_sessionmaker(engine)() as session:
+                authority = orgs.actor_named(session, "dsj_officer")
+                departments = sorted(orgs.department_names(session))
+                ours, card = _best(lambda: service.scorecard(session, authority, str(YEAR)), args.repeat)
         finally:
-            if name:
-                with psycopg.connect(admin_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            engine.dispose()
+        db = baseline_db(rows, departments, settings.data_dir)
+        period = service.parse_period(str(YEAR))
+        params = {
+            "since": datetime.combine(period.start, datetime.min.time(), clock.CHINA)
+            .astimezone(UTC)
+            .replace(tzinfo=None),
+            "until": datetime.combine(period.end, datetime.min.time(), clock.CHINA)
+            .astimezone(UTC)
+            .replace(tzinfo=None),
+            "now": NOW.astimezone(UTC).replace(tzinfo=None),
+        }
+        baseline, answer = _best(lambda: db.execute(BASELINE, params).fetchall(), args.repeat)
     agree = _agree(card, answer)
     result = {
         "name": "scorecards",

@@ -142,6 +142,16 @@ def create_demo(session: Session, *, with_catalog: bool = True, store=None) -> t
         ),
     )
     logins.append(DemoLogin("citizen", DEMO_PASSWORD, "郑华", _labels([Role.public]), "（社会公众）"))
+    # a third-party evaluation body (第三方评估机构) the authority engaged: reads the scorecards and
+    # enters the manual scores it is asked for, nothing else
+    orgs.create_user(
+        session,
+        actor,
+        UserIn(username="evaluator", password=DEMO_PASSWORD, display_name="郭文", roles=[Role.evaluator]),
+    )
+    logins.append(
+        DemoLogin("evaluator", DEMO_PASSWORD, "郭文", _labels([Role.evaluator]), "（第三方评估机构）")
+    )
     dept_code, name, description = APP_SYSTEM
     system = orgs.create_system(
         session, actor, departments[dept_code].id, SystemIn(name=name, description=description)

@@ -146,6 +146,8 @@ def _same_site(base: str, href: str) -> str | None:
         return None
     if parts.path.startswith(("/static/", "/docs", "/redoc")):
         return None
+    if parts.path.startswith("/api/v1/reports/"):
+        return None  # the annual report: a printable document of its own, not a page of the workbench
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 

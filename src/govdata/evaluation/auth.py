@@ -50,6 +50,13 @@ def figures_refusal(actor: Actor, department_id: int) -> Refusal:
     return PermissionDenied("部门用户只能查看本部门的考核明细。", slug="not-own-department")
 
 
+def follows_figure_links(actor: Actor) -> bool:
+    """The lists behind the figures (every department's applications, violations, catalog pages) are
+    the supervising authority's: other readers (the evaluator, the auditor, the administrator, a
+    department's staff) see the figures without links that those lists would refuse them."""
+    return Role.authority in actor.roles
+
+
 def can_set_weights(actor: Actor) -> bool:
     return lacks(actor, SCORECARD_WEIGHTS) is None
 

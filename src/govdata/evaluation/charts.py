@@ -81,10 +81,12 @@ def nice_ceiling(value: float) -> float:
 
 
 def _ticks(peak: float, values: Sequence[float]) -> tuple[float, ...]:
-    """The fractions of the axis that get a grid line: quarters, or halves where a quarter of the
-    axis would print a fraction of a count."""
+    """The fractions of the axis that get a grid line: quarters, or halves (or the ends alone) where
+    a quarter (a half) of the axis would print a fraction of a count."""
     counts = all(float(v).is_integer() for v in values)
-    return (0, 0.25, 0.5, 0.75, 1) if not counts or (peak / 4).is_integer() else (0, 0.5, 1)
+    if not counts or (peak / 4).is_integer():
+        return (0, 0.25, 0.5, 0.75, 1)
+    return (0, 0.5, 1) if (peak / 2).is_integer() else (0, 1)
 
 
 def _open(width: int, height: float, title: str, css: str) -> list[str]:

@@ -20,14 +20,16 @@ from govdata.orgs import service as orgs
 scorecards_app = typer.Typer(help="考核评估：部门排名与锁定考核周期", no_args_is_help=True)
 
 
-def _authority(session: Session, username: str | None) -> Actor:
+def as_authority(session: Session, username: str | None, doing: str) -> Actor:
+    """The user a command acts as: the one named (``--as``), else the first active officer of the
+    node's data authority, with that user's own rights (never the platform's)."""
     if username:
         return dataclasses.replace(orgs.actor_named(session, username), source="cli")
     authority = orgs.authority_department(session)
     members = orgs.department_members(session, authority[0]) if authority else []
     officer = next((m for m in members if m.active and Role.authority.value in m.roles), None)
     if officer is None:
-        raise NotFound("没有在用的主管部门账号，请用 --as 指定以哪个用户的身份锁定。")
+        raise NotFound(f"没有在用的主管部门账号，请用 --as 指定以哪个用户的身份{doing}。")
     return dataclasses.replace(orgs.actor_named(session, officer.username), source="cli")
 
 
@@ -73,5 +75,5 @@ def close(
 ) -> None:
     """锁定已结束的考核周期：保存当时的成绩，之后权重不能再修改。"""
     with cli_session() as session:
-        card = service.close_period(session, _authority(session, username), period)
+        card = service.close_period(session, as_authority(session, username, "锁定"), period)
     console.print(f"已锁定考核周期 {card.period}：{len(card.items)} 个部门的成绩已保存。")

@@ -355,7 +355,7 @@ def region_dashboard(session: Session, actor: Actor) -> dict[str, Any]:
             note=f"{on_time}/{due} 件按期答复" if due else "尚无到期的申请",
             bad=bool(due) and on_time < due,
         ),
-        Figure("open_datasets", "开放数据集", len(opening.open_codes(session)), "/datasets"),
+        Figure("open_datasets", "开放数据集", len(opening.open_codes(session)), "/opening"),
         Figure(
             "violations_detected",
             "违规待确认",

@@ -29,6 +29,7 @@ from govdata.evaluation.auth import (
     SCORECARD_READ,
     SCORECARD_WEIGHTS,
     figures_refusal,
+    follows_figure_links,
 )
 from govdata.evaluation.facts import Figure
 from govdata.evaluation.measures import (  # noqa: F401  (the public surface)
@@ -372,6 +373,7 @@ def department_figures(
     if item is None:
         raise NotFound(f"部门 {department_id} 不存在。")
     row = computed.figures.get(department_id, {})
+    links = follows_figure_links(actor)
     views = [
         FigureView(
             name,
@@ -383,7 +385,7 @@ def department_figures(
             row.get(name, facts.NONE).denominator,
             item.indicator_scores.get(name),
             computed.weights.get(name, 0.0),
-            list_link(name, department_id, period),
+            list_link(name, department_id, period) if links else None,
         )
         for name, measure in MEASURES.items()
     ]
@@ -512,20 +514,21 @@ def enter_manual_score(
 
 
 def list_link(measure: str, department_id: int, period: Period) -> str | None:
-    """The list page or API behind a measure, filtered to the department (and to the period where the
-    list can filter by time)."""
+    """The list page behind a measure, filtered to the department where the list can be (the
+    department's page for its catalog tasks, responsibilities and quality; the sharing and
+    objections lists show what the reader may see)."""
     d = department_id
     links = {
         "catalog_completeness": f"/catalog?provider_id={d}",
-        "catalog_update_timeliness": f"/api/v1/catalog/tasks?department_id={d}",
-        "aggregation_timeliness": f"/api/v1/catalog/responsibilities?department_id={d}",
-        "aggregation_completeness": f"/api/v1/catalog/responsibilities?department_id={d}",
-        "quality_score": f"/api/v1/departments/{d}/quality",
-        "response_days": "/api/v1/applications?role=provider",
-        "response_on_time_rate": "/api/v1/applications?role=provider",
-        "refusals_with_basis": "/api/v1/applications?role=provider&status=refused",
+        "catalog_update_timeliness": f"/supervision/violations?kind=catalog_update_late&department_id={d}",
+        "aggregation_timeliness": f"/supervision/violations?kind=aggregation_late&department_id={d}",
+        "aggregation_completeness": f"/region/departments/{d}",
+        "quality_score": f"/region/departments/{d}",
+        "response_days": "/sharing?tab=all",
+        "response_on_time_rate": "/sharing?tab=all",
+        "refusals_with_basis": "/sharing?tab=all",
         "refusals_without_basis": f"/supervision/violations?kind=refusal_without_basis&department_id={d}",
-        "objection_review_timeliness": "/api/v1/objections?role=provider",
+        "objection_review_timeliness": "/objections",
         "services_provided": "/sharing/usage?side=provider",
         "services_consumed": "/sharing/usage?side=consumer",
         "open_datasets": "/opening",

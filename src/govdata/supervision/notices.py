@@ -478,6 +478,8 @@ def notice_views(session: Session, notices: list[Notice], *, timeline: bool = Fa
             .order_by(NoticeEvent.at, NoticeEvent.id)
         ):
             events.setdefault(event.notice_id, []).append(event)
+    people = orgs.display_names(session, (e.actor for group in events.values() for e in group))
+    people[SYSTEM_ACTOR.name] = "平台"
     rule = active_policy(session).deadlines.rectification
     today = clock.today()
     views = []
@@ -512,6 +514,7 @@ def notice_views(session: Session, notices: list[Notice], *, timeline: bool = Fa
                     "step": e.step,
                     "step_label": EscalationStep(e.step).label if e.step else None,
                     "actor": e.actor,
+                    "actor_name": people.get(e.actor, e.actor),
                     "at": e.at,
                     "text": e.text,
                     "deadline": e.deadline,

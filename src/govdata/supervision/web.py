@@ -35,7 +35,13 @@ from govdata.supervision.auth import (
     sees_every_notice,
     sees_every_violation,
 )
-from govdata.supervision.enums import ESCALATION_STEPS, NoticeStatus, ViolationKind, ViolationStatus
+from govdata.supervision.enums import (
+    ESCALATION_STEPS,
+    EVIDENCE_LABELS,
+    NoticeStatus,
+    ViolationKind,
+    ViolationStatus,
+)
 from govdata.web import (
     check_same_origin,
     error_messages,
@@ -60,11 +66,25 @@ def _digits(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else None
 
 
-def _evidence_lines(evidence: dict[str, Any]) -> list[tuple[str, str]]:
-    """The evidence as (name, value) lines; values that are not text shown as JSON."""
-    return [
-        (str(k), v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)) for k, v in evidence.items()
-    ]
+_DEPARTMENT_KEYS = ("consumer_department_id", "provider_id")
+
+
+def _evidence_lines(evidence: dict[str, Any], departments: dict[int, str]) -> list[tuple[str, str]]:
+    """The evidence as (name, value) lines in Chinese: departments by name, yes/no, lists joined;
+    other values that are not text shown as JSON."""
+
+    def shown(key: str, value: Any) -> str:
+        if key in _DEPARTMENT_KEYS and isinstance(value, int):
+            return departments.get(value, f"部门 {value}")
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, str | int | float):
+            return str(value)
+        if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+            return "、".join(str(v) for v in value)
+        return json.dumps(value, ensure_ascii=False)
+
+    return [(EVIDENCE_LABELS.get(str(k), str(k)), shown(str(k), v)) for k, v in evidence.items()]
 
 
 def _list_page(
@@ -92,10 +112,13 @@ def _list_page(
         offset=offset,
     )
     views = service.violation_views(session, items)
+    departments = orgs.department_names(session)
+    people = orgs.display_names(session, (v.decided_by for v in items))
     for view, violation in zip(views, items, strict=True):
+        view["decided_by_name"] = people.get(violation.decided_by or "", violation.decided_by)
         view["can_contest"] = can_contest(actor, violation)
         view["can_decide"] = can_decide(actor, violation)
-        view["evidence_lines"] = _evidence_lines(view["evidence"])
+        view["evidence_lines"] = _evidence_lines(view["evidence"], departments)
         notice = notices.notice_of_violation(session, actor, violation.id) if actor.has(NOTICE_READ) else None
         view["notice_href"] = notices.notice_href(notice.id) if notice else None
     kept = {

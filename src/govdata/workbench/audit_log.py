@@ -30,6 +30,7 @@ from govdata.core.audit import AuditEvent
 from govdata.core.auth import ROLE_LABELS, Actor
 from govdata.core.clock import CHINA
 from govdata.core.errors import NotFound, PermissionDenied, field_error
+from govdata.evaluation.measures import MEASURES
 from govdata.opening.enums import (
     Basis,
     Conclusion,
@@ -42,7 +43,8 @@ from govdata.opening.enums import (
 from govdata.orgs import service as orgs
 from govdata.platform import service as platform
 from govdata.sharing import service as sharing
-from govdata.supervision.enums import EscalationStep, ViolationKind
+from govdata.sharing.enums import Phase
+from govdata.supervision.enums import EVIDENCE_LABELS, EscalationStep, ViolationKind
 from govdata.web import local_time
 from govdata.workbench.auth import can_read_department_page
 
@@ -202,6 +204,10 @@ ACTION_LABELS: dict[str, str] = {
     "notice.accepted": "整改验收通过",
     "notice.reopened": "退回重新整改",
     "notice.escalated": "整改通知升级督办",
+    # evaluation
+    "scorecard.weights_set": "设置考核指标权重",
+    "scorecard.closed": "锁定考核周期",
+    "scorecard.manual_score": "录入第三方评估得分",
     # opening
     "opening.plan_saved": "保存开放脱敏方案",
     "opening.non_open_reason": "登记不予开放理由",
@@ -380,6 +386,14 @@ def describe_objects(
 # --- details, laid out ---------------------------------------------------------------------------------
 
 DETAIL_LABELS: dict[str, str] = {
+    **EVIDENCE_LABELS,  # a violation's evidence, recorded with it
+    # a scorecard's weights (keyed by measure) and manual scores
+    **{name: measure.label_zh for name, measure in MEASURES.items()},
+    "period": "考核周期",
+    "indicator": "考核指标",
+    "score": "评分",
+    "weights": "指标权重",
+    "detected_on": "发现日期",
     "added": "新增",
     "after": "修改后",
     "after_deadline": "超过期限",
@@ -571,6 +585,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "step": {s.value: s.label for s in EscalationStep},
 }
 COMMON_VALUES: dict[str, str] = {
+    **{phase.value: phase.label for phase in Phase},
     "pending": "待答复",
     "approved": "已同意",
     "partially_approved": "部分同意",

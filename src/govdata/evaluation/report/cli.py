@@ -8,33 +8,19 @@ as the first active authority officer of the node's data authority, with exactly
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.orm import Session
 
-from govdata.core.auth import Actor, Role
 from govdata.core.cli import cli_session, console, err_console, reports_problems
-from govdata.core.errors import InvalidInput, NotFound
+from govdata.core.errors import InvalidInput
+from govdata.evaluation.cli import as_authority
 from govdata.evaluation.report.figures import SECTIONS, annual_report
 from govdata.evaluation.report.render import render_html, render_pdf
-from govdata.orgs import service as orgs
 
 report_app = typer.Typer(help="年度报告（HTML、PDF，含图表）", no_args_is_help=True)
-
-
-def _reader(session: Session, username: str | None) -> Actor:
-    if username:
-        return dataclasses.replace(orgs.actor_named(session, username), source="cli")
-    authority = orgs.authority_department(session)
-    members = orgs.department_members(session, authority[0]) if authority else []
-    officer = next((m for m in members if m.active and Role.authority.value in m.roles), None)
-    if officer is None:
-        raise NotFound("没有在用的主管部门账号，请用 --as 指定以哪个用户的身份生成报告。")
-    return dataclasses.replace(orgs.actor_named(session, officer.username), source="cli")
 
 
 @report_app.command("annual")
@@ -68,7 +54,7 @@ def annual(
             label = f"正在汇总：{titles[index]}" if index < len(titles) else "正在排版"
             bar.update(task, advance=1, description=label)
 
-        report = annual_report(session, _reader(session, username), year, progress=advance)
+        report = annual_report(session, as_authority(session, username, "生成报告"), year, progress=advance)
         if html:
             html.write_text(render_html(report), encoding="utf-8")
             bar.update(task, advance=1)

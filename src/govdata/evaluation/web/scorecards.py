@@ -112,6 +112,23 @@ def scorecards_page(
     return _ranking(request, session, actor, period, level, done=done)
 
 
+def _ranking_error(request: Request, session: Session, actor: Actor, period: str):
+    """A form's refusal shown on the ranking page, with the reason."""
+
+    def show(exc: Problem) -> Response:
+        return _ranking(
+            request,
+            session,
+            actor,
+            period,
+            "department",
+            status_code=exc.status,
+            error="；".join(error_messages(exc)),
+        )
+
+    return show
+
+
 @router.post(PAGE + "/weights")
 async def weights_form(request: Request, session: DbSession, actor: WeightsSetter) -> Response:
     check_same_origin(request)
@@ -133,18 +150,7 @@ async def weights_form(request: Request, session: DbSession, actor: WeightsSette
         service.set_weights(session, actor, period, weights)
         return f"{PAGE}?period={period}&done=weights"
 
-    def show_error(exc: Problem) -> Response:
-        return _ranking(
-            request,
-            session,
-            actor,
-            period,
-            "department",
-            status_code=exc.status,
-            error="；".join(error_messages(exc)),
-        )
-
-    return form_action(request, session, action, show_error)
+    return form_action(request, session, action, _ranking_error(request, session, actor, period))
 
 
 @router.post(PAGE + "/{period}/close")
@@ -155,18 +161,7 @@ def close_form(request: Request, session: DbSession, actor: PeriodCloser, period
         service.close_period(session, actor, period)
         return f"{PAGE}?period={period}&done=closed"
 
-    def show_error(exc: Problem) -> Response:
-        return _ranking(
-            request,
-            session,
-            actor,
-            period,
-            "department",
-            status_code=exc.status,
-            error="；".join(error_messages(exc)),
-        )
-
-    return form_action(request, session, action, show_error)
+    return form_action(request, session, action, _ranking_error(request, session, actor, period))
 
 
 def _figures_page(

@@ -195,4 +195,3 @@ __all__ = [
     "overdue_demands",
     "uses_outside_grant",
 ]
-
