@@ -356,26 +356,19 @@ def region_dashboard(session: Session, actor: Actor) -> dict[str, Any]:
             bad=bool(due) and on_time < due,
         ),
         Figure("open_datasets", "开放数据集", len(opening.open_codes(session)), "/opening"),
-        Figure(
-            "violations_detected",
-            "违规待确认",
-            statuses["detected"],
-            violations_href(status="detected"),
-            bad=statuses["detected"] > 0,
-        ),
-        Figure(
-            "violations_contested",
-            "部门有异议",
-            statuses["contested"],
-            violations_href(status="contested"),
-            bad=statuses["contested"] > 0,
-        ),
-        Figure(
-            "violations_confirmed",
-            "已确认待整改",
-            statuses["confirmed"],
-            violations_href(status="confirmed"),
-            bad=statuses["confirmed"] > 0,
+        *(
+            Figure(
+                f"violations_{status}",
+                title,
+                statuses[status],
+                violations_href(status=status),
+                bad=statuses[status] > 0,
+            )
+            for status, title in (
+                ("detected", "违规待确认"),
+                ("contested", "部门有异议"),
+                ("confirmed", "已确认待整改"),
+            )
         ),
         Figure("notices_open", "整改通知未销号", open_notices, f"{NOTICES}?status=open"),
         Figure(
