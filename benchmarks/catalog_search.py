@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from govdata.bootstrap import initialise
 from govdata.catalog import search
 from govdata.catalog.models import Resource
+from govdata.catalog.search import index as search_index
 from govdata.core.auth import Actor, Role
 from govdata.core.config import Settings
 from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
@@ -385,18 +386,13 @@ def generate(rows: int, departments: dict[str, Department], first_id: int, seed:
             "items": [{"code": c, "name": label, "element": element} for c, label, element in items],
         }
         document = search.index_text(SimpleNamespace(code=code, provider=dept), body)
-        yield row, {"id": resource_id, "g": document}
+        yield row, (resource_id, document)
 
 
 def load(session: Session, rows: int, seed: int) -> None:
     departments = {d.code: d for d in session.scalars(select(Department))}
     first_id = (session.scalar(select(func.max(Resource.id))) or 0) + 1
     sqlite = session.get_bind().dialect.name == "sqlite"
-    fts_insert = text(
-        "INSERT INTO catalog_fts (rowid, grams) VALUES (:id, :g)"
-        if sqlite
-        else "INSERT INTO catalog_fts (resource_id, grams) VALUES (:id, :g)"
-    )
     chunk = 5_000
     with Progress(
         TextColumn("[bold]生成并写入资源"),
@@ -412,12 +408,12 @@ def load(session: Session, rows: int, seed: int) -> None:
             documents.append(document)
             if len(resources) == chunk:
                 session.execute(insert(Resource.__table__), resources)
-                session.execute(fts_insert, documents)
+                search_index.write(session, documents)
                 progress.advance(task, len(resources))
                 resources, documents = [], []
         if resources:
             session.execute(insert(Resource.__table__), resources)
-            session.execute(fts_insert, documents)
+            search_index.write(session, documents)
             progress.advance(task, len(resources))
     if not sqlite:
         session.execute(

@@ -1,37 +1,56 @@
-"""Benchmark: end-to-end batch ingestion (AGG-2…5) vs frictionless ``validate`` and DuckDB ``read_csv``.
+"""Benchmark: end-to-end batch ingestion (AGG-2…5) against the engines' own limits, same file, same run.
 
-Generates ``--rows`` rows × 20 columns of a realistic 人口 (population) export — 公民身份号码 with valid
-GB 11643 check digits, 统一社会信用代码 made by ``uscc_make``, 6-digit region codes, Chinese names
-and addresses, dates, timestamps, amounts (some with thousands separators, quoted), counts and
-code-list values, under the Chinese headers a department actually uses — with about 1% of the
-rows defective in one of twelve ways (wrong check digit, impossible birth date, missing name,
-value outside the code list, impossible date, amount that is not a number, count out of range,
-phone number breaking the pattern, bad USCC, over-long name, a key repeated in the batch, a
-logical value that is not one). The generator knows which rows are defective, and the benchmark
-checks that our batch rejected exactly that many.
+Generates ``--rows`` rows × ``--columns`` (20, or the first 5) columns of a realistic 人口 (population)
+export — 公民身份号码 with valid GB 11643 check digits, 统一社会信用代码 made by ``uscc_make``, 6-digit
+region codes, Chinese names and addresses, dates, timestamps, amounts (some with thousands separators,
+quoted), counts and code-list values, under the Chinese headers a department actually uses — with about
+1% of the rows defective in one of twelve ways (wrong check digit, impossible birth date, missing name,
+value outside the code list, impossible date, amount that is not a number, count out of range, phone
+number breaking the pattern, bad USCC, over-long name, a key repeated in the batch, a logical value that
+is not one; with five columns only the seven kinds that touch 公民身份号码, 姓名, 性别, 民族 and 出生日期).
+The generator knows which rows are defective, and the benchmark checks that our batch rejected exactly
+that many.
 
 Then, in the same run and on the same file:
 
 * ours: the service path the API uses — ``create_batch`` (the upload already on disk, as the API
   leaves it) + ``run_batch`` with policy ``accept_valid`` and mode ``upsert`` into the resource's
-  empty table in a throwaway embedded store (SQLite + DuckDB, ``govdata.bootstrap.initialise`` +
-  the demo region, a 20-item resource compiled by ga_officer and published by dsj_officer):
-  parse, validate, write the errors, apply atomically (history keeps superseded versions). Then a second upsert of the
-  same file over the existing rows (every valid key is updated). Peak RSS of the process during
-  our runs is sampled from ``/proc/self/statm``.
-* baseline 1: frictionless ``validate`` (what CKAN's validation uses) on the first
+  empty table in a throwaway store (``--backend sqlite``: SQLite + DuckDB in a temporary directory;
+  ``--backend postgresql``: metadata and data in a throwaway PostgreSQL database, dropped at the end),
+  made by ``govdata.bootstrap.initialise`` + the demo region, with a resource declaring exactly the
+  file's columns compiled by ga_officer and published by dsj_officer: parse, validate, write the
+  errors, apply atomically (history keeps superseded versions). Then a second upsert of the same file
+  over the existing rows (every valid key is updated). With ``--via-api`` both runs instead post the
+  file through the app (``fastapi.testclient.TestClient``, multipart ``POST
+  /api/v1/resources/{code}/batches``, mode upsert, policy accept_valid, wait true, as ga_officer),
+  timed from request to response. Peak RSS of the process during our runs is sampled from
+  ``/proc/self/statm``.
+* embedded store: DuckDB ``CREATE TABLE t AS SELECT * FROM read_csv(file, all_varchar)`` into a fresh
+  database file + ``CHECKPOINT`` (best of 3), and, for the second run, ``INSERT OR REPLACE`` of the
+  file into a table with a primary key on 公民身份号码 already holding it (best of 3);
+* PostgreSQL: ``COPY t FROM STDIN (FORMAT csv, HEADER true)`` into a table of text columns with a
+  primary key on 公民身份号码, the file streamed in 1 MiB chunks (best of 3), and, for the second run,
+  ``COPY`` into a temporary table + ``INSERT … ON CONFLICT (key) DO UPDATE`` (best of 3). A primary key
+  refuses a key twice in one load, so these baselines leave out the rows of keys the file repeats (as
+  our batch rejects them): ``COPY`` reads a copy of the file without them (made beforehand, untimed),
+  the keyed inserts skip them in SQL;
+* frictionless ``validate`` (what CKAN's validation uses; embedded store only) on the first
   ``--frictionless-rows`` rows, with a Table Schema carrying the equivalent constraints (types,
   required, maxLength, enum, pattern, minimum/maximum, primary key); it cannot check the GB 11643
-  or GB 32100 check characters, so it gets only their patterns.
-* baseline 2: DuckDB ``SELECT count(*) FROM read_csv(file)`` (the limit for parsing; best of 3).
+  or GB 32100 check characters, so it gets only their patterns;
+* DuckDB ``SELECT count(*) FROM read_csv(file)`` (the limit for parsing; best of 3).
 
-Prints one JSON line per baseline to stdout (``ingest_vs_frictionless``, ``ingest_vs_duckdb_read_csv``
-and ``ingest_upsert_existing_vs_duckdb_read_csv``), each with ``peak_rss_mib`` (the process's peak
-RSS up to the end of that run of ours), ``ours_cpu_s`` (CPU seconds of that run, all threads),
-``mib`` (file size) and ``load_1m`` (the machine's load at the end: it is shared, and ratios move
-with it); progress and stage timings (``--verbose``) go to stderr.
+Prints one JSON line per baseline to stdout (``ingest_vs_frictionless``, ``ingest_vs_duckdb_read_csv``,
+``ingest_vs_duckdb_ctas`` or ``ingest_vs_postgres_copy``, ``ingest_upsert_existing_vs_duckdb_read_csv``,
+``ingest_upsert_existing_vs_duckdb_keyed_insert`` or ``ingest_upsert_existing_vs_postgres_upsert``),
+each with ``columns``, ``backend``, ``via_api``, ``peak_rss_mib`` (the process's peak RSS up to the end
+of that run of ours), ``ours_cpu_s`` (CPU seconds of that run, all threads of this process), ``mib``
+(file size) and ``load_1m`` (the machine's load at the end: it is shared, and ratios move with it);
+progress and stage timings (``--verbose``) go to stderr.
 
     .venv/bin/python benchmarks/ingest.py --rows 1000000
+    .venv/bin/python benchmarks/ingest.py --rows 1000000 --columns 5 --via-api
+    .venv/bin/python benchmarks/ingest.py --rows 1000000 --backend postgresql
     .venv/bin/python benchmarks/ingest.py --rows 10000000 --workdir /tmp/ingest-10m
 """
 
@@ -49,10 +68,13 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
+import psycopg
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -73,10 +95,11 @@ from govdata.core.config import Settings
 from govdata.core.db import make_engine, make_sessionmaker, unit_of_work
 from govdata.core.ids import ric_check_digit, uscc_make
 from govdata.core.observability import configure_logging
-from govdata.demo import REGION, create_demo
+from govdata.demo import DEMO_PASSWORD, REGION, create_demo
 from govdata.store import open_store
 
 console = Console(stderr=True)
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 # --- the resource: 20 items of a population export ------------------------------------------------
 
@@ -113,10 +136,14 @@ ITEMS: list[dict] = [
     {"code": "bz", "name": "备注", "data_type": "M", "length": 500, "level": 1},
     {"code": "jzdz", "name": "居住地址", "data_type": "C", "length": 200, "level": 3},
 ]  # fmt: skip
-HEADER = [item["name"] for item in ITEMS]
+KEY = ITEMS[0]["name"]  # 公民身份号码, the key of the resource
 
 
-def resource_body() -> dict:
+# CAT-13: the 人口基础库's base items are shared unconditionally
+BASE_ELEMENTS = {"公民身份号码", "姓名", "性别", "民族", "出生日期", "出生地", "户籍地址"}
+
+
+def resource_body(items: list[dict]) -> dict:
     return {
         "name": "常住人口信息（性能测试）",
         "summary": "全市常住人口的身份、户籍、居住与就业信息，每日归集。",
@@ -127,11 +154,16 @@ def resource_body() -> dict:
         "legal_basis": "《中华人民共和国居民身份证法》",
         "legal_basis_kind": "law",
         "share_modes": ["verify", "query"],
+        "share_methods": ["interface"],
+        "usage_requirements": "仅用于申请时载明的履职用途，不得向第三方提供，使用记录留存备查",
         "materials": ["共享申请函（加盖公章）"],
         "open_type": "none",
         "update_cycle": "daily",
         "grade": "important",
-        "items": ITEMS,
+        "items": [
+            {**item, "share_type": "unconditional" if item.get("element") in BASE_ELEMENTS else "conditional"}
+            for item in items
+        ],
     }
 
 
@@ -184,20 +216,27 @@ BIRTH_DAYS = datetime.date(2020, 12, 31).toordinal() - BIRTH_FIRST + 1
 ID_SPACE = len(REGIONS) * BIRTH_DAYS * 1000  # region × birth date × sequence: every id is unique
 ID_STEP = 7_919_113  # coprime with ID_SPACE: i ↦ i × step mod space is a permutation
 
-DEFECTS = [
-    "ric_check",
-    "ric_date",
-    "required",
-    "code_list",
-    "date",
-    "amount",
-    "range",
-    "pattern",
-    "uscc",
-    "length",
-    "duplicate",
-    "logical",
-]
+# each kind of defect and the column (index into ITEMS) it spoils
+DEFECT_COLUMN = {
+    "ric_check": 0,
+    "ric_date": 0,
+    "required": 1,
+    "code_list": 2,
+    "date": 4,
+    "amount": 12,
+    "range": 13,
+    "pattern": 7,
+    "uscc": 9,
+    "length": 1,
+    "duplicate": 0,
+    "logical": 17,
+}
+DEFECTS = list(DEFECT_COLUMN)
+
+
+def defects_for(columns: int) -> list[str]:
+    """The kinds of defect a file of the first ``columns`` columns can carry."""
+    return [kind for kind in DEFECTS if DEFECT_COLUMN[kind] < columns]
 
 
 @dataclass
@@ -207,6 +246,7 @@ class Generated:
     bytes: int
     defective: int
     kinds: dict[str, int] = field(default_factory=dict)
+    columns: int = len(ITEMS)
 
 
 def _quote(value: str) -> str:
@@ -222,12 +262,14 @@ def _person_id(i: int) -> tuple[str, datetime.date, str]:
     return first17, birth, REGIONS[region]
 
 
-def generate(path: Path, rows: int, defect_rate: float, seed: int) -> Generated:
-    """Write the CSV; returns how many rows are defective (every row of a repeated key counts)."""
+def generate(path: Path, rows: int, defect_rate: float, seed: int, columns: int = len(ITEMS)) -> Generated:
+    """Write the CSV of the first ``columns`` columns; returns how many rows are defective (every row
+    of a repeated key counts). Only the kinds of defect that touch a kept column are made."""
     assert ID_SPACE % ID_STEP, "the step must be coprime with the id space"
     rnd = random.Random(seed)
     choice, rand, randint = rnd.choice, rnd.random, rnd.randint
-    kinds = dict.fromkeys(DEFECTS, 0)
+    possible = defects_for(columns)
+    kinds = dict.fromkeys(possible, 0)
     defective = 0
     previous_ok_id: str | None = None  # a valid row's id that a 'duplicate' row may repeat
     companies = [
@@ -250,7 +292,7 @@ def generate(path: Path, rows: int, defect_rate: float, seed: int) -> Generated:
         ) as bar,
     ):
         task = bar.add_task("generate", total=rows)
-        out.write(",".join(HEADER) + "\n")
+        out.write(",".join(item["name"] for item in ITEMS[:columns]) + "\n")
         for i in range(rows):
             first17, birth, region = _person_id(i)
             gmsfhm = first17 + ric_check_digit(first17)
@@ -297,7 +339,7 @@ def generate(path: Path, rows: int, defect_rate: float, seed: int) -> Generated:
                 live,
             ]
             if rand() < defect_rate:
-                kind = choice(DEFECTS)
+                kind = choice(possible)
                 if kind == "duplicate" and previous_ok_id is None:
                     kind = "required"
                 kinds[kind] += 1
@@ -332,7 +374,7 @@ def generate(path: Path, rows: int, defect_rate: float, seed: int) -> Generated:
                     row[17] = choice(["也许", "未知"])
             else:
                 previous_ok_id = gmsfhm
-            chunk.append(",".join(_quote(v) for v in row))
+            chunk.append(",".join(_quote(v) for v in row[:columns]))
             if len(chunk) == 20_000:
                 out.write("\n".join(chunk) + "\n")
                 written += len(chunk)
@@ -340,7 +382,7 @@ def generate(path: Path, rows: int, defect_rate: float, seed: int) -> Generated:
                 bar.update(task, completed=written)
         if chunk:
             out.write("\n".join(chunk) + "\n")
-    return Generated(path, rows, path.stat().st_size, defective, kinds)
+    return Generated(path, rows, path.stat().st_size, defective, kinds, columns)
 
 
 # --- our batch -------------------------------------------------------------------------------------
@@ -380,16 +422,39 @@ class Platform:
     factory: object
     store: object
     code: str
+    client: object = None  # with --via-api: the app's TestClient
+    headers: dict = field(default_factory=dict)  # and ga_officer's bearer headers
 
 
-def build_platform(data_dir: Path) -> Platform:
-    settings = Settings(
+def make_settings(data_dir: Path, database_url: str | None = None) -> Settings:
+    """The store's settings: embedded under ``data_dir``, or metadata and data both in the PostgreSQL
+    database ``database_url``."""
+    return Settings(
         data_dir=data_dir,
+        database_url=database_url,
+        store_url=database_url,
         admin_password="Bench@Admin-2026",
         secret_key="benchmark",
         log_json=False,
         log_level="WARNING",
     )
+
+
+def create_database(admin_url: str) -> tuple[str, str]:
+    """A throwaway PostgreSQL database; returns (its name, its URL)."""
+    name = f"govdata_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def build_platform(settings: Settings, items: list[dict]) -> Platform:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     with console.status("初始化存储与演示地区…"):
         initialise(settings, node_region=REGION)
         engine = make_engine(settings.resolved_database_url())
@@ -398,13 +463,40 @@ def build_platform(data_dir: Path) -> Platform:
             create_demo(session, with_catalog=False)
         with unit_of_work(factory) as session:
             officer = acting_user(session, "ga_officer")
-            created, _ = catalog.create_resource(session, officer, ResourceIn.model_validate(resource_body()))
+            created, _ = catalog.create_resource(
+                session, officer, ResourceIn.model_validate(resource_body(items))
+            )
             code = created.code
             catalog.submit_resource(session, officer, code)
             catalog.publish_resource(session, acting_user(session, "dsj_officer"), code)
     store = open_store(settings.resolved_store_url())
     store.initialise()
     return Platform(settings, factory, store, code)
+
+
+def serve(platform: Platform) -> None:
+    """Start the app on the platform's store (it opens the data store itself: DuckDB has one writer)
+    and log ga_officer in; the batches are then posted through it."""
+    from fastapi.testclient import TestClient
+
+    from govdata.app import create_app
+
+    platform.store.close()
+    platform.client = TestClient(create_app(platform.settings)).__enter__()
+    response = platform.client.post(
+        "/api/v1/auth/token", data={"username": "ga_officer", "password": DEMO_PASSWORD}
+    )
+    response.raise_for_status()
+    platform.headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def close(platform: Platform) -> None:
+    if platform.client is not None:
+        platform.client.__exit__(None, None, None)
+        platform.client = None
+    else:
+        platform.store.close()
+    platform.factory.kw["bind"].dispose()
 
 
 def sha256(path: Path) -> str:
@@ -416,8 +508,11 @@ def sha256(path: Path) -> str:
 
 
 def run_ours(platform: Platform, source: Path, checksum: str) -> tuple[float, float, Batch]:
-    """One batch through ``create_batch`` + ``run_batch``; returns (seconds, CPU seconds of the
-    process — all DuckDB threads included — and the finished batch)."""
+    """One batch through ``create_batch`` + ``run_batch`` (or, with a client, through the API);
+    returns (seconds, CPU seconds of the process — all DuckDB threads included — and the finished
+    batch)."""
+    if platform.client is not None:
+        return run_ours_api(platform, source)
     spool = Path(tempfile.mkdtemp(dir=platform.settings.data_dir)) / "upload"
     try:
         os.link(source, spool)  # the API leaves the upload on disk like this; not timed
@@ -444,15 +539,32 @@ def run_ours(platform: Platform, source: Path, checksum: str) -> tuple[float, fl
     return seconds, cpu, batch
 
 
+def run_ours_api(platform: Platform, source: Path) -> tuple[float, float, SimpleNamespace]:
+    """One batch posted through the app, multipart, waiting for the outcome; timed from request to
+    response (upload, checksum, queueing, the run and the answer)."""
+    with source.open("rb") as fh:
+        started, cpu = time.perf_counter(), time.process_time()
+        response = platform.client.post(
+            f"/api/v1/resources/{platform.code}/batches",
+            files={"file": (source.name, fh, "text/csv")},
+            data={"mode": "upsert", "policy": "accept_valid", "wait": "true"},
+            headers=platform.headers,
+        )
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    if response.status_code != 201:
+        raise SystemExit(f"API answered {response.status_code}: {response.text[:500]}")
+    return seconds, cpu, SimpleNamespace(**response.json())
+
+
 # --- the baselines ---------------------------------------------------------------------------------
 
 
-def table_schema() -> dict:
+def table_schema(items: list[dict]) -> dict:
     """The resource as a frictionless Table Schema, with every constraint Table Schema can say."""
     types = {"C": "string", "M": "string", "D": "date", "T": "datetime", "Y": "number", "N": "number",
              "I": "integer", "L": "boolean"}  # fmt: skip
     fields = []
-    for item in ITEMS:
+    for item in items:
         spec: dict = {"name": item["name"], "type": types[item["data_type"]]}
         constraints: dict = {}
         if item.get("required"):
@@ -497,12 +609,12 @@ def head_slice(source: Path, target: Path, rows: int) -> int:
     return count
 
 
-def run_frictionless(path: Path, rows: int) -> tuple[float, int, bool]:
+def run_frictionless(path: Path, rows: int, items: list[dict]) -> tuple[float, int, bool]:
     """Validate the slice; returns (seconds, rows with errors, valid?)."""
     from frictionless import Resource, Schema
 
     resource = Resource(
-        path=path.name, basepath=str(path.parent), schema=Schema.from_descriptor(table_schema())
+        path=path.name, basepath=str(path.parent), schema=Schema.from_descriptor(table_schema(items))
     )
     started = time.perf_counter()
     report = resource.validate(limit_errors=10 * rows)
@@ -522,6 +634,134 @@ def run_duckdb(path: Path, repeat: int = 3) -> tuple[float, int]:
     return best, count
 
 
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _relation(path: Path) -> str:
+    """The file as DuckDB reads it here: header, every column text (as our batch reads it; typed
+    sniffing would fail on the defective values past its sample)."""
+    return f"read_csv({_literal(str(path))}, header = true, all_varchar = true)"
+
+
+# rows whose key the file repeats are left out by the keyed baselines: a primary key refuses them
+UNIQUE_KEYS = f"QUALIFY count(*) OVER (PARTITION BY {_ident(KEY)}) = 1"
+
+
+def _fresh(path: Path) -> None:
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+
+
+def run_duckdb_ctas(path: Path, workdir: Path, repeat: int = 3) -> float:
+    """``CREATE TABLE t AS SELECT * FROM read_csv(…)`` into a fresh database file, checkpointed."""
+    target, best = workdir / "ctas.duckdb", float("inf")
+    try:
+        for _ in range(repeat):
+            _fresh(target)
+            with duckdb.connect(str(target)) as con:
+                started = time.perf_counter()
+                con.execute(f"CREATE TABLE t AS SELECT * FROM {_relation(path)}")
+                con.execute("CHECKPOINT")
+                best = min(best, time.perf_counter() - started)
+    finally:
+        _fresh(target)
+    return best
+
+
+def run_duckdb_keyed(path: Path, workdir: Path, header: list[str], repeat: int = 3) -> tuple[float, int]:
+    """A table with a primary key on the key column, loaded once from the file (untimed); then
+    ``INSERT OR REPLACE`` of the same file over it, checkpointed. Returns (best seconds, rows)."""
+    target, best = workdir / "keyed.duckdb", float("inf")
+    columns = ", ".join(f"{_ident(name)} VARCHAR" for name in header)
+    insert = f"INSERT OR REPLACE INTO t SELECT * FROM {_relation(path)} {UNIQUE_KEYS}"
+    try:
+        _fresh(target)
+        with duckdb.connect(str(target)) as con:
+            con.execute(f"CREATE TABLE t ({columns}, PRIMARY KEY ({_ident(KEY)}))")
+            con.execute(f"INSERT INTO t SELECT * FROM {_relation(path)} {UNIQUE_KEYS}")
+            con.execute("CHECKPOINT")
+            rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
+            for _ in range(repeat):
+                started = time.perf_counter()
+                con.execute(insert)
+                con.execute("CHECKPOINT")
+                best = min(best, time.perf_counter() - started)
+            assert con.execute("SELECT count(*) FROM t").fetchall()[0][0] == rows
+    finally:
+        _fresh(target)
+    return best, rows
+
+
+def unique_key_copy(path: Path, target: Path) -> int:
+    """The file without the rows of keys it repeats (for ``COPY`` into a keyed table); its rows."""
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT * FROM {_relation(path)} {UNIQUE_KEYS}) TO {_literal(str(target))} (HEADER)"
+        )
+        return con.execute(f"SELECT count(*) FROM {_relation(target)}").fetchall()[0][0]
+
+
+def _copy_in(cur: psycopg.Cursor, table: str, path: Path) -> None:
+    with cur.copy(f"COPY {table} FROM STDIN (FORMAT csv, HEADER true)") as copy, path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            copy.write(chunk)
+
+
+def run_postgres_copy(url: str, path: Path, header: list[str], repeat: int = 3) -> float:
+    """``COPY`` of the file into a fresh table of text columns with a primary key on the key column."""
+    columns = ", ".join(f"{_ident(name)} text" for name in header)
+    best = float("inf")
+    with psycopg.connect(url) as conn:
+        for _ in range(repeat):
+            conn.execute("DROP TABLE IF EXISTS bench_copy")
+            conn.execute(f"CREATE TABLE bench_copy ({columns}, PRIMARY KEY ({_ident(KEY)}))")
+            conn.commit()
+            started = time.perf_counter()
+            with conn.cursor() as cur:
+                _copy_in(cur, "bench_copy", path)
+            conn.commit()
+            best = min(best, time.perf_counter() - started)
+        conn.execute("DROP TABLE bench_copy")
+        conn.commit()
+    return best
+
+
+def run_postgres_upsert(url: str, path: Path, unique: Path, header: list[str], repeat: int = 3) -> float:
+    """A keyed table loaded once (untimed); then the file ``COPY``-staged into a temporary table and
+    ``INSERT … ON CONFLICT (key) DO UPDATE`` from it, keys the file repeats left out, committed."""
+    columns = ", ".join(f"{_ident(name)} text" for name in header)
+    key = _ident(KEY)
+    updates = ", ".join(f"{_ident(name)} = EXCLUDED.{_ident(name)}" for name in header if name != KEY)
+    best = float("inf")
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_keyed")
+        conn.execute(f"CREATE TABLE bench_keyed ({columns}, PRIMARY KEY ({key}))")
+        with conn.cursor() as cur:
+            _copy_in(cur, "bench_keyed", unique)
+        conn.execute("ANALYZE bench_keyed")
+        conn.commit()
+        for _ in range(repeat):
+            started = time.perf_counter()
+            conn.execute(f"CREATE TEMP TABLE bench_stage ({columns}) ON COMMIT DROP")
+            with conn.cursor() as cur:
+                _copy_in(cur, "bench_stage", path)
+            conn.execute(
+                f"INSERT INTO bench_keyed SELECT * FROM bench_stage WHERE {key} IN "
+                f"(SELECT {key} FROM bench_stage GROUP BY {key} HAVING count(*) = 1) "
+                f"ON CONFLICT ({key}) DO UPDATE SET {updates}"
+            )
+            conn.commit()
+            best = min(best, time.perf_counter() - started)
+        conn.execute("DROP TABLE bench_keyed")
+        conn.commit()
+    return best
+
+
 # --- main --------------------------------------------------------------------------------------------
 
 
@@ -531,8 +771,8 @@ def _description(source: Path) -> Path:
 
 def describe(source: Path, args: argparse.Namespace, generated: Generated) -> None:
     """Record how the file was made, so that a later run with the same ``--workdir`` can reuse it."""
-    made = {"rows": args.rows, "defect_rate": args.defect_rate, "seed": args.seed, "bytes": generated.bytes}
-    made |= {"defective": generated.defective, "kinds": generated.kinds}
+    made = {"rows": args.rows, "columns": args.columns, "defect_rate": args.defect_rate, "seed": args.seed}
+    made |= {"bytes": generated.bytes, "defective": generated.defective, "kinds": generated.kinds}
     _description(source).write_text(json.dumps(made, ensure_ascii=False))
 
 
@@ -542,10 +782,16 @@ def reuse(source: Path, args: argparse.Namespace) -> Generated | None:
         made = json.loads(_description(source).read_text())
     except (OSError, ValueError):
         return None
-    same = (made["rows"], made["defect_rate"], made["seed"]) == (args.rows, args.defect_rate, args.seed)
+    columns = made.get("columns", len(ITEMS))
+    same = (made["rows"], columns, made["defect_rate"], made["seed"]) == (
+        args.rows,
+        args.columns,
+        args.defect_rate,
+        args.seed,
+    )
     if not same or not source.exists() or source.stat().st_size != made["bytes"]:
         return None
-    return Generated(source, made["rows"], made["bytes"], made["defective"], made["kinds"])
+    return Generated(source, made["rows"], made["bytes"], made["defective"], made["kinds"], columns)
 
 
 def line(name: str, rows: int, ours: float, baseline: float, baseline_name: str, **extra) -> str:
@@ -567,6 +813,25 @@ def line(name: str, rows: int, ours: float, baseline: float, baseline_name: str,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--columns",
+        type=int,
+        choices=[5, len(ITEMS)],
+        default=len(ITEMS),
+        help="the file's (and the resource's) columns: all 20, or the first 5",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="our store: embedded (SQLite + DuckDB), or a throwaway PostgreSQL database on "
+        f"GOVDATA_TEST_POSTGRES_URL (default {DEFAULT_POSTGRES}), dropped at the end",
+    )
+    parser.add_argument(
+        "--via-api",
+        action="store_true",
+        help="post the file through the app (multipart upload, wait=true) instead of calling the service",
+    )
     parser.add_argument("--defect-rate", type=float, default=0.01)
     parser.add_argument("--frictionless-rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=20260)
@@ -575,120 +840,177 @@ def main() -> int:
         "--workdir",
         type=Path,
         help="where to work (default: a new temporary directory); a file generated there before with the "
-        "same --rows, --defect-rate and --seed is reused, the store is always made afresh",
+        "same --rows, --columns, --defect-rate and --seed is reused, the store is always made afresh",
     )
     parser.add_argument(
-        "--skip-second", action="store_true", help="skip the second upsert over existing rows"
+        "--skip-second",
+        action="store_true",
+        help="skip the second upsert over existing rows (and its keyed baseline)",
     )
     parser.add_argument("--skip-frictionless", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="show run_batch's stage timings")
     args = parser.parse_args()
 
     configure_logging("INFO" if args.verbose else "WARNING", json_logs=False)
+    admin_url = os.environ.get("GOVDATA_TEST_POSTGRES_URL") or DEFAULT_POSTGRES
+    items = ITEMS[: args.columns]
+    header = [item["name"] for item in items]
+    postgres = args.backend == "postgresql"
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="govdata-ingest-"))
     workdir.mkdir(parents=True, exist_ok=True)
     console.print(f"工作目录：{workdir}")
+    database = None
     try:
-        source = workdir / "population.csv"
+        name = "population.csv" if args.columns == len(ITEMS) else f"population-{args.columns}col.csv"
+        source = workdir / name
         generated = reuse(source, args) if args.workdir else None
         if generated is None:
             started = time.perf_counter()
-            generated = generate(source, args.rows, args.defect_rate, args.seed)
+            generated = generate(source, args.rows, args.defect_rate, args.seed, args.columns)
             console.print(
-                f"已生成 {generated.rows:,} 行（{generated.bytes / 2**20:.0f} MiB），缺陷行 {generated.defective:,}"
-                f"，用时 {time.perf_counter() - started:.0f} 秒：{generated.kinds}"
+                f"已生成 {generated.rows:,} 行 × {args.columns} 列（{generated.bytes / 2**20:.0f} MiB），"
+                f"缺陷行 {generated.defective:,}，用时 {time.perf_counter() - started:.0f} 秒：{generated.kinds}"
             )
             describe(source, args, generated)
         else:
             console.print(f"沿用已生成的文件：{generated.rows:,} 行，缺陷行 {generated.defective:,}")
         checksum = sha256(source)
         shutil.rmtree(workdir / "store", ignore_errors=True)
-        platform = build_platform(workdir / "store")
-
-        with PeakRss() as rss:
-            first_seconds, first_cpu, first = run_ours(platform, source, checksum)
-            first_peak = rss.peak
-            console.print(
-                f"ours（空表 upsert）：{first_seconds:.2f} 秒（CPU {first_cpu:.1f} 秒），{first.status}"
-                f"，总 {first.rows_total:,}，入库 {first.rows_applied:,}，拒绝 {first.rows_rejected:,}"
-                f"，RSS 峰值 {first_peak / 2**20:.0f} MiB"
-            )
-            if first.status != "applied" or first.rows_total != args.rows:
-                console.print(f"[red]批次未按预期入库：{first.message}[/red]")
-                return 1
-            if first.rows_rejected != generated.defective:
+        database_url = None
+        if postgres:
+            database, database_url = create_database(admin_url)
+            console.print(f"PostgreSQL 临时库：{database}")
+        platform = build_platform(make_settings(workdir / "store", database_url), items)
+        try:
+            if args.via_api:
+                serve(platform)
+            with PeakRss() as rss:
+                first_seconds, first_cpu, first = run_ours(platform, source, checksum)
+                first_peak = rss.peak
                 console.print(
-                    f"[red]拒绝行数 {first.rows_rejected} 与生成的缺陷行数 {generated.defective} 不符[/red]"
+                    f"ours（空表 upsert）：{first_seconds:.2f} 秒（CPU {first_cpu:.1f} 秒），{first.status}"
+                    f"，总 {first.rows_total:,}，入库 {first.rows_applied:,}，拒绝 {first.rows_rejected:,}"
+                    f"，RSS 峰值 {first_peak / 2**20:.0f} MiB"
                 )
-                return 1
-            second_seconds = None
-            if not args.skip_second:
-                second_seconds, second_cpu, second = run_ours(platform, source, checksum)
-                console.print(
-                    f"ours（覆盖已有行的 upsert）：{second_seconds:.2f} 秒（CPU {second_cpu:.1f} 秒），"
-                    f"{second.status}，更新 {second.rows_updated:,}，新增 {second.rows_inserted:,}"
-                    f"，RSS 峰值 {rss.peak / 2**20:.0f} MiB"
-                )
-                if second.status != "applied" or second.rows_updated != first.rows_applied:
-                    console.print(f"[red]第二批未按预期更新：{second.message}[/red]")
+                if first.status != "applied" or first.rows_total != args.rows:
+                    console.print(f"[red]批次未按预期入库：{first.message}[/red]")
                     return 1
-        platform.store.close()
+                if first.rows_rejected != generated.defective:
+                    console.print(
+                        f"[red]拒绝行数 {first.rows_rejected} 与生成的缺陷行数 {generated.defective} 不符[/red]"
+                    )
+                    return 1
+                second_seconds = None
+                if not args.skip_second:
+                    second_seconds, second_cpu, second = run_ours(platform, source, checksum)
+                    console.print(
+                        f"ours（覆盖已有行的 upsert）：{second_seconds:.2f} 秒（CPU {second_cpu:.1f} 秒），"
+                        f"{second.status}，更新 {second.rows_updated:,}，新增 {second.rows_inserted:,}"
+                        f"，RSS 峰值 {rss.peak / 2**20:.0f} MiB"
+                    )
+                    if second.status != "applied" or second.rows_updated != first.rows_applied:
+                        console.print(f"[red]第二批未按预期更新：{second.message}[/red]")
+                        return 1
+        finally:
+            close(platform)
 
         duck_seconds, duck_rows = run_duckdb(source)
         assert duck_rows == args.rows, duck_rows
         console.print(f"DuckDB read_csv + count：{duck_seconds:.2f} 秒")
-        ours_rate = args.rows / first_seconds
-        duck_rate = args.rows / duck_seconds
-        extra = {
-            "peak_rss_mib": round(first_peak / 2**20),
-            "ours_cpu_s": round(first_cpu, 2),
-            "mib": round(generated.bytes / 2**20),
-            "load_1m": round(os.getloadavg()[0], 2),
-        }
-        lines = []
-        if not args.skip_frictionless:
+        first_run = {"ours_seconds": round(first_seconds, 3), "ours_cpu_s": round(first_cpu, 2)}
+        first_run["peak_rss_mib"] = round(first_peak / 2**20)
+        second_run = {}
+        if second_seconds is not None:
+            second_run = {"ours_seconds": round(second_seconds, 3), "ours_cpu_s": round(second_cpu, 2)}
+            second_run["peak_rss_mib"] = round(rss.peak / 2**20)
+        # name, our seconds, the baseline's rows and seconds, its label, our run's figures
+        results: list[tuple[str, float, int, float, str, dict]] = []
+
+        if not postgres and not args.skip_frictionless:
             sliced = workdir / "slice.csv"
             slice_rows = head_slice(source, sliced, args.frictionless_rows)
             with console.status(f"frictionless validate（{slice_rows:,} 行）…"):
-                fl_seconds, fl_bad, _ = run_frictionless(sliced, slice_rows)
+                fl_seconds, fl_bad, _ = run_frictionless(sliced, slice_rows, items)
+            sliced.unlink()
             console.print(f"frictionless validate：{fl_seconds:.2f} 秒，发现 {fl_bad:,} 行有错误")
-            lines.append(
-                line(
-                    "ingest_vs_frictionless",
-                    args.rows,
-                    ours_rate,
-                    slice_rows / fl_seconds,
-                    f"frictionless validate ({slice_rows} rows)",
-                    **extra,
-                )
+            label = f"frictionless validate ({slice_rows} rows)"
+            results.append(
+                ("ingest_vs_frictionless", first_seconds, slice_rows, fl_seconds, label, first_run)
             )
-        lines.append(
-            line(
-                "ingest_vs_duckdb_read_csv",
-                args.rows,
-                ours_rate,
-                duck_rate,
-                "duckdb read_csv + count",
-                **extra,
-            )
+        label = "duckdb read_csv + count"
+        results.append(
+            ("ingest_vs_duckdb_read_csv", first_seconds, args.rows, duck_seconds, label, first_run)
         )
+        if not postgres:
+            with console.status("DuckDB CREATE TABLE AS …"):
+                ctas_seconds = run_duckdb_ctas(source, workdir)
+            console.print(f"DuckDB CREATE TABLE AS SELECT * FROM read_csv：{ctas_seconds:.2f} 秒")
+            label = (
+                "duckdb CREATE TABLE t AS SELECT * FROM read_csv (all_varchar) into a fresh file + CHECKPOINT"
+            )
+            results.append(
+                ("ingest_vs_duckdb_ctas", first_seconds, args.rows, ctas_seconds, label, first_run)
+            )
+        else:
+            unique = workdir / "unique-keys.csv"
+            unique_rows = unique_key_copy(source, unique)
+            with console.status("PostgreSQL COPY …"):
+                copy_seconds = run_postgres_copy(database_url, unique, header)
+            console.print(f"PostgreSQL COPY（{unique_rows:,} 行，键唯一）：{copy_seconds:.2f} 秒")
+            label = (
+                f"postgresql COPY FROM STDIN (csv, 1 MiB chunks) into a text table keyed on {KEY} "
+                f"(the file without the rows of repeated keys: {unique_rows} rows)"
+            )
+            results.append(
+                ("ingest_vs_postgres_copy", first_seconds, unique_rows, copy_seconds, label, first_run)
+            )
         if second_seconds is not None:
-            lines.append(
-                line(
+            label = "duckdb read_csv + count"
+            results.append(
+                (
                     "ingest_upsert_existing_vs_duckdb_read_csv",
+                    second_seconds,
                     args.rows,
-                    args.rows / second_seconds,
-                    duck_rate,
-                    "duckdb read_csv + count",
-                    **(extra | {"peak_rss_mib": round(rss.peak / 2**20), "ours_cpu_s": round(second_cpu, 2)}),
+                    duck_seconds,
+                    label,
+                    second_run,
                 )
             )
+            if not postgres:
+                with console.status("DuckDB INSERT OR REPLACE …"):
+                    keyed_seconds, keyed_rows = run_duckdb_keyed(source, workdir, header)
+                console.print(f"DuckDB INSERT OR REPLACE（表中 {keyed_rows:,} 行）：{keyed_seconds:.2f} 秒")
+                label = (
+                    f"duckdb INSERT OR REPLACE INTO t (primary key {KEY}, holding the file) "
+                    "SELECT * FROM read_csv (all_varchar; rows of repeated keys left out) + CHECKPOINT"
+                )
+                name = "ingest_upsert_existing_vs_duckdb_keyed_insert"
+                results.append((name, second_seconds, args.rows, keyed_seconds, label, second_run))
+            else:
+                with console.status("PostgreSQL COPY + INSERT … ON CONFLICT …"):
+                    upsert_seconds = run_postgres_upsert(database_url, source, unique, header)
+                console.print(f"PostgreSQL COPY 到临时表 + INSERT … ON CONFLICT：{upsert_seconds:.2f} 秒")
+                label = (
+                    f"postgresql COPY into a temp table + INSERT INTO t (primary key {KEY}, holding the file) "
+                    "SELECT … ON CONFLICT DO UPDATE (rows of repeated keys left out)"
+                )
+                name = "ingest_upsert_existing_vs_postgres_upsert"
+                results.append((name, second_seconds, args.rows, upsert_seconds, label, second_run))
+        if postgres:
+            unique.unlink()
+
         ru_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         console.print(f"进程 RSS 峰值（含基准）：{ru_peak:.0f} MiB")
-        for text in lines:
-            print(text, flush=True)
+        common = {"columns": args.columns, "backend": args.backend, "via_api": args.via_api}
+        common |= {"mib": round(generated.bytes / 2**20, 1), "load_1m": round(os.getloadavg()[0], 2)}
+        for name, ours_seconds, baseline_rows, baseline_seconds, label, run in results:
+            fields = {**run, "baseline_seconds": round(baseline_seconds, 3), **common}
+            ours_rate, baseline_rate = args.rows / ours_seconds, baseline_rows / baseline_seconds
+            print(line(name, args.rows, ours_rate, baseline_rate, label, **fields), flush=True)
         return 0
     finally:
+        if database:
+            drop_database(admin_url, database)
         if args.keep:
             console.print(f"已保留：{workdir}")
         elif args.workdir is None:

@@ -61,9 +61,10 @@ DictionaryReader = Annotated[Actor, Depends(Authenticator(CATALOG_DEPARTMENT_REA
 
 
 # --- visibility (CAT-5, SEC-2) ---------------------------------------------------------------------
-# One rule, two forms: ``readable(actor)`` is the SQL clause every list, search, count and export
-# starts from, ``is_visible(actor, resource)`` the same rule on a loaded resource. Both are read off
-# ``_grants``, so they cannot drift apart (a test checks them against each other on both stores).
+# One rule, three forms: ``readable(actor)`` is the SQL clause every list, count and export starts
+# from, ``is_visible(actor, resource)`` the same rule on a loaded resource, and the catalog search
+# tests it on its columns in memory. All read ``visibility_grants``, so they cannot drift apart (a
+# test checks them against each other on both stores).
 
 SEES_PUBLISHED = INTERNAL_ROLES | {Role.admin, Role.app}
 
@@ -91,7 +92,7 @@ class _Test:
         return value == self.value if self.op == "==" else value != self.value
 
 
-def _grants(actor: Actor) -> list[tuple[_Test, ...]] | None:
+def visibility_grants(actor: Actor) -> list[tuple[_Test, ...]] | None:
     """The resources a caller reads, as alternatives each of which is a conjunction of tests; None
     for every resource.
 
@@ -115,7 +116,7 @@ def _grants(actor: Actor) -> list[tuple[_Test, ...]] | None:
 
 def readable(actor: Actor) -> ColumnElement[bool] | None:
     """The resources ``actor`` may see, as a condition on ``Resource`` (None: every resource)."""
-    grants = _grants(actor)
+    grants = visibility_grants(actor)
     if grants is None:
         return None
     return or_(*(and_(*(test.clause() for test in grant)) for grant in grants))
@@ -123,7 +124,7 @@ def readable(actor: Actor) -> ColumnElement[bool] | None:
 
 def is_visible(actor: Actor, resource: Resource) -> bool:
     """Whether ``actor`` may see ``resource``: the rule of :func:`readable`, on a loaded resource."""
-    grants = _grants(actor)
+    grants = visibility_grants(actor)
     return grants is None or any(all(test.holds(resource) for test in grant) for grant in grants)
 
 

@@ -3,9 +3,10 @@ datasets, and whatever else searches what is open (the CKAN ``package_search``).
 
 It is the catalog's own search (CAT-11: the bigram index that finds two-character words such as 人口
 or 社保, synonyms from the data element dictionary, the facets), run without a caller and restricted
-to the open catalog by a join with ``open_entries`` that the catalog makes without knowing the
-table (``catalog.service.SearchRestriction``): one probe of the unique ``resource_id`` index per
-match, so the public search costs about what the internal one does (``benchmarks/portal.py``). The open type filtered and counted is the open catalog's, not the
+to the open catalog (``catalog.service.SearchRestriction``): the catalog keeps the published entries
+of ``open_entries`` in memory beside its own columns, kept current by the stamp the catalog's
+trigger writes on that table too (migration 0021), so the public search costs what the internal one
+does (``benchmarks/portal.py``). The open type filtered and counted is the open catalog's, not the
 catalog's registration (a resource opened after de-identification or with the rights holder's
 consent is registered as not open)."""
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govdata.catalog import service as catalog
@@ -51,28 +52,16 @@ class DatasetSearch:
     facets: dict[str, dict[str, int]]  # facet → value → count, the most frequent first
 
 
-def _published() -> tuple:
-    return (OpenEntry.status == OpenStatus.published,)
-
-
-def _open_type(registered):
-    """The open catalog's open type (``catalog.effective_open_type``): the entry's, else the
-    registered one when it is open, else conditional."""
-    openable = [t.value for t in OpenType]
-    fallback = case((registered.in_(openable), registered), else_=literal(OpenType.conditional.value))
-    return func.coalesce(OpenEntry.open_type, fallback)
+def _registered(open_type: str) -> str:
+    return open_type if open_type in OpenType.__members__ else OpenType.conditional.value
 
 
 OPEN_CATALOG = catalog.SearchRestriction(
     table=OpenEntry.__table__,
-    on=lambda resource_id: OpenEntry.resource_id == resource_id,
-    where=_published,
-    open_type=_open_type,
+    admitted=lambda: OpenEntry.status == OpenStatus.published,
+    open_type="open_type",
+    fallback=_registered,
 )
-
-
-def _registered(open_type: str) -> str:
-    return open_type if open_type in OpenType.__members__ else OpenType.conditional.value
 
 
 def search_datasets(
