@@ -176,6 +176,8 @@ def _run(
         columns = view(session)
     else:
         columns = view(session, restriction, restriction.rows_sql, restriction.fallback)
-    ids, total, facets = engine.run(session, columns, phrases, conditions, grants, sort, query.limit, query.offset)
+    ids, total, facets = engine.run(
+        session, columns, phrases, conditions, grants, sort, query.limit, query.offset
+    )
     loaded = {r.id: r for r in session.scalars(select(Resource).where(Resource.id.in_(ids)))} if ids else {}
     return SearchResult([loaded[i] for i in ids], total, facets)

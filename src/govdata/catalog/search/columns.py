@@ -49,6 +49,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
 }
 NULL_TIME = np.iinfo(np.int64).min  # a missing time: the last in a descending order
 
+
 # The columns a search reads, the enums as their positions (computed by the database), the times as
 # microseconds: SQLite hands back its text and numpy parses it in one call.
 def _position(name: str) -> str:
@@ -70,7 +71,9 @@ _SELECT = (
 )
 _RESOURCES_SQL = {
     "sqlite": _SELECT.format(updated="updated_at", published="published_at") + STAMP_CLAUSE["sqlite"],
-    "postgresql": _SELECT.format(updated=_MICROS.format("updated_at"), published=_MICROS.format("published_at"))
+    "postgresql": _SELECT.format(
+        updated=_MICROS.format("updated_at"), published=_MICROS.format("published_at")
+    )
     + STAMP_CLAUSE["postgresql"],
 }
 
@@ -235,7 +238,10 @@ class ResourceColumns(Stamped):
         through the session, which has changes of its own, and not kept."""
         found = None if own else self._ranks.get(order)
         if found is None:
-            ids = [row[0] for row in connection.execute(text(f"SELECT id FROM catalog_resources ORDER BY {order}"))]
+            ids = [
+                row[0]
+                for row in connection.execute(text(f"SELECT id FROM catalog_resources ORDER BY {order}"))
+            ]
             found = np.zeros(max(ids, default=0) + 1, dtype=np.int64)
             found[np.array(ids, dtype=np.int64)] = np.arange(len(ids), dtype=np.int64)
             if not own:

@@ -34,15 +34,14 @@ FACETS = (
 
 @dataclass(frozen=True)
 class Condition:
-    """One comparison of a resource column with a value: ``==``, ``!=``, ``in`` (a tuple), ``set``
-    (not null: only ``published_version``), ``prefix`` (the classification code starts with it)."""
+    """One test of a resource: its column compared with a value (``==``, ``!=``, ``in`` a tuple),
+    ``set`` (``published_version`` not null), ``prefix`` (the classification code starts with the
+    value) or ``admitted`` (the restriction's table admits it). The visibility grants of
+    ``catalog.auth`` have the same shape (column, op, value)."""
 
     column: str
     op: str
     value: object = None
-
-
-_ARRAYS = {"provider_id": "provider", "published_version": "published"}
 
 
 def _values(view: View, column: str, ids: np.ndarray) -> tuple[np.ndarray, dict]:
@@ -53,7 +52,7 @@ def _values(view: View, column: str, ids: np.ndarray) -> tuple[np.ndarray, dict]
     return found, {value: i for i, value in enumerate(ENUMS[column])}
 
 
-def _holds(view: View, ids: np.ndarray, condition) -> np.ndarray:
+def _holds(view: View, ids: np.ndarray, condition: Condition) -> np.ndarray:
     column, op, value = condition.column, condition.op, condition.value
     if op == "set":  # published_version
         return view.arrays["published"][ids]

@@ -94,10 +94,11 @@ def search_datasets(
     )
     entries = {}
     if found.items:
+        # every hit is a published entry (the restriction admits no other): looked up by the unique
+        # resource id alone, which SQLite would otherwise forgo for the status index
         rows = session.execute(
             select(OpenEntry.resource_id, OpenEntry.open_type, OpenEntry.emergency).where(
-                OpenEntry.resource_id.in_([hit.id for hit in found.items]),
-                OpenEntry.status == OpenStatus.published,
+                OpenEntry.resource_id.in_([hit.id for hit in found.items])
             )
         )
         entries = {resource_id: (kind, bool(emergency)) for resource_id, kind, emergency in rows}
