@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
 from sqlalchemy import func, select, update
 
 from govdata.catalog import auth, search

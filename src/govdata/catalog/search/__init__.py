@@ -29,7 +29,7 @@ from govdata.catalog.auth import visibility_grants
 from govdata.catalog.enums import OpenType, ResourceStatus
 from govdata.catalog.models import Resource
 from govdata.catalog.search import engine, index
-from govdata.catalog.search.columns import ENUMS, view
+from govdata.catalog.search.columns import POSITIONS, view
 from govdata.catalog.search.engine import FACETS, Condition
 from govdata.catalog.search.text import (
     alternatives,
@@ -97,8 +97,7 @@ class Restriction:
         columns = self.table.c
         position = literal(-1)
         if self.open_type:
-            positions = {value: i for i, value in enumerate(ENUMS["open_type"])}
-            position = case(positions, value=columns[self.open_type], else_=-1)
+            position = case(POSITIONS["open_type"], value=columns[self.open_type], else_=-1)
         stmt = select(
             columns[self.resource_id],
             literal_column("search_seq"),

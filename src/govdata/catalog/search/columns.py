@@ -47,13 +47,17 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "grade": tuple(map(str, Grade)),
     "status": tuple(map(str, ResourceStatus)),
 }
+# each enum value's position in its column
+POSITIONS: dict[str, dict[str, int]] = {
+    name: {v: i for i, v in enumerate(values)} for name, values in ENUMS.items()
+}
 NULL_TIME = np.iinfo(np.int64).min  # a missing time: the last in a descending order
 
 
 # The columns a search reads, the enums as their positions (computed by the database), the times as
 # microseconds: SQLite hands back its text and numpy parses it in one call.
 def _position(name: str) -> str:
-    cases = " ".join(f"WHEN '{value}' THEN {i}" for i, value in enumerate(ENUMS[name]))
+    cases = " ".join(f"WHEN '{value}' THEN {i}" for value, i in POSITIONS[name].items())
     return f"CASE {name} {cases} ELSE -1 END"
 
 
@@ -327,5 +331,5 @@ def view(
     lut = None
     if fallback is not None:
         types = ENUMS["open_type"]
-        lut = np.array([-1, *(types.index(fallback(t)) for t in types)], dtype=np.int8)
+        lut = np.array([-1, *(POSITIONS["open_type"][fallback(t)] for t in types)], dtype=np.int8)
     return View(columns, arrays, own, entries, lut)

@@ -17,7 +17,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from govdata.catalog.search import index
-from govdata.catalog.search.columns import ENUMS, View
+from govdata.catalog.search.columns import ENUMS, POSITIONS, View
 from govdata.catalog.search.text import Alternatives
 
 FACETS = (
@@ -49,7 +49,7 @@ def _values(view: View, column: str, ids: np.ndarray) -> tuple[np.ndarray, dict]
     if column == "provider_id":
         return view.arrays["provider"][ids], {}
     found = view.open_type(ids) if column == "open_type" else view.arrays[column][ids]
-    return found, {value: i for i, value in enumerate(ENUMS[column])}
+    return found, POSITIONS[column]
 
 
 def _holds(view: View, ids: np.ndarray, condition: Condition) -> np.ndarray:
