@@ -1,7 +1,8 @@
 """AGG-5 for the first load of a resource: with the DuckDB store it is validated straight into a
 staging table that then takes the empty current table's place. What the provider sees must not
 differ from any other batch: exact row numbers across many row groups, nothing applied by a rejected
-batch, a batch interrupted after staging runs again cleanly. Both stores (PostgreSQL never stages)."""
+batch, a batch interrupted after staging runs again cleanly. Both stores (PostgreSQL never stages:
+it copies a first load straight into the current table, its primary key built again afterwards)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,31 @@ def test_a_staging_table_left_by_a_crash_is_dropped_when_the_batch_runs_again(
     ]
     assert len(keys) == 10 and "junk" not in keys
     assert staging_tables(store) == []
+
+
+def test_the_current_table_keeps_one_row_per_key_after_a_first_load(
+    client, as_user, population_code, session
+):
+    """PostgreSQL drops the primary key while it copies a first load in: it must stand again after,
+    refusing a key twice (DuckDB keeps one row per key by construction)."""
+    import psycopg
+    import pytest
+
+    from govdata.catalog.models import Resource
+
+    officer = as_user("ga_officer")
+    rows = many_rows()[3:13]
+    batch = upload(client, officer, population_code, csv_bytes(rows), policy="strict").json()
+    assert (batch["status"], batch["rows_inserted"]) == ("applied", 10)
+    store = client.app.state.store
+    if store.dialect != "postgresql":
+        return
+    resource = session.query(Resource).filter_by(code=population_code).one()
+    spec = TableSpec(resource.id, (), ())
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        store.execute(
+            f"INSERT INTO {store.table_name(spec.name)} (_key, _batch_id, _written_at) VALUES (?, 2, now())",
+            [rows[0][0]],
+        )
+    again = upload(client, officer, population_code, csv_bytes(rows[:5]), policy="strict").json()
+    assert (again["status"], again["rows_inserted"], again["rows_updated"]) == ("applied", 0, 5)

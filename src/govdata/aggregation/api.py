@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -144,10 +142,7 @@ async def create_batch(request: Request, actor: BatchLoader, code: str) -> Respo
         await run_in_threadpool(_remove, spools)
     status = None
     if str(params.get("wait", "true")).lower() not in ("false", "0", "no"):
-        deadline = time.monotonic() + WAIT_SECONDS
-        while status not in service.FINISHED and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            status = await run_in_threadpool(service.batch_status, factory, batch_id)
+        status = await service.wait_finished(factory, batch_id, WAIT_SECONDS)
 
     def answer() -> dict:
         with unit_of_work(factory) as session:

@@ -55,6 +55,13 @@ from govdata.aggregation.facts import (  # noqa: F401  (facts for siblings, re-e
 )
 from govdata.aggregation.models import MIGRATION, Batch, BatchMode, BatchPolicy, BatchStatus
 from govdata.aggregation.validation import REJECTED_ROWIDS, VALID, ItemRule, Target, staging_columns, validate
+from govdata.aggregation.waiting import (  # noqa: F401  (re-exported for the routes and siblings)
+    FINISHED,
+    batch_status,
+    notify,
+    wait_finished,
+    wait_for,
+)
 from govdata.catalog import service as catalog
 from govdata.catalog.service import ResourceRef
 from govdata.core import audit, events, files, jobs
@@ -66,7 +73,6 @@ from govdata.store.base import KEY, Staged, TableSpec
 from govdata.store.sql import SqlStore
 
 RUN_BATCH = "aggregation.run_batch"
-FINISHED = (BatchStatus.applied, BatchStatus.rejected, BatchStatus.failed, BatchStatus.rolled_back)
 TABLE_FORMATS = {"database", "spreadsheet", "self_describing", "service", "file"}  # not image, streaming
 CYCLE_DAYS = {
     "daily": 1,
@@ -303,7 +309,16 @@ def run_batch(
     sheets: files.SheetLimits | None = None,
 ) -> None:
     """Read, validate and apply one queued batch. Safe to call again after a crash. ``sheets``: the
-    spreadsheet limits (default: as configured)."""
+    spreadsheet limits (default: as configured). Whoever waits in this process is told when it ends."""
+    try:
+        _run_batch(factory, store, data_dir, batch_id, sheets)
+    finally:
+        notify(batch_id)
+
+
+def _run_batch(
+    factory: sessionmaker, store: SqlStore, data_dir: Path, batch_id: int, sheets: files.SheetLimits | None
+) -> None:
     progress = _Progress(factory, batch_id)
     with unit_of_work(factory) as session:
         batch = session.get(Batch, batch_id)
@@ -730,22 +745,6 @@ def _json_value(value: Any) -> Any:
     if value.__class__.__name__ == "Decimal":
         return str(value)
     return value
-
-
-def batch_status(factory: sessionmaker, batch_id: int) -> str | None:
-    with unit_of_work(factory) as session:
-        return session.scalar(select(Batch.status).where(Batch.id == batch_id))
-
-
-def wait_for(factory: sessionmaker, batch_id: int, timeout: float, *, stop=None) -> str | None:
-    """Poll until the batch is finished (or ``timeout`` seconds pass, or ``stop()`` says so);
-    returns its status. For callers in threads of their own (pulls, the CLI): the batch runs as a job."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status = batch_status(factory, batch_id)
-        if status in FINISHED or time.monotonic() >= deadline or (stop is not None and stop()):
-            return status
-        time.sleep(0.05)
 
 
 # --- read-only helpers of the pages (aggregation/web.py) ------------------------------------------

@@ -3,8 +3,6 @@ Thin: parse, call the service, shape."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, UploadFile
@@ -160,10 +158,7 @@ async def resolve(request: Request, actor: Reviewer, objection_id: int, data: Re
     batch_id = await run_in_threadpool(queue)
     status = None
     if batch_id is not None:
-        deadline = time.monotonic() + WAIT_SECONDS
-        while status not in aggregation.FINISHED and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-            status = await run_in_threadpool(aggregation.batch_status, factory, batch_id)
+        status = await aggregation.wait_finished(factory, batch_id, WAIT_SECONDS)
 
     def answer() -> dict:
         settled = batch_id is not None and status in aggregation.FINISHED

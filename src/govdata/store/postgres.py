@@ -2,7 +2,8 @@
 
 A batch is validated in a DuckDB of its own (``SqlStore.workspace``); DuckDB writes the valid rows
 as CSV to a spill file, which is streamed in 1 MiB chunks through ``COPY … FROM STDIN`` into a
-temporary table (no Python work per row), then the same SQL as DuckDB's applies them.
+temporary table (no Python work per row), then the same SQL as DuckDB's applies them; into an
+empty current table (a first load), straight into it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,16 @@ import psycopg
 import pyarrow.csv as pa_csv
 
 from govdata.store import csv_export
-from govdata.store.base import KEY, META_TABLE, STORE_SCHEMA_VERSION, Column, Staged
+from govdata.store.base import (
+    BATCH,
+    KEY,
+    META_TABLE,
+    STORE_SCHEMA_VERSION,
+    WRITTEN,
+    ApplyResult,
+    Column,
+    Staged,
+)
 from govdata.store.sql import SqlStore, q
 from govdata.store.types import POSTGRES_TRY_CAST, parse_type
 
@@ -88,19 +98,61 @@ class PostgresStore(SqlStore):
             )
         return "incoming"
 
-    def _copy_csv(self, con: duckdb.DuckDBPyConnection, sql: str, names: list[str], work: Path) -> None:
-        """DuckDB writes the rows as CSV (in parallel, no Python per row); COPY streams it in 1 MiB chunks."""
+    def _copy_csv(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        sql: str,
+        names: list[str],
+        work: Path,
+        target: str = "incoming",
+    ) -> int:
+        """DuckDB writes the rows as CSV (in parallel, no Python per row); COPY streams it in 1 MiB
+        chunks into ``target``. Returns how many rows it copied."""
         spill = work / "incoming.csv"
         con.execute(
             f"COPY ({sql}) TO '{str(spill).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER false)"
         )
         try:
-            copy_sql = f"COPY incoming ({', '.join(q(n) for n in names)}) FROM STDIN (FORMAT csv)"
-            with self._conn().cursor().copy(copy_sql) as copy, spill.open("rb") as rows:
+            copy_sql = f"COPY {target} ({', '.join(q(n) for n in names)}) FROM STDIN (FORMAT csv)"
+            cursor = self._conn().cursor()
+            with cursor.copy(copy_sql) as copy, spill.open("rb") as rows:
                 while chunk := rows.read(1024 * 1024):
                     copy.write(chunk)
+            return cursor.rowcount
         finally:
             spill.unlink(missing_ok=True)
+
+    def apply(self, spec, batch_id, mode, data, written_at, *, keep=()) -> ApplyResult:
+        """Into an empty current table (a first load), validated rows are copied straight in, the
+        batch's columns written by DuckDB beside them, with the primary key dropped meanwhile and
+        built again from the sorted keys (the batch's keys are unique): no temporary table, no
+        second pass, and no key inserted one by one, which costs more than the copy itself. The
+        table is locked against readers and writers until the commit; an empty table has few."""
+        if isinstance(data, Staged) and mode != "delete" and self.is_empty(spec):
+            current = self.table_name(spec.name)
+            with self.transaction():
+                self.execute(f"LOCK TABLE {current} IN ACCESS EXCLUSIVE MODE")
+                if self.is_empty(spec):  # still: no other batch came first
+                    return self._first_load(spec, batch_id, data, written_at)
+        return super().apply(spec, batch_id, mode, data, written_at, keep=keep)
+
+    def _first_load(self, spec, batch_id: int, data: Staged, written_at) -> ApplyResult:
+        current = self.table_name(spec.name)
+        key = self.fetchall(
+            "SELECT conname FROM pg_constraint WHERE conrelid = ?::regclass AND contype = 'p'", [current]
+        )
+        if key:
+            self.execute(f"ALTER TABLE {current} DROP CONSTRAINT {q(key[0][0])}")
+        names = [KEY, *spec.codes]
+        stamp = written_at.isoformat(sep=" ")
+        rows = (
+            f"SELECT {', '.join(q(n) for n in names)}, {int(batch_id)}, TIMESTAMP '{stamp}' FROM ({data.sql})"
+        )
+        copied = self._copy_csv(data.connection, rows, [*names, BATCH, WRITTEN], data.work, current)
+        self.execute(
+            f"ALTER TABLE {current} ADD CONSTRAINT {q(key[0][0] if key else spec.name + '_pkey')} PRIMARY KEY ({KEY})"
+        )
+        return ApplyResult(inserted=copied, updated=0, deleted=0)
 
     def drop_incoming(self) -> None:
         self.execute("DROP TABLE IF EXISTS incoming")

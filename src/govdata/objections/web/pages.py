@@ -15,9 +15,7 @@ waits for its batch off the event loop and settles it, so the officer sees the o
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from datetime import date
 from typing import Annotated, Any
 
@@ -622,11 +620,7 @@ async def resolve(
         return await run_in_threadpool(show, exc)
     if batch_id is None:
         return RedirectResponse(objection_href(objection_id, "?done=rejected"), status_code=303)
-    status = None
-    deadline = time.monotonic() + WAIT_SECONDS
-    while status not in aggregation.FINISHED and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-        status = await run_in_threadpool(aggregation.batch_status, factory, batch_id)
+    status = await aggregation.wait_finished(factory, batch_id, WAIT_SECONDS)
     if status not in aggregation.FINISHED:
         return RedirectResponse(objection_href(objection_id, "?done=correcting"), status_code=303)
 
