@@ -176,3 +176,33 @@ def test_a_store_of_the_earlier_layout_upgrades_in_place(store):
     store.apply(SPEC, 4, "replace", arrow(BATCHES[3][1]), written_at(4))  # and it takes batches again
     store.rollback(SPEC, 2)
     assert_reads_as(store, [e for e in events_of([1, 2, 3, 4]) if e[0] != 2])
+
+
+@pytest.mark.parametrize("first_load", [True, False], ids=["first load", "later batch"])
+@pytest.mark.parametrize("broken", ["reading", "writing"])
+def test_a_batch_that_breaks_midway_applies_nothing(store, tmp_path, first_load, broken):
+    """The rows stream from the batch's DuckDB into the store (on PostgreSQL, through a pipe into
+    COPY) while they are read: a read that fails two hundred thousand rows in, or a value the store
+    refuses there, fails the whole batch, leaves the table as it was and hangs nothing."""
+    import duckdb
+
+    from govdata.store.base import Staged
+
+    store.ensure_table(SPEC)
+    if not first_load:
+        store.apply(SPEC, 1, "upsert", arrow(BATCHES[0][1]), written_at(1))
+    before = read(store)
+    value = "CAST(i AS VARCHAR)"
+    bad = "error('源数据读到一半出错')" if broken == "reading" else "'一百'"  # n is an integer
+    sql = (
+        f"SELECT 'k' || i AS _key, 'k' || i AS code, '名' AS name, CASE WHEN i < 200000 THEN {value} "
+        f"ELSE {bad} END AS n FROM range(250000) t(i)"
+    )
+    with duckdb.connect() as con:
+        if store.dialect == "duckdb":  # the DuckDB store applies from its own workspace
+            with store.workspace(tmp_path) as own, pytest.raises(duckdb.Error):
+                store.apply(SPEC, 2, "upsert", Staged(own, sql, tmp_path), written_at(2))
+        else:
+            with pytest.raises(Exception, match="源数据读到一半出错|一百"):
+                store.apply(SPEC, 2, "upsert", Staged(con, sql, tmp_path), written_at(2))
+    assert read(store) == before

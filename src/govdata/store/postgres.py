@@ -1,7 +1,7 @@
 """PostgreSQL store: resource tables live in the ``govdata_data`` schema of the given database.
 
 A batch is validated in a DuckDB of its own (``SqlStore.workspace``); DuckDB writes the valid rows
-as CSV to a spill file, which is streamed in 1 MiB chunks through ``COPY … FROM STDIN`` into a
+as CSV into a pipe, which is streamed in 1 MiB chunks through ``COPY … FROM STDIN`` into a
 temporary table (no Python work per row), then the same SQL as DuckDB's applies them; into an
 empty current table (a first load), straight into it.
 """
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import io
 import itertools
-import tempfile
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -84,43 +83,49 @@ class PostgresStore(SqlStore):
         )
         if isinstance(data, Staged):
             self._copy_csv(
-                data.connection,
-                f"SELECT {', '.join(q(n) for n in names)} FROM ({data.sql})",
-                names,
-                data.work,
+                data.connection, f"SELECT {', '.join(q(n) for n in names)} FROM ({data.sql})", names
             )
+            self.execute("ANALYZE incoming")  # without its statistics, each key is looked up one by one
             return "incoming"
         # Arrow rows (a table or a reader) take the same way, through a DuckDB of their own
-        with tempfile.TemporaryDirectory(prefix="govdata-incoming-") as work, duckdb.connect() as con:
+        with duckdb.connect() as con:
             con.register("incoming_arrow", data)
-            self._copy_csv(
-                con, f"SELECT {', '.join(q(n) for n in names)} FROM incoming_arrow", names, Path(work)
-            )
+            self._copy_csv(con, f"SELECT {', '.join(q(n) for n in names)} FROM incoming_arrow", names)
         return "incoming"
 
     def _copy_csv(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        sql: str,
-        names: list[str],
-        work: Path,
-        target: str = "incoming",
+        self, con: duckdb.DuckDBPyConnection, sql: str, names: list[str], target: str = "incoming"
     ) -> int:
-        """DuckDB writes the rows as CSV (in parallel, no Python per row); COPY streams it in 1 MiB
-        chunks into ``target``. Returns how many rows it copied."""
-        spill = work / "incoming.csv"
-        con.execute(
-            f"COPY ({sql}) TO '{str(spill).replace(chr(39), chr(39) * 2)}' (FORMAT csv, HEADER false)"
-        )
+        """DuckDB writes the rows as CSV into a pipe (in parallel, no Python per row) while ``COPY``
+        streams them out of it into ``target``, 1 MiB at a time: the two run side by side, and the
+        pipe bounds the memory. Either side's failure fails the other: a reader that stops closes
+        the pipe, so DuckDB's next write fails; a writer that fails ends the stream, and its error
+        is raised inside ``COPY``, which then aborts. Returns how many rows were copied."""
+        read_end, write_end = os.pipe()
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                con.execute(f"COPY ({sql}) TO '/dev/fd/{write_end}' (FORMAT csv, HEADER false)")
+            except BaseException as exc:  # raised in the reading thread
+                failed.append(exc)
+            finally:
+                os.close(write_end)
+
+        writer = threading.Thread(target=write, name="govdata-copy-csv", daemon=True)
+        writer.start()
+        cursor = self._conn().cursor()
+        copy_sql = f"COPY {target} ({', '.join(q(n) for n in names)}) FROM STDIN (FORMAT csv)"
         try:
-            copy_sql = f"COPY {target} ({', '.join(q(n) for n in names)}) FROM STDIN (FORMAT csv)"
-            cursor = self._conn().cursor()
-            with cursor.copy(copy_sql) as copy, spill.open("rb") as rows:
+            with open(read_end, "rb") as rows, cursor.copy(copy_sql) as copy:
                 while chunk := rows.read(1024 * 1024):
                     copy.write(chunk)
-            return cursor.rowcount
+                writer.join()
+                if failed:
+                    raise failed[0]
         finally:
-            spill.unlink(missing_ok=True)
+            writer.join()
+        return cursor.rowcount
 
     def apply(self, spec, batch_id, mode, data, written_at, *, keep=()) -> ApplyResult:
         """Into an empty current table (a first load), validated rows are copied straight in, the
@@ -148,7 +153,7 @@ class PostgresStore(SqlStore):
         rows = (
             f"SELECT {', '.join(q(n) for n in names)}, {int(batch_id)}, TIMESTAMP '{stamp}' FROM ({data.sql})"
         )
-        copied = self._copy_csv(data.connection, rows, [*names, BATCH, WRITTEN], data.work, current)
+        copied = self._copy_csv(data.connection, rows, [*names, BATCH, WRITTEN], current)
         self.execute(
             f"ALTER TABLE {current} ADD CONSTRAINT {q(key[0][0] if key else spec.name + '_pkey')} PRIMARY KEY ({KEY})"
         )
