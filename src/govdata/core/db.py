@@ -83,12 +83,19 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# Connections kept open: as many as the requests a process serves at once (the thread pool's tokens
+# are 40, the job worker and usage writer a few more). With fewer, every request beyond them opened a
+# new connection and closed it again on return (SQLite: the PRAGMAs below each time; PostgreSQL: a new
+# backend), which cost a query by key more than its own statements.
+POOL = {"pool_size": 24, "max_overflow": 24}
+
+
 def _make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **POOL)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -104,7 +111,7 @@ def _make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **POOL)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
