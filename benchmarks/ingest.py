@@ -547,6 +547,34 @@ def run_ours(platform: Platform, source: Path, checksum: str) -> tuple[float, fl
     return seconds, cpu, batch
 
 
+def roll_back(platform: Platform, batch_id: int) -> None:
+    """Undo a first load (not timed), so that the next run is a first load again: as ga_officer,
+    through the app when it serves, else through the service."""
+    if platform.client is not None:
+        response = platform.client.post(f"/api/v1/batches/{batch_id}/rollback", headers=platform.headers)
+        response.raise_for_status()
+        settle(platform)
+        return
+    with unit_of_work(platform.factory) as session:
+        aggregation.rollback_batch(session, acting_user(session, "ga_officer"), platform.store, batch_id)
+
+
+def best_of(repeat: int, run, before=None) -> tuple[float, float, object, list[float]]:
+    """``run()`` ``repeat`` times (``before(previous batch)`` between two); the fastest run's seconds,
+    CPU seconds and batch, and every run's seconds."""
+    runs, best, batch = [], None, None
+    for index in range(repeat):
+        if index and before is not None:
+            before(batch)
+        seconds, cpu, batch = run()
+        runs.append(round(seconds, 3))
+        if batch.status != "applied":
+            return seconds, cpu, batch, runs
+        if best is None or seconds < best[0]:
+            best = (seconds, cpu, batch)
+    return (*best, runs)
+
+
 def settle(platform: Platform, timeout: float = 300.0) -> None:
     """Wait until the app's worker has no ready job left: the previous batch's event handlers
     (quality rescores the table, …) run after it, and the next batch is timed on an idle platform,
@@ -873,6 +901,12 @@ def main() -> int:
         help="skip the second upsert over existing rows (and its keyed baseline)",
     )
     parser.add_argument("--skip-frictionless", action="store_true")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of ours, best taken as for the baselines (a first load is rolled back between two)",
+    )
     parser.add_argument("--verbose", action="store_true", help="show run_batch's stage timings")
     args = parser.parse_args()
 
@@ -910,7 +944,11 @@ def main() -> int:
             if args.via_api:
                 serve(platform)
             with PeakRss() as rss:
-                first_seconds, first_cpu, first = run_ours(platform, source, checksum)
+                first_seconds, first_cpu, first, first_runs = best_of(
+                    args.repeat,
+                    lambda: run_ours(platform, source, checksum),
+                    before=lambda previous: roll_back(platform, previous.id),
+                )
                 first_peak = rss.peak
                 console.print(
                     f"ours（空表 upsert）：{first_seconds:.2f} 秒（CPU {first_cpu:.1f} 秒），{first.status}"
@@ -927,9 +965,13 @@ def main() -> int:
                     return 1
                 second_seconds = None
                 if not args.skip_second:
-                    if platform.client is not None:
-                        settle(platform)
-                    second_seconds, second_cpu, second = run_ours(platform, source, checksum)
+
+                    def upsert():
+                        if platform.client is not None:
+                            settle(platform)
+                        return run_ours(platform, source, checksum)
+
+                    second_seconds, second_cpu, second, second_runs = best_of(args.repeat, upsert)
                     console.print(
                         f"ours（覆盖已有行的 upsert）：{second_seconds:.2f} 秒（CPU {second_cpu:.1f} 秒），"
                         f"{second.status}，更新 {second.rows_updated:,}，新增 {second.rows_inserted:,}"
@@ -945,10 +987,12 @@ def main() -> int:
         assert duck_rows == args.rows, duck_rows
         console.print(f"DuckDB read_csv + count：{duck_seconds:.2f} 秒")
         first_run = {"ours_seconds": round(first_seconds, 3), "ours_cpu_s": round(first_cpu, 2)}
+        first_run["ours_runs"] = first_runs
         first_run["peak_rss_mib"] = round(first_peak / 2**20)
         second_run = {}
         if second_seconds is not None:
             second_run = {"ours_seconds": round(second_seconds, 3), "ours_cpu_s": round(second_cpu, 2)}
+            second_run["ours_runs"] = second_runs
             second_run["peak_rss_mib"] = round(rss.peak / 2**20)
         # name, our seconds, the baseline's rows and seconds, its label, our run's figures
         results: list[tuple[str, float, int, float, str, dict]] = []
