@@ -122,6 +122,14 @@ def test_what_cannot_be_objected_to_is_named_COR1(client, as_user, shared_code, 
     assert_problem(post(**{**base, "key": "41080219850101001X"}), 422)  # not a valid 公民身份号码
     assert_problem(post(**{**base, "reason": "  "}), 422)
     assert_problem(post(**{**base, "items": {}}), 422)
+    # a claimed value is checked as a batch would check it, before anything is filed
+    for claimed, wrong in [
+        ({"csrq": "1990-02-30"}, "日期"),
+        ({"xm": "名" * 60}, "长度"),
+        ({"xb": "7"}, "代码表"),
+    ]:
+        refused = assert_problem(post(**{**base, "items": claimed}), 422)
+        assert wrong in refused["detail"], refused
     first = post(**base)
     assert first.status_code == 201, first.text
     again = assert_problem(post(**base), 409, "already-open")  # one open objection per department and record

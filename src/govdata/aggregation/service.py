@@ -54,7 +54,15 @@ from govdata.aggregation.facts import (  # noqa: F401  (facts for siblings, re-e
     resources_with_data,
 )
 from govdata.aggregation.models import MIGRATION, Batch, BatchMode, BatchPolicy, BatchStatus
-from govdata.aggregation.validation import REJECTED_ROWIDS, VALID, ItemRule, Target, staging_columns, validate
+from govdata.aggregation.validation import (  # noqa: F401  (check_values re-exported for siblings)
+    REJECTED_ROWIDS,
+    VALID,
+    ItemRule,
+    Target,
+    check_values,
+    staging_columns,
+    validate,
+)
 from govdata.aggregation.waiting import (  # noqa: F401  (re-exported for the routes and siblings)
     FINISHED,
     batch_status,

@@ -13,8 +13,12 @@ key that occurs more than once in the batch is rejected).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
+
+import duckdb
 
 from govdata.core.ids import ric_valid_sql, uscc_valid_sql
 from govdata.store.base import Column
@@ -347,3 +351,34 @@ def validate(
         f"SELECT (SELECT count(*) FROM {staged}), count(DISTINCT row), count(*) FROM errors"
     ).fetchall()[0]
     return Checked(rows_total, rejected, errors)
+
+
+def check_values(rules: list[ItemRule], values: dict[str, Any]) -> dict[str, str]:
+    """The message of the first rule each value breaks, by item code (empty when all hold): the
+    rules a batch applies, checked on one row in memory, for values claimed long before any batch
+    carries them (an objection's claimed values). ``values`` maps item codes to
+    values as JSON carries them; items without a value given are not checked, and uniqueness of a
+    key is a question for a batch, not for one row."""
+    checked = [replace(r, key=False) for r in rules if r.code in values]
+    problems = {r.code: r.message("not_scalar") for r in checked if isinstance(values[r.code], dict | list)}
+    checked = [r for r in checked if r.code not in problems]
+    if not checked:
+        return problems
+    row = [_text(values[r.code]) for r in checked]
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TEMP TABLE src ({', '.join(f'c{i} VARCHAR' for i in range(len(row)))})")
+        con.execute(f"INSERT INTO src VALUES ({', '.join('?' for _ in row)})", row)
+        validate(con, checked, {r.code: f"c{i}" for i, r in enumerate(checked)})
+        broken = con.execute("SELECT item, rule FROM errors ORDER BY rowid").fetchall()
+    by_code = {r.code: r for r in checked}
+    for code, rule in broken:
+        problems.setdefault(code, by_code[code].message(rule))
+    return problems
+
+
+def _text(value: Any) -> str | None:
+    """A JSON value as a batch of JSON records reads it: text as is, numbers and logical values as
+    JSON spells them."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)

@@ -114,6 +114,8 @@ def file_objection(session: Session, actor: Actor, store: SqlStore, data: Object
         channel, received_on = Channel.platform, clock.today()
     resource = record.resource
     claimed = _claimed(data.items, record, entitled, code)
+    for item, problem in record.problems(claimed).items():
+        raise field_error(f"items.{item}", f"{record.names[item]}：{problem}")
     reason = data.reason.strip()
     if not reason:
         raise field_error("reason", "请写明疑义理由")

@@ -43,6 +43,27 @@ class Record:
     required: tuple[str, ...]
     names: dict[str, str]  # item code → name
     values: dict[str, Any]  # item code → stored value, as JSON carries it
+    rules: tuple[aggregation.ItemRule, ...] = ()  # what the catalog says of each item, as a batch checks it
+
+    def problems(self, values: dict[str, Any]) -> dict[str, str]:
+        """What is wrong with values given for items of the record (empty: nothing), by item code:
+        the checks a batch would make of them."""
+        return aggregation.check_values(list(self.rules), values)
+
+
+def _record(
+    resource: ResourceRef, spec: TableSpec, rules: list[aggregation.ItemRule], key: str, row: dict
+) -> Record:
+    return Record(
+        resource=resource,
+        spec=spec,
+        key=key,
+        key_items=tuple(r.code for r in rules if r.key),
+        required=tuple(r.code for r in rules if r.required),
+        names={r.code: r.name for r in rules},
+        values={c: json_value(row.get(c)) for c in spec.codes},
+        rules=tuple(rules),
+    )
 
 
 def unseen(code: str) -> NotFound:
@@ -117,15 +138,7 @@ def read_record(session: Session, store: SqlStore, resource: ResourceRef, key: s
     found = store.query(spec, keys=[normal], limit=1, offset=0).rows
     if not found:
         return None
-    return Record(
-        resource=resource,
-        spec=spec,
-        key=normal,
-        key_items=tuple(r.code for r in key_rules),
-        required=tuple(r.code for r in rules if r.required),
-        names={r.code: r.name for r in rules},
-        values={c: json_value(found[0].get(c)) for c in spec.codes},
-    )
+    return _record(resource, spec, rules, normal, found[0])
 
 
 def objectable_items(session: Session, actor: Actor, code: str) -> tuple[ResourceRef, list[tuple[str, str]]]:
@@ -157,12 +170,4 @@ def stored_record(session: Session, store: SqlStore, resource_id: int, key: str)
     found = store.query(spec, keys=[key], limit=1, offset=0).rows
     if not found:
         return None
-    return Record(
-        resource=resource,
-        spec=spec,
-        key=key,
-        key_items=tuple(r.code for r in rules if r.key),
-        required=tuple(r.code for r in rules if r.required),
-        names={r.code: r.name for r in rules},
-        values={c: json_value(found[0].get(c)) for c in spec.codes},
-    )
+    return _record(resource, spec, rules, key, found[0])
