@@ -139,6 +139,7 @@ def test_xlsx_import_creates_drafts_of_the_callers_department(client, as_user):
     firms = client.get(f"/api/v1/resources/{answer['created'][1]}", headers=officer).json()
     assert firms["share_type"] == "unconditional" and firms["open_type"] == "unconditional"
     assert firms["items"][0]["key_kind"] == "uscc" and firms["grade"] == "general"
+    assert firms["local_catalog"] is True and people["local_catalog"] is False
     # other departments do not see the new drafts
     assert not set(answer["created"]) & codes(client, as_user("rs_user"))
 

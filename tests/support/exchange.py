@@ -102,6 +102,7 @@ ENTERPRISE_ROW = {  # English values are accepted as well
     "申请材料": "共享申请函（加盖公章）",
     "开放类型": "unconditional",
     "更新周期": "daily",
+    "个性化目录": "是",  # the region's own entry, not in the provincial catalog (CAT-6)
 }
 ENTERPRISE_ITEMS = [
     {

@@ -95,6 +95,13 @@ RESOURCE_COLUMNS: tuple[Column, ...] = (
         width=30,
     ),
     Column("关联资源", "related_codes", "list", note="关联资源的代码，可填多个", width=22),
+    Column(
+        "个性化目录",
+        "local_catalog",
+        "bool",
+        note="是/否，留空为否；本地区的个性化目录（未纳入省级目录），由设区的市、县级节点编制",
+        width=10,
+    ),
     Column("修订原因", "reason", "reason", note="修改已发布的资源时必填（修改会开启修订版本）", width=24),
 )
 EXPORT_INFO_COLUMNS: tuple[Column, ...] = (
