@@ -134,6 +134,7 @@ def test_officer_compiles_through_the_form_and_the_authority_reviews_on_pages(ap
     # a facet filters, and the active filter can be removed again
     filtered = user.get("/catalog", params={"q": "人口", "share_type": "unconditional"})
     assert "没有找到符合条件的资源" in filtered.text
+    assert 'class="facets"' not in filtered.text  # no empty box of facets beside no results
     assert "共享类型：无条件共享" in text(filtered.text)
     assert 'href="/catalog?q=%E4%BA%BA%E5%8F%A3"' in filtered.text  # the chip's link drops the filter
 
