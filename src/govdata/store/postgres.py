@@ -130,8 +130,8 @@ class PostgresStore(SqlStore):
     def apply(self, spec, batch_id, mode, data, written_at, *, keep=()) -> ApplyResult:
         """Into an empty current table (a first load), validated rows are copied straight in, the
         batch's columns written by DuckDB beside them, with the primary key dropped meanwhile and
-        built again from the sorted keys (the batch's keys are unique): no temporary table, no
-        second pass, and no key inserted one by one, which costs more than the copy itself. The
+        built again in one sorted pass (the batch's keys are unique): no temporary table, no second
+        pass, and no key inserted one by one, which costs more than the copy itself. The
         table is locked against readers and writers until the commit; an empty table has few."""
         if isinstance(data, Staged) and mode != "delete" and self.is_empty(spec):
             current = self.table_name(spec.name)
