@@ -206,3 +206,40 @@ def test_a_batch_that_breaks_midway_applies_nothing(store, tmp_path, first_load,
             with pytest.raises(Exception, match="源数据读到一半出错|一百"):
                 store.apply(SPEC, 2, "upsert", Staged(con, sql, tmp_path), written_at(2))
     assert read(store) == before
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # DuckDB has no locks to wait on
+def test_reading_a_table_is_not_held_up_while_its_first_load_is_copied_in(store, tmp_path):
+    """PostgreSQL copies a first load into a table of its own and swaps it in at the end: a reader
+    of the (still empty) table gets its answer meanwhile instead of waiting for the whole load."""
+    import threading
+
+    import duckdb
+    import psycopg
+
+    from govdata.store.base import Staged
+
+    store.ensure_table(SPEC)
+    sql = "SELECT 'k' || i AS _key, 'k' || i AS code, '名' AS name, i AS n FROM range(1000000) t(i)"
+    done: list = []
+
+    def load() -> None:
+        with duckdb.connect() as con:
+            done.append(store.apply(SPEC, 1, "upsert", Staged(con, sql, tmp_path), written_at(1)))
+
+    loader = threading.Thread(target=load)
+    loader.start()
+    table = store.table_name(SPEC.name)
+    seen = []
+    with psycopg.connect(store._conninfo, autocommit=True) as reader:
+        reader.execute("SET lock_timeout = '2s'")
+        while loader.is_alive() and not seen:
+            seen = reader.execute(
+                "SELECT 1 FROM pg_locks WHERE relation = %s::regclass AND granted "
+                "AND mode IN ('ShareRowExclusiveLock', 'AccessExclusiveLock')",
+                [table],
+            ).fetchall()
+        assert seen, "the first load ended before it could be watched"
+        assert reader.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)  # not held up
+    loader.join()
+    assert done[0].inserted == 1_000_000 and store.query(SPEC, limit=1).total == 1_000_000

@@ -2,8 +2,8 @@
 
 A batch is validated in a DuckDB of its own (``SqlStore.workspace``); DuckDB writes the valid rows
 as CSV into a pipe, which is streamed in 1 MiB chunks through ``COPY … FROM STDIN`` into a
-temporary table (no Python work per row), then the same SQL as DuckDB's applies them; into an
-empty current table (a first load), straight into it.
+temporary table (no Python work per row), then the same SQL as DuckDB's applies them; a first load
+(into an empty current table) goes into a new table that then takes its place.
 """
 
 from __future__ import annotations
@@ -128,34 +128,36 @@ class PostgresStore(SqlStore):
         return cursor.rowcount
 
     def apply(self, spec, batch_id, mode, data, written_at, *, keep=()) -> ApplyResult:
-        """Into an empty current table (a first load), validated rows are copied straight in, the
-        batch's columns written by DuckDB beside them, with the primary key dropped meanwhile and
-        built again in one sorted pass (the batch's keys are unique): no temporary table, no second
-        pass, and no key inserted one by one, which costs more than the copy itself. The
-        table is locked against readers and writers until the commit; an empty table has few."""
+        """Into an empty current table (a first load), validated rows are copied into a new table
+        shaped like it but without its primary key, the batch's columns written by DuckDB beside
+        them; the key is then built in one sorted pass (the batch's keys are unique) and the new
+        table takes the current table's place. No temporary table, no second pass, and no key
+        inserted one by one, which costs more than the copy itself. Other writers wait from the
+        start (the batches of a resource apply one at a time); readers only for the swap at the end."""
         if isinstance(data, Staged) and mode != "delete" and self.is_empty(spec):
             current = self.table_name(spec.name)
             with self.transaction():
-                self.execute(f"LOCK TABLE {current} IN ACCESS EXCLUSIVE MODE")
+                self.execute(f"LOCK TABLE {current} IN SHARE ROW EXCLUSIVE MODE")
                 if self.is_empty(spec):  # still: no other batch came first
                     return self._first_load(spec, batch_id, data, written_at)
         return super().apply(spec, batch_id, mode, data, written_at, keep=keep)
 
     def _first_load(self, spec, batch_id: int, data: Staged, written_at) -> ApplyResult:
-        current = self.table_name(spec.name)
-        key = self.fetchall(
-            "SELECT conname FROM pg_constraint WHERE conrelid = ?::regclass AND contype = 'p'", [current]
-        )
-        if key:
-            self.execute(f"ALTER TABLE {current} DROP CONSTRAINT {q(key[0][0])}")
+        current, loaded = self.table_name(spec.name), self.table_name(f"{spec.name}_load")
+        self.execute(f"DROP TABLE IF EXISTS {loaded}")
+        self.execute(f"CREATE TABLE {loaded} (LIKE {current} INCLUDING ALL EXCLUDING INDEXES)")
         names = [KEY, *spec.codes]
         stamp = written_at.isoformat(sep=" ")
         rows = (
             f"SELECT {', '.join(q(n) for n in names)}, {int(batch_id)}, TIMESTAMP '{stamp}' FROM ({data.sql})"
         )
-        copied = self._copy_csv(data.connection, rows, [*names, BATCH, WRITTEN], current)
+        copied = self._copy_csv(data.connection, rows, [*names, BATCH, WRITTEN], loaded)
+        self.execute(f"ALTER TABLE {loaded} ADD CONSTRAINT {q(spec.name + '_load_pkey')} PRIMARY KEY ({KEY})")
+        self.execute(f"LOCK TABLE {current} IN ACCESS EXCLUSIVE MODE")
+        self.execute(f"DROP TABLE {current}")
+        self.execute(f"ALTER TABLE {loaded} RENAME TO {q(spec.name)}")
         self.execute(
-            f"ALTER TABLE {current} ADD CONSTRAINT {q(key[0][0] if key else spec.name + '_pkey')} PRIMARY KEY ({KEY})"
+            f"ALTER TABLE {current} RENAME CONSTRAINT {q(spec.name + '_load_pkey')} TO {q(spec.name + '_pkey')}"
         )
         return ApplyResult(inserted=copied, updated=0, deleted=0)
 
