@@ -356,9 +356,9 @@ def validate(
 def check_values(rules: list[ItemRule], values: dict[str, Any]) -> dict[str, str]:
     """The message of the first rule each value breaks, by item code (empty when all hold): the
     rules a batch applies, checked on one row in memory, for values claimed long before any batch
-    carries them (an objection's claimed values). ``values`` maps item codes to
-    values as JSON carries them; items without a value given are not checked, and uniqueness of a
-    key is a question for a batch, not for one row."""
+    carries them (an objection's claimed values). ``values`` maps item codes to values as JSON
+    carries them; items without a value are not checked, and the uniqueness of a key is a question
+    for a batch, not for one row."""
     checked = [replace(r, key=False) for r in rules if r.code in values]
     problems = {r.code: r.message("not_scalar") for r in checked if isinstance(values[r.code], dict | list)}
     checked = [r for r in checked if r.code not in problems]
