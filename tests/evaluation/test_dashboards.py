@@ -177,6 +177,16 @@ def test_the_authority_dashboard_counts_the_scenario_and_links_to_the_lists_behi
     assert f'id="violation-{scenario["detected"]}"' in listed["violations_detected"]
     assert f'id="violation-{scenario["confirmed"]}"' not in listed["violations_detected"]
     assert f'id="violation-{scenario["confirmed"]}"' in listed["violations_confirmed"]
+    # the departments with most violations awaiting rectification: a bar each, linking to its list
+    waiting = {}
+    for v in violations["items"]:
+        if v["status"] == "confirmed":
+            waiting[v["department_id"]] = waiting.get(v["department_id"], 0) + 1
+    bars = body[body.index("已确认待整改违规最多的部门") :]
+    for department_id in sorted(waiting, key=lambda d: -waiting[d])[:10]:
+        link = html.escape(f"/supervision/violations?status=confirmed&department_id={department_id}")
+        assert link in bars, department_id
+    assert scenario["scjg"] in waiting
     assert f"/supervision/notices/{scenario['notice']['id']}" in listed["notices_open"]
     assert f"/supervision/notices/{scenario['notice']['id']}" in listed["notices_overdue"]
     assert f"共 {len(overdue)} 件" in text(listed["notices_overdue"])

@@ -379,10 +379,7 @@ def region_dashboard(session: Session, actor: Actor) -> dict[str, Any]:
             bad=overdue_notices > 0,
         ),
     ]
-    confirmed: Counter[int] = Counter()
-    for v in supervision.violations_detected(session, datetime(2000, 1, 1, tzinfo=UTC), clock.now()):
-        if v.status == ViolationStatus.confirmed:
-            confirmed[v.department_id] += 1
+    confirmed = supervision.awaiting_rectification(session)
     overdue_counts = [
         ("application", len(applications), f"{SHARING}?tab=escalated"),
         ("objection", len(objection_items), f"{OBJECTIONS}?tab=overdue"),

@@ -52,3 +52,14 @@ def supervision_figures(session: Session, start: datetime, end: datetime) -> dic
         d: SupervisionFigures(int(confirmed.get(d, 0)), *notices.get(d, (0, 0)))
         for d in confirmed.keys() | notices.keys()
     }
+
+
+def awaiting_rectification(session: Session) -> dict[int, int]:
+    """Department id → its violations confirmed and not yet rectified, whenever detected."""
+    return dict(
+        session.execute(
+            select(Violation.department_id, func.count())
+            .where(Violation.status == ViolationStatus.confirmed.value)
+            .group_by(Violation.department_id)
+        ).all()
+    )

@@ -48,6 +48,7 @@ from govdata.supervision.auth import (
 from govdata.supervision.enums import OBJECT_TYPE_LABELS, ViolationKind, ViolationStatus
 from govdata.supervision.figures import (  # noqa: F401  (facts for the scorecards, re-exported)
     SupervisionFigures,
+    awaiting_rectification,
     supervision_figures,
 )
 from govdata.supervision.models import Notice, Violation
