@@ -23,8 +23,10 @@ Then, in the same run and on the same file:
   over the existing rows (every valid key is updated). With ``--via-api`` both runs instead post the
   file through the app (``fastapi.testclient.TestClient``, multipart ``POST
   /api/v1/resources/{code}/batches``, mode upsert, policy accept_valid, wait true, as ga_officer),
-  timed from request to response; before the second, the app's worker finishes the jobs the first
-  batch's events queued (quality's rescoring), so each batch meets an idle platform. Peak RSS of the process during our runs is sampled from
+  timed from request to response (the batches route warmed first); before each, the app's worker
+  finishes the jobs the previous batch's events queued (quality's rescoring), so that each batch
+  meets an idle platform. Each of ours is the best of ``--repeat`` runs (3), as each baseline is; a
+  first load is rolled back between two. Peak RSS of the process during our runs is sampled from
   ``/proc/self/statm``.
 * embedded store: DuckDB ``CREATE TABLE t AS SELECT * FROM read_csv(file, all_varchar)`` into a fresh
   database file + ``CHECKPOINT`` (best of 3), and, for the second run, ``INSERT OR REPLACE`` of the
