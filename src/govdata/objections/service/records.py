@@ -34,16 +34,26 @@ MODES = ("query", "verify", "exchange", "interface")
 
 @dataclass(frozen=True)
 class Record:
-    """One stored record of a resource, and what its items are."""
+    """One stored record of a resource, and what the catalog says of its items."""
 
     resource: ResourceRef
     spec: TableSpec
     key: str  # as the store keeps it
-    key_items: tuple[str, ...]
-    required: tuple[str, ...]
-    names: dict[str, str]  # item code → name
     values: dict[str, Any]  # item code → stored value, as JSON carries it
-    rules: tuple[aggregation.ItemRule, ...] = ()  # what the catalog says of each item, as a batch checks it
+    rules: tuple[aggregation.ItemRule, ...]  # each item, as a batch checks it
+
+    @property
+    def key_items(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.rules if r.key)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(r.code for r in self.rules if r.required)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Item code → name."""
+        return {r.code: r.name for r in self.rules}
 
     def problems(self, values: dict[str, Any]) -> dict[str, str]:
         """What is wrong with values given for items of the record (empty: nothing), by item code:
@@ -54,16 +64,8 @@ class Record:
 def _record(
     resource: ResourceRef, spec: TableSpec, rules: list[aggregation.ItemRule], key: str, row: dict
 ) -> Record:
-    return Record(
-        resource=resource,
-        spec=spec,
-        key=key,
-        key_items=tuple(r.code for r in rules if r.key),
-        required=tuple(r.code for r in rules if r.required),
-        names={r.code: r.name for r in rules},
-        values={c: json_value(row.get(c)) for c in spec.codes},
-        rules=tuple(rules),
-    )
+    values = {c: json_value(row.get(c)) for c in spec.codes}
+    return Record(resource=resource, spec=spec, key=key, values=values, rules=tuple(rules))
 
 
 def unseen(code: str) -> NotFound:
