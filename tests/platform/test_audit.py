@@ -165,3 +165,33 @@ def test_events_appended_together_chain_as_one_by_one(engine):
     with unit_of_work(factory) as session:
         result = audit.verify_chain(session)
         assert not result.ok and result.first_broken["id"] == rows[3].seq
+
+
+def test_the_chain_verifies_while_others_append_to_it(engine):
+    """SEC-3: verification reads the events, then the head; events committed by another transaction
+    in between (a worker auditing a batch, say) are checked too instead of making the intact chain
+    look cut short. PostgreSQL reads each statement's own committed state, so the moment is forced
+    here: the append runs just before the head is read."""
+    from sqlalchemy import event
+
+    factory = make_sessionmaker(engine)
+    actor = Actor(kind="user", roles=frozenset({Role.admin}), username="meanwhile")
+    with unit_of_work(factory) as session:
+        audit.record(session, actor, "test.before", "thing", "0")
+    appended: list[int] = []
+
+    def append_before_the_head_is_read(state) -> None:
+        if state.is_select and not appended and audit.AuditHead in {m.class_ for m in state.all_mappers}:
+            with unit_of_work(factory) as other:
+                audit.record(other, actor, "test.meanwhile", "thing", "1")
+            appended.append(1)
+
+    verifying = factory()
+    event.listen(verifying, "do_orm_execute", append_before_the_head_is_read)
+    try:
+        result = audit.verify_chain(verifying)
+    finally:
+        verifying.close()
+    assert appended and result.ok, result.first_broken
+    with unit_of_work(factory) as session:
+        assert result.checked == session.execute(text("SELECT count(*) FROM audit_events")).scalar()

@@ -230,38 +230,50 @@ class Verification:
 
 
 def verify_chain(session: Session, *, batch_size: int = 5000) -> Verification:
-    """Recompute the chain from the first event; name the first event that does not fit."""
-    prev = GENESIS
-    expected_seq = 1
-    checked = 0
-    stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
-    for event in session.scalars(stmt):
-        broken = None
-        if event.seq != expected_seq:
-            broken = f"序号不连续：应为 {expected_seq}，实为 {event.seq}（有事件被删除或插入）"
-        elif event.prev_hash != prev:
-            broken = "前序哈希与上一事件不符（上一事件被删除或替换）"
-        elif event.compute_hash(prev) != event.hash:
-            broken = "内容与哈希不符（事件被篡改）"
-        if broken:
-            session.expunge_all()
-            return Verification(
-                False, checked, {"id": event.seq, "at": event.occurred_at.isoformat(), "reason": broken}
-            )
-        prev = event.hash
-        expected_seq += 1
-        checked += 1
-    session.expunge_all()
-    head = session.get(AuditHead, 1)
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    if head_seq != checked or head_hash != prev:
-        return Verification(
-            False,
-            checked,
-            {
-                "id": checked + 1,
-                "at": None,
-                "reason": f"链尾不符：记录的最后事件为第 {head_seq} 号，实际只有 {checked} 个有效事件（链尾事件被删除）",
-            },
+    """Recompute the chain from the first event; name the first event that does not fit.
+
+    Other transactions may append meanwhile, and a statement reads what was committed when it
+    began (PostgreSQL's read committed): the events are read first and the head after them, so the
+    head is never behind the events read; while it is ahead, the events appended since are read
+    and checked too, until the two agree (a head ahead of every event left is a deleted tail)."""
+    prev, checked = GENESIS, 0
+    while True:
+        stmt = (
+            select(AuditEvent)
+            .where(AuditEvent.seq > checked)
+            .order_by(AuditEvent.seq)
+            .execution_options(yield_per=batch_size)
         )
-    return Verification(True, checked, None)
+        appended = 0
+        for event in session.scalars(stmt):
+            broken = None
+            if event.seq != checked + 1:
+                broken = f"序号不连续：应为 {checked + 1}，实为 {event.seq}（有事件被删除或插入）"
+            elif event.prev_hash != prev:
+                broken = "前序哈希与上一事件不符（上一事件被删除或替换）"
+            elif event.compute_hash(prev) != event.hash:
+                broken = "内容与哈希不符（事件被篡改）"
+            if broken:
+                session.expunge_all()
+                return Verification(
+                    False, checked, {"id": event.seq, "at": event.occurred_at.isoformat(), "reason": broken}
+                )
+            prev = event.hash
+            checked += 1
+            appended += 1
+        session.expunge_all()
+        head = session.get(AuditHead, 1, populate_existing=True)
+        head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
+        if head_seq > checked and appended:
+            continue  # appended since the events were read: check those as well
+        if head_seq != checked or head_hash != prev:
+            return Verification(
+                False,
+                checked,
+                {
+                    "id": checked + 1,
+                    "at": None,
+                    "reason": f"链尾不符：记录的最后事件为第 {head_seq} 号，实际只有 {checked} 个有效事件（链尾事件被删除）",
+                },
+            )
+        return Verification(True, checked, None)
