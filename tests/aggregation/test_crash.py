@@ -136,6 +136,9 @@ def test_a_batch_that_died_after_its_commit_is_not_applied_twice(
         headers=as_user("ga_officer"),
     ).json()
     assert batch["status"] == "applied"
+    # the restarted process's worker is the one below; the app's own worker stops first, or it could
+    # take over the expired lease before that one does
+    client.app.state.jobs.stop()
     engine = make_engine(settings.resolved_database_url())
     request.addfinalizer(engine.dispose)
     factory = make_sessionmaker(engine)
@@ -145,7 +148,6 @@ def test_a_batch_that_died_after_its_commit_is_not_applied_twice(
         job = session.scalar(select(Job).where(Job.key == f"batch:{batch['id']}"))
         job.state, job.claimed_by, job.lease_until = "running", "a-process-that-died", clock.now()
     store = client.app.state.store
-    client.app.state.jobs.stop()  # the restarted process's worker is the one below
     worker = Worker(JobContext(factory, store, settings.data_dir), kinds={RUN_BATCH})
     assert worker.drain() == 1  # it takes the dead process's job over once its lease ran out
     with unit_of_work(factory) as session:
