@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 
-from govdata.core.ids import ric_valid_sql, uscc_valid_sql
+from govdata.core.ids import normalised_sql, ric_valid_sql, uscc_valid_sql
 from govdata.store.base import Column
 from govdata.store.sql import q
 
@@ -139,13 +139,19 @@ def trimmed_sql(column: str) -> str:
     )
 
 
-def identifier_sql(rule: ItemRule, v: str) -> str | None:
-    """Whether text ``v`` is a valid identifier of the item's kind (GB 11643 / GB 32100), if it has one."""
+def identifier_sql(rule: ItemRule, v: str, *, normalised: bool = False) -> str | None:
+    """Whether text ``v`` is a valid identifier of the item's kind (GB 11643 / GB 32100), if it has
+    one; ``normalised``: ``v`` already holds ``normalised_sql`` of the text."""
     if rule.key_kind == "ric":
-        return ric_valid_sql(v)
+        return ric_valid_sql(v, normalised=normalised)
     if rule.key_kind == "uscc":
-        return uscc_valid_sql(v)
+        return uscc_valid_sql(v, normalised=normalised)
     return None
+
+
+def inline_identifier(rule: ItemRule) -> bool:
+    """Whether the item's identifier is checked on every row, as the batch is read."""
+    return rule.key_kind in ("ric", "uscc") and not deferred(rule)
 
 
 def check_sql(
@@ -177,7 +183,7 @@ def check_sql(
         cases.append(f"WHEN {typed} < {float(rule.minimum)} THEN 'range'")
     if rule.maximum is not None:
         cases.append(f"WHEN {typed} > {float(rule.maximum)} THEN 'range'")
-    if rule.key_kind in ("ric", "uscc") and not deferred(rule):
+    if inline_identifier(rule):
         cases.append(f"WHEN NOT {identifier_ok or identifier_sql(rule, v)} THEN {literal(rule.key_kind)}")
     return "CASE " + " ".join(cases) + " END"
 
@@ -262,13 +268,18 @@ def validate(
     checked_rules = [r for r in rules if (r.key if delete else True)]
     key_rules = [r for r in checked_rules if r.key]
     dup_target = key_rules[0] if key_rules else None
-    # level 1: the trimmed text of each item; 2: its typed value and identifier check, each computed
-    # once; 3: the first rule it breaks; 4: the row's errors, built only for rows that have any
+    # level 1: the trimmed text of each item (and, below level 2, the text an identifier check
+    # reads); 2: its typed value and identifier check, each computed once; 3: the first rule it
+    # breaks; 4: the row's errors, built only for rows that have any
     text = {r.code: trimmed_sql(q(present[r.code])) if r.code in present else "NULL" for r in rules}
     level1 = [f"{text[r.code]} AS {q('v_' + r.code)}" for r in rules]
     nested = {r.code: q("s_" + r.code) for r in checked_rules if r.code in (shapes or {})}
     level1 += [f"{q(shapes[code])} AS {column}" for code, column in nested.items()]
     names = {r.code: q("v_" + r.code) for r in rules}
+    source = f"SELECT {', '.join(level1)} FROM src"
+    if identifiers := [r for r in checked_rules if inline_identifier(r)]:
+        prepared = (f"{normalised_sql(names[r.code])} AS {q('n_' + r.code)}" for r in identifiers)
+        source = f"SELECT *, {', '.join(prepared)} FROM ({source})"
     level2 = [f"{key_sql(checked_rules, names)} AS _key"]
     level3 = ["_key"]
     level4 = ["_key"]
@@ -277,7 +288,7 @@ def validate(
         v, t, k, e = (q(prefix + r.code) for prefix in ("v_", "t_", "k_", "e_"))
         level2 += [v, f"{'NULL' if (delete and not r.key) else cast_sql(r, v)} AS {t}"]
         level2 += [nested[r.code]] if r.code in nested else []
-        identifier = None if deferred(r) else identifier_sql(r, v)
+        identifier = identifier_sql(r, q("n_" + r.code), normalised=True) if inline_identifier(r) else None
         if identifier:
             level2.append(f"{identifier} AS {k}")
         check = check_sql(r, v, typed=t, identifier_ok=k if identifier else None, nested=nested.get(r.code))
@@ -301,7 +312,7 @@ def validate(
         level4.append("NULL AS _errors")
     rows = (
         f"SELECT {', '.join(level4)} FROM (SELECT {', '.join(level3)} FROM (SELECT {', '.join(level2)} FROM ("
-        f"SELECT {', '.join(level1)} FROM src)))"
+        f"{source})))"
     )
     if into is None:
         staged = "staged"
