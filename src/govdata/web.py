@@ -278,7 +278,7 @@ def enum_label(enum: type[LabelledEnum] | None, value: Any) -> str:
 def upload_limit(request: Request) -> int:
     """The largest file one may upload, in bytes (``max_upload_mb``). A request declaring a body larger
     than that plus 1 MiB for the form's other parts is refused before anything is read; the file itself
-    is measured as it is saved (``aggregation.sources.save_upload``)."""
+    is measured as it is saved (``core.uploads.receive_form``)."""
     settings = request.app.state.settings
     limit = settings.max_upload_mb * 1024 * 1024
     declared = request.headers.get("content-length")

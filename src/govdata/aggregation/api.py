@@ -17,7 +17,7 @@ from govdata.aggregation import records, service, sources
 from govdata.aggregation.auth import BatchLoader, BatchReader, BatchRollbacker, DataReader
 from govdata.aggregation.models import BatchMode, BatchPolicy
 from govdata.aggregation.schemas import BatchError, BatchOut, RecordHistoryOut, RecordVersionOut
-from govdata.core import files
+from govdata.core import files, uploads
 from govdata.core.auth import DbSession
 from govdata.core.db import unit_of_work
 from govdata.core.errors import InvalidInput, field_error, problem_responses
@@ -163,16 +163,15 @@ def _remove(spools: list[Path]) -> None:
 async def _read_request(request: Request, settings, limit: int, content_type: str, spools: list[Path]):
     upload = records = None
     if content_type.startswith("multipart/form-data"):
-        form = await request.form(max_part_size=limit)
-        params = {k: v for k, v in form.items() if isinstance(v, str)}
-        file = form.get("file")
-        if file is None or isinstance(file, str):
-            raise field_error("file", "请上传文件")
         spool = Path(await run_in_threadpool(tempfile.mkdtemp, dir=settings.data_dir)) / "upload"
         spools.append(spool.parent)
+        form = await uploads.receive_form(request, spool, limit=limit)
+        params = form.fields
+        if form.path is None:
+            raise field_error("file", "请上传文件")
         sheets = files.SheetLimits.from_settings(settings)
-        _, checksum = await run_in_threadpool(sources.save_upload, file.file, spool, limit, sheets)
-        upload = service.Upload(spool, file.filename, checksum)
+        await run_in_threadpool(sources.check_upload, spool, form.head, sheets)
+        upload = service.Upload(spool, form.filename, form.checksum)
     elif content_type.startswith("application/json"):
         try:
             params = await run_in_threadpool(json.loads, await request.body())  # a large body: off the loop

@@ -36,7 +36,7 @@ import pyarrow as pa
 from charset_normalizer import from_bytes
 
 from govdata.core import files
-from govdata.core.errors import InvalidInput, PayloadTooLarge, Problem
+from govdata.core.errors import InvalidInput, Problem
 from govdata.store.sql import q
 
 SNIFF_BYTES = 256 * 1024
@@ -332,35 +332,18 @@ def read_xlsx(path: Path, limits: files.SheetLimits | None = None) -> pa.Table:
     return pa.Table.from_batches(batches, schema=schema)
 
 
-def save_upload(
-    stream, target: Path, max_bytes: int, limits: files.SheetLimits | None = None
-) -> tuple[int, str]:
-    """Stream an upload to disk, refusing it once it exceeds ``max_bytes``, and an XLSX beyond the
-    spreadsheet limits (413, or 422 for too many rows) before a batch is made of it; a broken one is
-    left to fail its batch. Returns size and SHA-256."""
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("wb") as out:
-        while chunk := stream.read(1024 * 1024):
-            head = head or chunk[:8]
-            size += len(chunk)
-            if size > max_bytes:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise PayloadTooLarge(f"文件超过上限 {max_bytes // (1024 * 1024)} MiB。")
-            digest.update(chunk)
-            out.write(chunk)
-    if files.is_xlsx(head):
-        try:
-            files.check_xlsx(target, limits or files.SheetLimits.from_settings())
-        except files.LIMIT_PROBLEMS:
-            target.unlink(missing_ok=True)
-            raise
-        except Problem:  # a broken workbook fails its batch, as any unreadable file does
-            pass
-    return size, digest.hexdigest()
+def check_upload(path: Path, head: bytes, limits: files.SheetLimits | None = None) -> None:
+    """Refuse a saved upload that is an XLSX beyond the spreadsheet limits (413, or 422 for too many
+    rows) before a batch is made of it, removing it; a broken workbook is left to fail its batch."""
+    if not files.is_xlsx(head):
+        return
+    try:
+        files.check_xlsx(path, limits or files.SheetLimits.from_settings())
+    except files.LIMIT_PROBLEMS:
+        path.unlink(missing_ok=True)
+        raise
+    except Problem:  # a broken workbook fails its batch, as any unreadable file does
+        pass
 
 
 def records_checksum(records: list[Any]) -> str:

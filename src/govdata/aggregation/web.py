@@ -3,7 +3,7 @@ upload form, batch history and data preview, and a batch's live progress and rep
 
 Like the API, every page calls :mod:`govdata.aggregation.service`, which checks the caller's right and
 the resource's or batch's visibility again. An upload is saved the way the API saves it
-(``sources.save_upload``) and runs as a job (``core.jobs``); the batch page follows it by
+(``core.uploads.receive_form``) and runs as a job (``core.jobs``); the batch page follows it by
 polling ``GET /api/v1/batches/{id}`` with the session cookie (``static/aggregation.js``) and then shows
 the report. Errors are shown on the page in Chinese, next to the form they belong to.
 """
@@ -22,7 +22,6 @@ from fastapi import Path as PathParam
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from govdata.aggregation import service, sources
 from govdata.aggregation.auth import (
@@ -40,7 +39,7 @@ from govdata.aggregation.models import MODE_LABELS, Batch, BatchMode, BatchPolic
 from govdata.aggregation.validation import TYPE_LABELS
 from govdata.catalog import service as catalog
 from govdata.catalog.enums import UpdateCycle
-from govdata.core import files
+from govdata.core import files, uploads
 from govdata.core.auth import Actor, DbSession
 from govdata.core.errors import (
     Conflict,
@@ -417,17 +416,15 @@ def _submit(
     session: Session,
     actor: Actor,
     code: str,
-    upload: UploadFile,
-    spool: Path,
+    form: uploads.Received,
     values: dict[str, str],
-    limit: int,
 ) -> int:
-    """Save the upload as the API does and queue the batch (its job starts when the request commits)."""
+    """Queue the batch of the saved upload as the API does (its job starts when the request commits)."""
     if values["encoding"] not in ENCODINGS:
         raise field_error("encoding", "应为自动识别、UTF-8、GBK 或 GB18030")
     source_rows = _source_rows(values["source_rows"])
     settings = request.app.state.settings
-    _, checksum = sources.save_upload(upload.file, spool, limit, files.SheetLimits.from_settings(settings))
+    sources.check_upload(form.path, form.head, files.SheetLimits.from_settings(settings))
     batch = service.create_batch(
         session,
         actor,
@@ -435,7 +432,7 @@ def _submit(
         code,
         mode=values["mode"],
         policy=values["policy"],
-        upload=service.Upload(spool, _filename(upload.filename or ""), checksum),
+        upload=service.Upload(form.path, _filename(form.filename or ""), form.checksum),
         encoding=values["encoding"] or None,
         source_rows=source_rows,
     )
@@ -453,25 +450,19 @@ async def upload_batch(request: Request, session: DbSession, actor: BatchLoader,
     settings = request.app.state.settings
     values: dict[str, str] = {}
     spool_dir: Path | None = None
-    form = None
     try:
         await run_in_threadpool(_check_loader, session, actor, code)
         limit = upload_limit(request)
-        form = await request.form(max_files=1, max_fields=20)
-        values = _form_values(form)
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise field_error("file", "请选择要上传的数据文件")
         spool_dir = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="upload-", dir=settings.data_dir))
-        batch_id = await run_in_threadpool(
-            _submit, request, session, actor, code, upload, spool_dir / "upload", values, limit
-        )
+        form = await uploads.receive_form(request, spool_dir / "upload", limit=limit)
+        values = _form_values(form.fields)
+        if form.path is None or not form.filename:
+            raise field_error("file", "请选择要上传的数据文件")
+        batch_id = await run_in_threadpool(_submit, request, session, actor, code, form, values)
     except Problem as exc:
         await run_in_threadpool(session.rollback)
         return await run_in_threadpool(_upload_error, request, session, actor, code, exc, values)
     finally:
-        if form is not None:
-            await form.close()
         if spool_dir is not None:
             await run_in_threadpool(shutil.rmtree, spool_dir, ignore_errors=True)
     return RedirectResponse(f"/data/batches/{batch_id}", status_code=303)
