@@ -213,7 +213,7 @@ def live(settings, **server_options) -> Iterator[str]:
 
 
 def logins_from(url: str, addresses: list[str]) -> list[int]:
-    with httpx.Client(base_url=url) as http:
+    with httpx.Client(base_url=url, timeout=60) as http:  # a login hashes a password: slow on a busy machine
         return [
             http.post(
                 "/api/v1/auth/token",
