@@ -27,6 +27,7 @@ from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from govdata import capabilities
 from govdata.aggregation.scheduler import PullScheduler
@@ -38,6 +39,7 @@ from govdata.core.errors import (
     PROBLEM_REF,
     PROBLEM_SCHEMA,
     InvalidInput,
+    MalformedBody,
     NotFound,
     Problem,
     unreadable_body,
@@ -308,6 +310,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # a number or text the database cannot hold (an id beyond its integer range, say)
         problem = InvalidInput("输入的数值超出范围或格式不被接受。", slug="out-of-range")
         return _problem_response(request, problem)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> Response:
+        # the client went away while sending its body (an upload cancelled): nobody reads the answer
+        log.info("client disconnected", path=request.url.path)
+        return _problem_response(request, MalformedBody("客户端在请求体发送完之前断开了连接。"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

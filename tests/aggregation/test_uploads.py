@@ -95,3 +95,45 @@ def test_a_bad_form_is_refused_and_leaves_nothing(
     assert words in problem["detail"], problem
     assert client.get(f"/api/v1/resources/{population_code}/batches", headers=officer).json()["total"] == 0
     assert spools(settings) == []
+
+
+def test_an_upload_the_client_abandons_leaves_nothing_and_is_no_server_error(
+    client, as_user, population_code, settings
+):
+    """The connection drops halfway through the body (an upload cancelled in the browser)."""
+    import anyio
+
+    body = multipart("b0undary", [("mode", None, b"upsert"), ("file", "a.csv", csv_bytes(good_rows(5000)))])
+    headers = {**as_user("ga_officer"), "content-type": "multipart/form-data; boundary=b0undary"}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 5000),
+        "path": f"/api/v1/resources/{population_code}/batches",
+        "raw_path": f"/api/v1/resources/{population_code}/batches".encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    messages = [{"type": "http.request", "body": body[: len(body) // 2], "more_body": True}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    anyio.run(client.app, scope, receive, send)
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 400
+    assert (
+        client.get(f"/api/v1/resources/{population_code}/batches", headers=as_user("ga_officer")).json()[
+            "total"
+        ]
+        == 0
+    )
+    assert spools(settings) == []
