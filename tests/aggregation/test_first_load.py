@@ -1,12 +1,16 @@
 """AGG-5 for the first load of a resource: with the DuckDB store it is validated straight into a
 staging table that then takes the empty current table's place. What the provider sees must not
 differ from any other batch: exact row numbers across many row groups, nothing applied by a rejected
-batch, a batch interrupted after staging runs again cleanly. Both stores (PostgreSQL never stages:
-it copies a first load straight into the current table, its primary key built again afterwards)."""
+batch, a batch interrupted after staging runs again cleanly. Both stores (PostgreSQL copies a first
+load into a new table, builds its primary key and puts it in the current table's place, keeping the
+privileges granted on the old one)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+
+import pytest
 
 from govdata.store.base import TableSpec
 from tests.support.batches import csv_bytes, ric, upload
@@ -90,7 +94,6 @@ def test_the_current_table_keeps_one_row_per_key_after_a_first_load(
     """PostgreSQL drops the primary key while it copies a first load in: it must stand again after,
     refusing a key twice (DuckDB keeps one row per key by construction)."""
     import psycopg
-    import pytest
 
     from govdata.catalog.models import Resource
 
@@ -110,3 +113,33 @@ def test_the_current_table_keeps_one_row_per_key_after_a_first_load(
         )
     again = upload(client, officer, population_code, csv_bytes(rows[:5]), policy="strict").json()
     assert (again["status"], again["rows_inserted"], again["rows_updated"]) == ("applied", 0, 5)
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_privileges_granted_on_a_table_survive_its_first_load(client, as_user, population_code, session):
+    """A DBA let a reporting role read the resource's table before its first batch came: the table
+    that takes its place must let that role read too."""
+    from govdata.catalog.models import Resource
+
+    store = client.app.state.store
+    resource = session.query(Resource).filter_by(code=population_code).one()
+    spec = TableSpec(resource.id, (), ())
+    store.ensure_table(spec)
+    table = store.table_name(spec.name)
+    role = f"govdata_reporting_{uuid.uuid4().hex[:8]}"
+    store.execute(f'CREATE ROLE "{role}"')
+    try:
+        store.execute(f'GRANT SELECT ON {table} TO "{role}"')
+        store.execute(f'GRANT INSERT ON {table} TO "{role}" WITH GRANT OPTION')
+        officer = as_user("ga_officer")
+        batch = upload(client, officer, population_code, csv_bytes(many_rows()[3:13]), policy="strict").json()
+        assert (batch["status"], batch["rows_inserted"]) == ("applied", 10)
+        granted = store.fetchall(
+            "SELECT privilege_type, is_grantable FROM information_schema.role_table_grants "
+            "WHERE grantee = ? AND table_name = ? ORDER BY privilege_type",
+            [role, spec.name],
+        )
+        assert granted == [("INSERT", "YES"), ("SELECT", "NO")]
+    finally:
+        store.execute(f'DROP OWNED BY "{role}"')
+        store.execute(f'DROP ROLE "{role}"')

@@ -154,12 +154,28 @@ class PostgresStore(SqlStore):
         copied = self._copy_csv(data.connection, rows, [*names, BATCH, WRITTEN], loaded)
         self.execute(f"ALTER TABLE {loaded} ADD CONSTRAINT {q(spec.name + '_load_pkey')} PRIMARY KEY ({KEY})")
         self.execute(f"LOCK TABLE {current} IN ACCESS EXCLUSIVE MODE")
+        self._carry_privileges(spec.name, loaded)
         self.execute(f"DROP TABLE {current}")
         self.execute(f"ALTER TABLE {loaded} RENAME TO {q(spec.name)}")
         self.execute(
             f"ALTER TABLE {current} RENAME CONSTRAINT {q(spec.name + '_load_pkey')} TO {q(spec.name + '_pkey')}"
         )
         return ApplyResult(inserted=copied, updated=0, deleted=0)
+
+    def _carry_privileges(self, table: str, to: str) -> None:
+        """Grant on ``to`` what was granted on ``table`` (say, SELECT to a reporting role by a DBA):
+        the new table of a first load would otherwise have only the schema's default privileges."""
+        granted = self.fetchall(
+            "SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
+            "a.privilege_type, a.is_grantable FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace CROSS JOIN LATERAL aclexplode(c.relacl) a "
+            "LEFT JOIN pg_roles r ON r.oid = a.grantee "
+            "WHERE n.nspname = ? AND c.relname = ? AND a.grantee <> c.relowner",
+            [self.data_schema, table],
+        )
+        for grantee, privilege, grantable in granted:
+            option = " WITH GRANT OPTION" if grantable else ""
+            self.execute(f"GRANT {privilege} ON {to} TO {grantee}{option}")
 
     def drop_incoming(self) -> None:
         self.execute("DROP TABLE IF EXISTS incoming")
