@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -160,7 +160,7 @@ async def receive_form(request: Request, target: Path, *, limit: int, max_fields
     form = _Form(target, limit, max_fields, "file")
     try:
         parser = MultipartParser(boundary, form.callbacks(), max_header_size=MAX_HEADER_BYTES)
-    except Exception as exc:  # a boundary longer than the standard allows
+    except FormParserError as exc:  # a boundary longer than the standard allows
         raise MalformedBody("multipart/form-data 的 boundary 参数无效。") from exc
     try:
         async for chunk in request.stream():

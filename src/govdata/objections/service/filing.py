@@ -19,7 +19,7 @@ from govdata.catalog import service as catalog
 from govdata.core import attachments, audit, clock, policy
 from govdata.core.auth import Actor, enforce, require
 from govdata.core.calendar import WorkingCalendar, track_deadline
-from govdata.core.errors import Conflict, NotFound, field_error
+from govdata.core.errors import Conflict, NotFound, field_error, fields_error
 from govdata.core.policy import Objector
 from govdata.notifications import service as notifications
 from govdata.objections import flags
@@ -114,8 +114,9 @@ def file_objection(session: Session, actor: Actor, store: SqlStore, data: Object
         channel, received_on = Channel.platform, clock.today()
     resource = record.resource
     claimed = _claimed(data.items, record, entitled, code)
-    for item, problem in record.problems(claimed).items():
-        raise field_error(f"items.{item}", f"{record.names[item]}：{problem}")
+    if problems := record.problems(claimed):  # every value that would fail its batch, at once
+        messages = {f"items.{item}": f"{record.names[item]}：{problem}" for item, problem in problems.items()}
+        raise fields_error("；".join(messages.values()), messages)
     reason = data.reason.strip()
     if not reason:
         raise field_error("reason", "请写明疑义理由")
