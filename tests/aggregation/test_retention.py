@@ -69,6 +69,7 @@ def test_a_failed_batch_leaves_no_source(client, as_user, settings, population_c
     missing_key = csv_bytes([["张三"]], header=["姓名"])  # no 公民身份号码 column: the batch fails
     failed = upload(client, officer, population_code, missing_key, policy="strict").json()
     assert failed["status"] == "failed" and "缺少必需的列" in failed["message"]
+    settle(client.app)  # the source goes just after the end is committed, before the job ends
     assert sources(settings, failed["id"]) == set()
 
     pushed = client.post(
@@ -77,6 +78,7 @@ def test_a_failed_batch_leaves_no_source(client, as_user, settings, population_c
         headers=officer,
     ).json()
     assert pushed["status"] == "failed", pushed
+    settle(client.app)
     assert sources(settings, pushed["id"]) == set()  # records.json too
 
     page = browser(client.app, "ga_officer").get(f"/data/batches/{failed['id']}", headers=HTML)
@@ -88,6 +90,7 @@ def test_a_rejected_batch_keeps_only_its_errors_file(client, as_user, settings, 
     data = csv_bytes(with_defects(good_rows(5)))
     rejected = upload(client, officer, population_code, data, policy="strict").json()
     assert rejected["status"] == "rejected" and rejected["errors_count"] == 1, rejected
+    settle(client.app)
     assert batch_files(settings, rejected["id"]) == {"errors.parquet"}
 
     errors = client.get(f"/api/v1/batches/{rejected['id']}/errors?format=csv", headers=officer)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from govdata.aggregation.models import MIGRATION, Batch, BatchPolicy, BatchStatus
-from govdata.aggregation.service import _finish, _Progress, rules_for
+from govdata.aggregation.run import Progress, finish, rules_for
 from govdata.catalog import service as catalog
 from govdata.catalog.impacts import DataImpact, Revision, item_type
 from govdata.core import audit, jobs
@@ -138,7 +138,7 @@ def run_migration(factory: sessionmaker, store: SqlStore, batch_id: int) -> None
         before = catalog.version_body(session, resource_id, version - 1) or {}
         migration = catalog.version_migration(session, resource_id, version) or {}
         spec = _spec(resource_id, after, catalog.element_key_kinds(session))
-    _Progress(factory, batch_id)("迁移已存数据", 0.1, status=BatchStatus.running, started_at=utcnow())
+    Progress(factory, batch_id)("迁移已存数据", 0.1, status=BatchStatus.running, started_at=utcnow())
     covered = migration.get("items")
     altered = {
         code: change
@@ -147,10 +147,10 @@ def run_migration(factory: sessionmaker, store: SqlStore, batch_id: int) -> None
     }
     try:
         if spec is None or not altered:
-            _finish(factory, batch_id, BatchStatus.applied, "没有需要迁移的已存数据。")
+            finish(factory, batch_id, BatchStatus.applied, "没有需要迁移的已存数据。")
             return
         if keys := store.batch_keys(spec, batch_id):  # the process died after migrating
-            _finish(
+            finish(
                 factory,
                 batch_id,
                 BatchStatus.applied,
@@ -165,7 +165,7 @@ def run_migration(factory: sessionmaker, store: SqlStore, batch_id: int) -> None
         changed = "；".join(f"{code} {n} 个值" for code, n in migrated.values.items() if n) or "无"
         message = f"已按目录第 {version} 版迁移已存数据（改变的值：{changed}），原值保留在历史中。"
         rows = migrated.rows
-        _finish(
+        finish(
             factory,
             batch_id,
             BatchStatus.applied,
@@ -177,4 +177,4 @@ def run_migration(factory: sessionmaker, store: SqlStore, batch_id: int) -> None
         log.info("migration applied", batch=batch_id, rows=rows, values=migrated.values)
     except Exception:
         log.exception("migration failed", batch=batch_id)
-        _finish(factory, batch_id, BatchStatus.failed, "迁移数据时发生内部错误，已记录日志；数据未改变。")
+        finish(factory, batch_id, BatchStatus.failed, "迁移数据时发生内部错误，已记录日志；数据未改变。")

@@ -4,7 +4,7 @@ An uploaded file holds the rows in clear (公民身份号码 and all), so it is 
 report needs it:
 
 * a **failed or rejected** batch's source is removed as soon as the batch finishes
-  (``service._finish``); a rejected batch keeps its errors file, which its report and the errors
+  (``run.finish``); a rejected batch keeps its errors file, which its report and the errors
   download read;
 * an **applied** batch's source (and a rolled-back one's) is kept ``GOVDATA_UPLOAD_RETENTION_DAYS``
   (30 by default) after the batch finished, for a provider who asks what was loaded, and then
