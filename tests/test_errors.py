@@ -151,3 +151,12 @@ def test_a_405_says_which_methods_the_path_allows(client, as_user):
     assert response.headers["allow"] == "GET, PATCH"
     response = client.delete("/api/v1/departments", headers=as_user("rs_user"))
     assert response.headers["allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [("limit=-1", "每页条数（limit）：应不小于 1"), ("offset=-5", "起始位置（offset）：应不小于 0")],
+)
+def test_a_page_out_of_bounds_names_the_parameter_and_its_bound_in_chinese(client, as_user, query, words):
+    body = client.get(f"/api/v1/resources?{query}", headers=as_user("dsj_officer")).json()
+    assert body["status"] == 422 and words in body["detail"], body

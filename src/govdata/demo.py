@@ -194,17 +194,17 @@ def write_logins(path: Path, admin_password: str | None, logins: list[DemoLogin]
     """The demo logins as text, also kept (mode 0600) in the data directory for later starts."""
     lines = [
         "演示账号（仅用于演示，请勿在生产环境使用）：",
-        f"  {'用户名':<14}{'密码':<16}{'姓名':<8}角色 · 部门",
+        f"  {'用户名':<14}{'密码':<16}姓名 · 角色 · 部门",
     ]
     if admin_password:
         lines.append(
-            f"  {'admin':<16}{admin_password:<18}平台管理员 · GOVDATA_ADMIN_PASSWORD 未设置，已随机生成"
+            f"  {'admin':<16}{admin_password:<18} 平台管理员 · GOVDATA_ADMIN_PASSWORD 未设置，已随机生成"
         )
     else:
-        lines.append(f"  {'admin':<16}{'(GOVDATA_ADMIN_PASSWORD)':<18}平台管理员")
+        lines.append(f"  {'admin':<16}{'(GOVDATA_ADMIN_PASSWORD)':<18} 平台管理员")
     for login in logins:
         lines.append(
-            f"  {login.username:<16}{login.password:<18}{login.display_name} · {login.roles} · {login.department}"
+            f"  {login.username:<16}{login.password:<18} {login.display_name} · {login.roles} · {login.department}"
         )
     lines.append(f"应用系统“{APP_SYSTEM[1]}”（市人社局）的访问令牌：")
     lines.append(f"  {token}")

@@ -150,7 +150,7 @@ def test_bad_csv_files_are_refused_with_the_reason(client, as_user, content, fra
         ({"workdays": ["2027-03-10"]}, "workdays", "星期三"),
         ({"workdays": ["2027-01-01"]}, "workdays", "同时列为"),
         ({"holidays": ["garbage"]}, "holidays.0", "日期"),
-        ({"year": 1800}, "year", "太小"),
+        ({"year": 1800}, "year", "应不小于 1900"),
     ],
 )
 def test_invalid_schedules_are_refused_and_nothing_changes(client, as_user, change, field, fragment):

@@ -210,11 +210,11 @@ def test_refusal_needs_a_reason_and_a_valid_basis_then_dispute_and_coordination_
         assert_problem(client.post(url, json={"decision": "refuse"}, headers=officer), 422)
         weak = {"decision": "refuse", "reason": "涉及个人隐私", "basis_kind": "rule"}
         assert_problem(client.post(url, json=weak, headers=officer), 422)  # default: refused without basis
-        refused = client.post(
-            url, json={"decision": "refuse", "reason": "涉及个人隐私", "basis_kind": "law"}, headers=officer
-        )
-        assert refused.status_code == 200 and refused.json()["status"] == "refused"
-        assert refused.json()["grant_id"] is None
+        # a refusal naming no basis stands on the one the catalog gives for the conditions (law)
+        refused = client.post(url, json={"decision": "refuse", "reason": "涉及个人隐私"}, headers=officer)
+        assert refused.status_code == 200 and refused.json()["status"] == "refused", refused.text
+        assert refused.json()["grant_id"] is None and refused.json()["refusal_basis_kind"] == "law"
+        assert refused.json()["refusal_flagged"] is False
         # the consumer disputes, the authority negotiates, then decides and orders a grant
         disputed = client.post(
             f"/api/v1/applications/{answer['id']}/dispute",
@@ -251,8 +251,14 @@ def test_refusal_without_basis_is_flagged_as_a_violation_when_the_profile_allows
     client, as_user, resource, system_id, session, settings
 ):
     use_switch(session, "flagged", refusal_without_basis="flagged")
+    # published on a basis too weak for conditional sharing, which this profile lets through flagged
+    weak = population(name="人口补充信息", legal_basis="《焦作市户籍管理规定》", legal_basis_kind="rule")
+    weak["items"] = [i for i in weak["items"] if i["code"] == "gmsfhm"] + [
+        {"code": "lxdh", "name": "联系电话", "data_type": "C", "length": 20, "level": 3}
+    ]
+    weak_code = publish(client, as_user, "ga_officer", weak)
     with clock.frozen(TODAY):
-        answer = apply(client, as_user, application(resource, system_id, ["lxdh"]))
+        answer = apply(client, as_user, application(weak_code, system_id, ["lxdh"]))
         refused = client.post(
             f"/api/v1/applications/{answer['id']}/decision",
             json={"decision": "refuse", "reason": "暂不提供"},

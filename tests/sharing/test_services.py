@@ -511,3 +511,56 @@ def test_a_masked_key_is_shown_masked_in_changes(client, as_user, shared_code, s
         assert change["key"] not in keys and change["key"][:6] == "410802" and "*" * 8 in change["key"]
         assert change["record"]["gmsfhm"] == change["key"]
     usage.flush()
+
+
+# --- several grants on one resource ----------------------------------------------------------------
+
+
+def test_a_call_is_served_under_the_grant_that_holds_the_items_it_names_SHR5(
+    client, as_user, shared_code, system
+):
+    """A system granted 性别 first and then, by a second application, 姓名 (masked) and 联系电话 keeps
+    both grants: a call naming an item is made under the grant that holds it; one naming items no
+    single grant holds is refused with what lies outside the newest grant."""
+    first = grant(client, as_user, shared_code, system["id"], ["gmsfhm", "xb"], modes=["query", "verify"])
+    second = grant(
+        client,
+        as_user,
+        shared_code,
+        system["id"],
+        ["gmsfhm", "xm", "lxdh"],
+        masked=["xm"],
+        modes=["query", "verify"],
+    )
+    person, headers = people(1, start=4)[0], system["headers"]
+
+    by_sex = verify(client, headers, shared_code, person["gmsfhm"], {"xb": person["xb"]})
+    assert by_sex.status_code == 200, by_sex.text
+    assert by_sex.json()["match"] is True and by_sex.json()["receipt"]["grant_id"] == first["id"]
+    by_phone = verify(client, headers, shared_code, person["gmsfhm"], {"lxdh": person["lxdh"]})
+    assert by_phone.status_code == 200 and by_phone.json()["receipt"]["grant_id"] == second["id"]
+    assert_problem(
+        verify(client, headers, shared_code, person["gmsfhm"], {"xb": person["xb"], "lxdh": person["lxdh"]}),
+        403,
+        "item-not-granted",
+    )
+
+    filtered = records(client, headers, shared_code, xb=person["xb"], limit=50)
+    assert filtered.status_code == 200, filtered.text
+    assert set(filtered.json()["items"][0]) == {"gmsfhm", "xb"}  # what the first grant holds, no more
+    by_key = records(client, headers, shared_code, key=person["gmsfhm"]).json()
+    assert set(by_key["items"][0]) == {"gmsfhm", "xm", "lxdh"}  # naming no item: the newest grant
+    assert by_key["items"][0]["xm"] != person["xm"]  # masked as that grant says
+
+    # 市人社局's staff may object to an item any of its grants holds (not only the newest one's)
+    objection = client.post(
+        "/api/v1/objections",
+        json={
+            "resource_code": shared_code,
+            "key": person["gmsfhm"],
+            "items": {"xb": "9" if person["xb"] != "9" else "1"},
+            "reason": "当事人反映性别登记有误",
+        },
+        headers=as_user("rs_user"),
+    )
+    assert objection.status_code == 201, objection.text

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, func, select
+from sqlalchemy import DateTime, Engine, MetaData, Select, create_engine, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -162,6 +162,24 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def claim(session: Session, model: type[Base], row_id: Any, **expected: Any) -> bool:
+    """Hold the row ``row_id`` of ``model`` for a change of state, if its columns still have the
+    ``expected`` values in the database, not only in this session's copy. Of two requests changing the
+    same row at once, the second waits for the first's commit (PostgreSQL's row lock, SQLite's write
+    lock) and then gets False; the row stays held until this transaction ends. Call it before any
+    other write of the transaction."""
+    assert expected, "claim needs the values the row is expected to have"
+    condition = [getattr(model, name) == value for name, value in expected.items()]
+    name, value = next(iter(expected.items()))
+    changed = session.execute(
+        update(model)
+        .where(model.id == row_id, *condition)
+        .values({name: value})  # a write that changes nothing, for the lock
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(changed)
 
 
 def paginate(session: Session, stmt: Select, *order_by: Any, limit: int, offset: int) -> tuple[list, int]:

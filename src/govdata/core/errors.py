@@ -113,7 +113,15 @@ def fields_error(detail: str, errors: dict[str, str]) -> InvalidInput:
 
 # Chinese names of input fields, registered by each capability, so that a 422 names the field in
 # Chinese whether the error came from a schema or from a rule in a service.
-FIELD_LABELS: dict[str, str] = {}
+FIELD_LABELS: dict[str, str] = {"limit": "每页条数（limit）", "offset": "起始位置（offset）"}
+
+# the bound a number broke, from pydantic's context: "太小" → "应不小于 1"
+_BOUNDS = {
+    "greater_than_equal": ("ge", "应不小于"),
+    "greater_than": ("gt", "应大于"),
+    "less_than_equal": ("le", "应不大于"),
+    "less_than": ("lt", "应小于"),
+}
 
 VALIDATION_MESSAGES = {
     "missing": "必填",
@@ -174,6 +182,9 @@ def validation_problem(errors: list[dict[str, Any]], prefix: str = "请求参数
         message = VALIDATION_MESSAGES.get(kind, error.get("msg", "无效"))
         if kind == "value_error" and error.get("ctx", {}).get("error"):
             message = str(error["ctx"]["error"])
+        elif kind in _BOUNDS and _BOUNDS[kind][0] in error.get("ctx", {}):
+            bound, words = _BOUNDS[kind]
+            message = f"{words} {error['ctx'][bound]}"
         elif kind == "enum" and error.get("ctx", {}).get("expected"):
             message = f"取值不在允许范围内（可选：{error['ctx']['expected']}）"
         translated.append(

@@ -29,7 +29,6 @@ from govdata.store.base import TableSpec
 from govdata.store.sql import SqlStore
 
 KEY_SEPARATOR = "\x1f"  # how the store joins the values of a key of several items
-MODES = ("query", "verify", "exchange", "interface")
 
 
 @dataclass(frozen=True)
@@ -88,21 +87,15 @@ def json_value(value: Any) -> Any:
 
 
 def entitled_items(session: Session, actor: Actor, code: str) -> tuple[ResourceRef, set[str]]:
-    """The resource and the items the caller may read of it, in any mode (the same 404 otherwise)."""
-    items: set[str] = set()
-    resource = None
-    for mode in MODES:
-        try:
-            access = sharing.access_for(session, actor, code, mode)
-        except Problem:
-            continue
-        resource = access.resource
-        items |= set(access.items)
-        if access.own:
-            break
-    if resource is None or not items:
+    """The resource and the items the caller may read of it, under any of its grants in any mode
+    (the same 404 otherwise)."""
+    try:
+        resource, items = sharing.granted_items(session, actor, code)
+    except Problem:
+        raise unseen(code) from None
+    if not items:
         raise unseen(code)
-    return resource, items
+    return resource, set(items)
 
 
 def normal_key(key: str, key_rules: list) -> str:

@@ -19,7 +19,7 @@ from govdata.catalog.enums import REFUSAL_BASES, LegalBasisKind, ShareType
 from govdata.core import audit, clock, policy
 from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, enforce, require
 from govdata.core.calendar import TrackedDeadline, WorkingCalendar, track_deadline
-from govdata.core.db import paginate, utcnow
+from govdata.core.db import claim, paginate, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound, field_error
 from govdata.core.policy import RefusalWithoutBasis, ShareReplyClockStart
 from govdata.notifications import service as notifications
@@ -98,6 +98,18 @@ def list_applications(
     if resource_code:
         stmt = stmt.where(Application.resource_code == resource_code)
     return paginate(session, stmt, Application.id.desc(), limit=limit, offset=offset)
+
+
+def _take(session: Session, actor: Actor, application_id: int, refusal_of) -> Application:
+    """The application, held for the caller's change once ``refusal_of`` allows it. Of two changes at
+    once (two officers deciding, a decision and a dispute, the sweep's escalation) one wins; the
+    other is judged again on the state the first left: usually ``refusal_of``'s 409."""
+    application = get_application(session, actor, application_id)
+    enforce(refusal_of(actor, application))
+    while not claim(session, Application, application.id, status=application.status, phase=application.phase):
+        session.refresh(application)
+        enforce(refusal_of(actor, application))
+    return application
 
 
 def deadline_of(session: Session, application: Application) -> TrackedDeadline | None:
@@ -305,8 +317,7 @@ def _tell_consumer(session: Session, application: Application, kind: str, title:
 
 def check(session: Session, actor: Actor, application_id: int, data: CheckIn) -> Application:
     """The authority's compliance check (符合性审查), when the profile puts it before the provider."""
-    application = get_application(session, actor, application_id)
-    enforce(check_refusal(actor, application))
+    application = _take(session, actor, application_id, check_refusal)
     note = (data.note or "").strip() or None
     application.checked_at = utcnow()
     application.checked_by = actor.name
@@ -349,8 +360,7 @@ def check(session: Session, actor: Actor, application_id: int, data: CheckIn) ->
 
 def receive(session: Session, actor: Actor, application_id: int) -> Application:
     """The provider signs for an application; under the ``provider_receipt`` switch its clock starts."""
-    application = get_application(session, actor, application_id)
-    enforce(receive_refusal(actor, application))
+    application = _take(session, actor, application_id, receive_refusal)
     _mark_received(session, actor, application)
     return application
 
@@ -368,8 +378,18 @@ def _mark_received(session: Session, actor: Actor, application: Application) -> 
 # --- the decision --------------------------------------------------------------------------------
 
 
+def _catalog_basis(session: Session, application: Application) -> LegalBasisKind | None:
+    """The kind of basis the catalog names for the resource's conditional sharing (SHR-1), in the
+    version applied for: a refusal that names none stands on it."""
+    body = catalog.version_body(session, application.resource_id, application.catalog_version) or {}
+    kind = body.get("legal_basis_kind")
+    return LegalBasisKind(kind) if kind in LegalBasisKind.__members__ else None
+
+
 def _refusal_basis(session: Session, application: Application, data: DecisionIn) -> None:
-    kind = data.basis_kind
+    """A refusal stands on a law, an administrative regulation or a central policy (seeds 002, 003):
+    the kind the decision names, or else the one the catalog gives for the resource's conditions."""
+    kind = data.basis_kind or _catalog_basis(session, application)
     valid = kind is not None and kind in REFUSAL_BASES
     if valid:
         application.refusal_basis_kind = kind.value
@@ -398,8 +418,7 @@ def _refusal_basis(session: Session, application: Application, data: DecisionIn)
 
 def decide(session: Session, actor: Actor, application_id: int, data: DecisionIn) -> Application:
     """The provider approves, approves in part or refuses (SHR-3); a decision after the deadline is late."""
-    application = get_application(session, actor, application_id)
-    enforce(decide_refusal(actor, application))
+    application = _take(session, actor, application_id, decide_refusal)
     if application.phase == Phase.awaiting_receipt:
         _mark_received(session, actor, application)
     deadline = deadline_of(session, application)
@@ -516,8 +535,7 @@ def _granted(application: Application, data: Any, *, partial: bool) -> tuple[lis
 
 def dispute(session: Session, actor: Actor, application_id: int, reason: str) -> Application:
     """A refused (or partly refused) consumer disputes; the authority coordinates."""
-    application = get_application(session, actor, application_id)
-    enforce(dispute_refusal(actor, application))
+    application = _take(session, actor, application_id, dispute_refusal)
     reason = reason.strip()
     if not reason:
         raise field_error("reason", "必须说明异议理由")
@@ -562,8 +580,7 @@ def _open_coordination(session: Session, application: Application, title: str, r
 
 def coordinate(session: Session, actor: Actor, application_id: int, data: CoordinateIn) -> Application:
     """The authority records a negotiation (协商) or its binding coordination (协调), which may order a grant."""
-    application = get_application(session, actor, application_id)
-    enforce(coordinate_refusal(actor, application))
+    application = _take(session, actor, application_id, coordinate_refusal)
     note = data.note.strip()
     if not note:
         raise field_error("note", "必须写明协商或协调意见")
@@ -655,7 +672,14 @@ def escalate_overdue(session: Session) -> int:
             TrackedDeadline.due_date < today,
         )
     ).all()
+    escalated = 0
     for application, deadline in rows:
+        if not claim(
+            session, Application, application.id, status=ApplicationStatus.pending, phase=application.phase
+        ):
+            continue  # decided (or received) meanwhile
+        session.refresh(application)
+        escalated += 1
         application.status = ApplicationStatus.escalated
         application.escalated_at = utcnow()
         stage = {
@@ -702,4 +726,4 @@ def escalate_overdue(session: Session) -> int:
             application.id,
             details={"deadline": deadline.due_date.isoformat(), "stage": application.phase},
         )
-    return len(rows)
+    return escalated

@@ -232,9 +232,10 @@ class _Call:
         usage.submit(self.session, entry)
 
 
-def _open(call: _Call, mode: str) -> Access:
-    """The caller's access through ``mode``, within its grant's rate limit."""
-    call.access = access_for(call.session, call.actor, call.code, mode, grant_id=call.grant_id)
+def _open(call: _Call, mode: str, needs: Collection[str] = ()) -> Access:
+    """The caller's access through ``mode`` under the grant holding the items it ``needs``, within
+    that grant's rate limit."""
+    call.access = access_for(call.session, call.actor, call.code, mode, grant_id=call.grant_id, needs=needs)
     _check_rate(call.session, call.access)
     return call.access
 
@@ -419,11 +420,11 @@ def verify(
     """Whether the claimed ``values`` agree with the record of ``key``, item by item, never a value."""
     require(actor, USE)
     with _Call(session, actor, code, VERIFY, grant_id) as call:
-        access = _open(call, VERIFY)
+        claimed = {str(c).strip().lower(): v for c, v in values.items()}
+        access = _open(call, VERIFY, needs=claimed)
         table = _table(session, store, access)
         if len(values) > MAX_VERIFY_ITEMS:
             raise field_error("values", f"一次最多比对 {MAX_VERIFY_ITEMS} 个信息项")
-        claimed = {str(c).strip().lower(): v for c, v in values.items()}
         if not claimed:
             raise field_error("values", "请给出要比对的信息项及其值")
         _check_items(access, table, list(claimed), "values", clear=False)
@@ -474,9 +475,9 @@ def query(
     """Records by key or by filters on granted items, a page at a time, masked as granted."""
     require(actor, USE)
     with _Call(session, actor, code, QUERY, grant_id) as call:
-        access = _open(call, QUERY)
-        table = _table(session, store, access)
         filters = {str(c).strip().lower(): v for c, v in (filters or {}).items()}
+        access = _open(call, QUERY, needs=filters)
+        table = _table(session, store, access)
         call.items = tuple(_granted(access, table))
         _check_items(access, table, list(filters), "", clear=True)
         if keys and len(keys) > MAX_KEYS:

@@ -9,6 +9,7 @@ The provider's own staff use the services on their own resources without a grant
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from govdata.catalog import service as catalog
 from govdata.catalog.service import ResourceRef
 from govdata.core import audit, clock
 from govdata.core.auth import Actor, Role, enforce, require
-from govdata.core.db import paginate, utcnow
+from govdata.core.db import claim, paginate, utcnow
 from govdata.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from govdata.notifications import service as notifications
 from govdata.sharing.auth import (
@@ -127,30 +128,17 @@ def grant_refusal(grant: Grant, today: date | None = None) -> PermissionDenied |
     return None if _usable(grant, today) else _refusal_of(grant, today)
 
 
-def access_for(
-    session: Session, actor: Actor, code: str, mode: str, *, grant_id: int | None = None
-) -> Access:
-    """What ``actor`` may receive from resource ``code`` through ``mode`` (401/403/404 otherwise);
-    ``grant_id`` ties the call to one of the caller's grants (a page of that grant)."""
+def _caller_grants(
+    session: Session, actor: Actor, code: str, grant_id: int | None
+) -> tuple[ResourceRef, list[Any] | None]:
+    """The resource and the caller's grants on it usable today, newest first; None for the provider's
+    own staff, who need none (401/403/404 otherwise)."""
     require(actor, USE)
     resource = catalog.find_resource(session, actor, code)
     if resource.published_version is None:
         raise NotFound(f"资源 {code} 尚未发布，没有可共享的数据。")
     if actor.kind != "system" and in_department(actor, resource.provider_id):
-        codes = item_codes(session, resource)
-        return Access(
-            resource,
-            tuple(codes),
-            frozenset(),
-            frozenset(ALL_MODES),
-            None,
-            None,
-            None,
-            None,
-            None,
-            actor.department_id,
-            own=True,
-        )
+        return resource, None
     if resource.status == "retired":
         raise PermissionDenied(f"资源 {code} 已停用，不再提供共享服务。", slug="resource-retired")
     if actor.kind != "system" and Role.app not in actor.roles and actor.department_id is None:
@@ -166,10 +154,48 @@ def access_for(
         if grants:
             raise _refusal_of(grants[0], today)
         raise PermissionDenied("尚无该资源的共享授权，请先提出共享申请。", slug="no-grant")
+    return resource, usable
+
+
+def _codes(grant: Any) -> set[str]:
+    return {i["code"].lower() for i in grant.items}
+
+
+def access_for(
+    session: Session,
+    actor: Actor,
+    code: str,
+    mode: str,
+    *,
+    grant_id: int | None = None,
+    needs: Collection[str] = (),
+) -> Access:
+    """What ``actor`` may receive from resource ``code`` through ``mode`` (401/403/404 otherwise).
+
+    A call is made under one grant, whose items, masks, purpose and rate limit it takes: ``grant_id``
+    names it (a page of that grant); else it is the newest usable grant with ``mode`` that holds every
+    item the call names (``needs``: the items verified, the filters), or the newest one when none
+    does (whose refusal then names the items outside it)."""
+    resource, usable = _caller_grants(session, actor, code, grant_id)
+    if usable is None:
+        return Access(
+            resource,
+            tuple(item_codes(session, resource)),
+            frozenset(),
+            frozenset(ALL_MODES),
+            None,
+            None,
+            None,
+            None,
+            None,
+            actor.department_id,
+            own=True,
+        )
     with_mode = [g for g in usable if mode in g.modes]
     if not with_mode:
         raise PermissionDenied(f"共享授权不包括该服务方式（{mode}）。", slug="mode-not-granted")
-    grant = with_mode[0]
+    wanted = set(needs)
+    grant = next((g for g in with_mode if wanted <= _codes(g)), with_mode[0])
     order = item_codes(session, resource)
     granted = {i["code"].lower(): bool(i.get("masked")) for i in grant.items}
     items = tuple(c for c in order if c in granted)
@@ -187,6 +213,15 @@ def access_for(
         own=False,
         direct_evidence=is_direct_evidence(session, resource.id),
     )
+
+
+def granted_items(session: Session, actor: Actor, code: str) -> tuple[ResourceRef, frozenset[str]]:
+    """The resource and every item the caller may receive of it today, under any of its usable grants
+    in any mode (every item for the provider's own staff); 401/403/404 as ``access_for``."""
+    resource, usable = _caller_grants(session, actor, code, None)
+    if usable is None:
+        return resource, frozenset(item_codes(session, resource))
+    return resource, frozenset(c for g in usable for c in _codes(g))
 
 
 # --- data that may be relied upon directly (可直接采信, SHR-9) ----------------------------------------
@@ -332,6 +367,9 @@ def change_grant(session: Session, actor: Actor, grant_id: int, action: str, rea
     if grant is None or not can_read_grant(actor, grant):
         raise NotFound(f"共享授权 {grant_id} 不存在。")
     enforce(grant_change_refusal(actor, grant, action))
+    while not claim(session, Grant, grant.id, status=grant.status):  # changed meanwhile: judge it anew
+        session.refresh(grant)
+        enforce(grant_change_refusal(actor, grant, action))
     reason = (reason or "").strip()
     if action != "resume" and not reason:
         raise field_error("reason", "暂停或撤销授权必须说明理由")
@@ -368,11 +406,15 @@ def expire_due(session: Session) -> int:
             )
         )
     )
+    expired = 0
     for grant in due:
+        if not claim(session, Grant, grant.id, status=grant.status):
+            continue  # revoked (or resumed) meanwhile: the next sweep sees it
+        expired += 1
         grant.status = GrantStatus.expired
         grant.status_at = utcnow()
         grant.status_by = "govdata"
-    return len(due)
+    return expired
 
 
 def warn_expiring(session: Session, within_days: int = 10) -> int:
