@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
@@ -117,11 +118,13 @@ def test_a_revocation_is_never_undone_by_a_resumption_sent_with_it(
         assert client.post(f"{url}/suspend", json={"reason": "核查"}, headers=officer).status_code == 200
         answers = at_once(
             [
-                lambda: client.post(f"{url}/revoke", json={"reason": "业务终止"}, headers=officer),
-                lambda: client.post(f"{url}/resume", json={}, headers=officer),
+                partial(client.post, f"{url}/revoke", json={"reason": "业务终止"}, headers=officer),
+                partial(client.post, f"{url}/resume", json={}, headers=officer),
             ]
         )
         assert answers[0].status_code == 200, answers[0].text
         assert client.get(url, headers=officer).json()["status"] == "revoked"
-        suspends = at_once([lambda: client.post(f"{url}/suspend", json={"reason": "x"}, headers=officer)] * 3)
+        suspends = at_once(
+            [partial(client.post, f"{url}/suspend", json={"reason": "x"}, headers=officer)] * 3
+        )
         assert statuses(suspends) == {409: 3}
