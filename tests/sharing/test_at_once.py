@@ -8,15 +8,13 @@ the 409 a later request would get; a revocation is never undone by a resumption 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 import pytest
 
 from govdata.core import clock
 from tests.sharing.test_applications import TODAY, application, apply, resource, system_id  # noqa: F401
+from tests.support.concurrency import at_once, statuses
 
 CALLERS = 6
 
@@ -25,22 +23,6 @@ CALLERS = 6
 def logged_in(as_user) -> None:
     for username in ("rs_user", "rs_officer", "ga_officer"):
         as_user(username)
-
-
-def at_once(calls) -> list:
-    """Run every call in a thread of its own, released together."""
-    start = threading.Barrier(len(calls))
-
-    def run(call):
-        start.wait()
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
-def statuses(responses) -> Counter:
-    return Counter(r.status_code for r in responses)
 
 
 def pending_application(client, as_user, resource, system_id) -> int:  # noqa: F811

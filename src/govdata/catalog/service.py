@@ -86,7 +86,7 @@ from govdata.catalog.validation import (
 )
 from govdata.core import audit, events, policy
 from govdata.core.auth import Actor, Role, enforce, require
-from govdata.core.db import utcnow
+from govdata.core.db import hold, utcnow
 from govdata.core.errors import (
     Conflict,
     InvalidInput,
@@ -325,7 +325,7 @@ def submit_resource(session: Session, actor: Actor, code: str) -> Resource:
     require(actor, CATALOG_COMPILE)
     resource = get_resource(session, actor, code)
     working = working_version(session, resource)
-    enforce(auth.submit_refusal(actor, resource, working))
+    hold(session, working, lambda: auth.submit_refusal(actor, resource, working))
     assert working is not None  # the rule allows a submission only of a version being prepared
     # the lead department of a base library may have been named since the resource was created
     enforce(
@@ -356,7 +356,7 @@ def return_resource(session: Session, actor: Actor, code: str, comment: str) -> 
     require(actor, CATALOG_REVIEW)
     resource = get_resource(session, actor, code)
     working = working_version(session, resource)
-    enforce(auth.return_refusal(actor, resource, working))
+    hold(session, working, lambda: auth.return_refusal(actor, resource, working))
     assert working is not None
     working.status = VersionStatus.returned
     if resource.published_version is None:
@@ -380,7 +380,8 @@ def publish_resource(session: Session, actor: Actor, code: str, *, store: Any = 
     require(actor, CATALOG_PUBLISH_OWN)
     resource = get_resource(session, actor, code)
     working = working_version(session, resource)
-    enforce(auth.publish_refusal(actor, resource, working, catalog_publisher(session)))
+    publisher = catalog_publisher(session)
+    hold(session, working, lambda: auth.publish_refusal(actor, resource, working, publisher))
     assert working is not None
     _recheck(session, working)  # a version stored before a rule or a policy change is caught here
     previous = (
@@ -456,7 +457,8 @@ def retire_resource(session: Session, actor: Actor, code: str, reason: str | Non
     require(actor, CATALOG_REVIEW)
     reason = (reason or "").strip() or None
     resource = get_resource(session, actor, code)
-    enforce(auth.retire_refusal(actor, resource, working_version(session, resource)))
+    working = working_version(session, resource)
+    hold(session, resource, lambda: auth.retire_refusal(actor, resource, working))
     shown_version(session, resource).status = VersionStatus.retired
     resource.status = ResourceStatus.retired
     resource.updated_at = utcnow()

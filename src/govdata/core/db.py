@@ -182,6 +182,20 @@ def claim(session: Session, model: type[Base], row_id: Any, **expected: Any) -> 
     return bool(changed)
 
 
+def hold(session: Session, row: Base, refusal: Callable[[], Exception | None], *columns: str) -> None:
+    """Claim ``row`` for a change that ``refusal()`` allows (it gives the refusal to raise, or None),
+    comparing ``columns`` (default ``status``) with this session's copy. When another request changed
+    the row meanwhile, the row is read again and the change judged anew on what that request left:
+    usually the 409 a later request would get."""
+    while True:
+        if (refused := refusal()) is not None:
+            raise refused
+        names = columns or ("status",)
+        if claim(session, type(row), row.id, **{name: getattr(row, name) for name in names}):
+            return
+        session.refresh(row)
+
+
 def paginate(session: Session, stmt: Select, *order_by: Any, limit: int, offset: int) -> tuple[list, int]:
     """One page of ``stmt``'s rows in ``order_by`` order, and how many rows there are in all."""
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0

@@ -32,7 +32,7 @@ from govdata.catalog import service as catalog
 from govdata.catalog.enums import Grade, ResourceStatus, ShareType
 from govdata.core import audit, policy
 from govdata.core.auth import Actor, Role, enforce, require
-from govdata.core.db import paginate, utcnow
+from govdata.core.db import hold, paginate, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound
 from govdata.core.labels import label
 from govdata.core.policy import ProjectAcceptor
@@ -348,7 +348,7 @@ def review(
     refuse with a reason. The findings are kept with the decision; the department is told."""
     require(actor, PROJECT_REVIEW)
     project = _project(session, project_id)
-    enforce(review_refusal(actor, project))
+    hold(session, project, lambda: review_refusal(actor, project))
     decision = Decision(decision)
     findings = compute_findings(session, project)
     if decision == Decision.refuse:
@@ -467,7 +467,7 @@ def accept(session: Session, actor: Actor, project_id: int, comment: str | None 
     require(actor, PROJECT_ACCEPT)
     project = _project(session, project_id)
     acceptor = project_acceptor(session)
-    enforce(accept_refusal(actor, project, acceptor))
+    hold(session, project, lambda: accept_refusal(actor, project, acceptor))
     report = acceptance_report(session, project)
     accepted = bool(report["accepted"])
     reported = acceptor == ProjectAcceptor.building_department

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from govdata.core import attachments, audit, clock, jobs
 from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, enforce, require
 from govdata.core.calendar import TrackedDeadline, WorkingCalendar, track_deadline
-from govdata.core.db import paginate, unit_of_work, utcnow
+from govdata.core.db import claim, hold, paginate, unit_of_work, utcnow
 from govdata.core.errors import InvalidInput, NotFound
 from govdata.core.observability import log
 from govdata.core.policy import active_policy
@@ -258,7 +258,7 @@ def answer(
     """The department says what it did; files (PDF, images, office documents) are kept with it."""
     require(actor, NOTICE_ANSWER)
     notice = _notice(session, notice_id)
-    enforce(answer_refusal(actor, notice))
+    hold(session, notice, lambda: answer_refusal(actor, notice))
     text = _required(text, "text", "整改情况")
     kept: list[dict[str, Any]] = []
     files = [f for f in files if f[1]]
@@ -305,7 +305,7 @@ def accept(session: Session, actor: Actor, notice_id: int, comment: str | None =
     """The authority accepts the answer: the notice is closed and the violation rectified."""
     require(actor, NOTICE_DECIDE)
     notice = _notice(session, notice_id)
-    enforce(accept_refusal(actor, notice))
+    hold(session, notice, lambda: accept_refusal(actor, notice))
     comment = (comment or "").strip() or None
     notice.status = NoticeStatus.closed.value
     notice.closed_at = utcnow()
@@ -334,7 +334,7 @@ def reopen(session: Session, actor: Actor, notice_id: int, reason: str) -> Notic
     """The authority sends the answer back: the department rectifies again, by a new deadline."""
     require(actor, NOTICE_DECIDE)
     notice = _notice(session, notice_id)
-    enforce(accept_refusal(actor, notice))
+    hold(session, notice, lambda: accept_refusal(actor, notice))
     reason = _required(reason, "reason", "理由")
     notice.status = NoticeStatus.open.value
     row = _new_deadline(session, notice)
@@ -393,7 +393,7 @@ def escalate(session: Session, actor: Actor, notice_id: int, reason: str) -> Not
     """The authority escalates an open notice one step (seed 002, art. 40), saying why."""
     require(actor, NOTICE_DECIDE)
     notice = _notice(session, notice_id)
-    enforce(escalate_refusal(actor, notice))
+    hold(session, notice, lambda: escalate_refusal(actor, notice), "status", "step")
     return _escalate(session, notice, actor, _required(reason, "reason", "理由"))
 
 
@@ -411,9 +411,12 @@ def escalate_overdue(session: Session) -> int:
         )
         .order_by(Notice.id)
     ).all()
+    escalated = 0
     for notice in rows:
-        _escalate(session, notice, SYSTEM_ACTOR, OVERDUE_REASON)
-    return len(rows)
+        if claim(session, Notice, notice.id, status=NoticeStatus.open.value, step=notice.step):
+            escalated += 1  # else answered or escalated by hand meanwhile
+            _escalate(session, notice, SYSTEM_ACTOR, OVERDUE_REASON)
+    return escalated
 
 
 # --- the sweep ------------------------------------------------------------------------------------

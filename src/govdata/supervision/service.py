@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from govdata.core import audit
 from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, enforce, require
-from govdata.core.db import paginate, utcnow
+from govdata.core.db import hold, paginate, utcnow
 from govdata.core.errors import InvalidInput, NotFound
 from govdata.notifications import service as notifications
 from govdata.orgs import service as orgs
@@ -201,7 +201,7 @@ def _decide(
 ) -> Violation:
     require(actor, VIOLATION_DECIDE)
     violation = _violation(session, violation_id)
-    enforce(decide_refusal(actor, violation))
+    hold(session, violation, lambda: decide_refusal(actor, violation))
     reason = _required_reason(reason) if reason_required else (reason or "").strip() or None
     before = violation.status
     violation.status = status.value
@@ -247,7 +247,7 @@ def contest(session: Session, actor: Actor, violation_id: int, reason: str) -> V
     """The department's officer or head contests a violation just detected, saying why."""
     require(actor, VIOLATION_CONTEST)
     violation = _violation(session, violation_id)
-    enforce(contest_refusal(actor, violation))
+    hold(session, violation, lambda: contest_refusal(actor, violation))
     violation.contest_reason = _required_reason(reason)
     violation.contested_by = actor.name
     violation.contested_at = utcnow()

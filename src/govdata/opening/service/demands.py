@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from govdata.core import audit, clock, policy
-from govdata.core.auth import Actor, Role, enforce, require
+from govdata.core.auth import Actor, Role, require
 from govdata.core.calendar import TrackedDeadline, WorkingCalendar, track_deadline
-from govdata.core.db import paginate, utcnow
+from govdata.core.db import hold, paginate, utcnow
 from govdata.core.errors import NotFound, field_error
 from govdata.notifications import service as notifications
 from govdata.opening import service as core
@@ -177,7 +177,7 @@ def answer(session: Session, actor: Actor, demand_id: int, data: DemandAnswerIn)
     demand = session.get(OpenDemand, demand_id)
     if demand is None:
         raise NotFound(f"开放需求 {demand_id} 不存在。")
-    enforce(answer_refusal(actor, demand))
+    hold(session, demand, lambda: answer_refusal(actor, demand))
     text = data.answer.strip()
     if not text:
         raise field_error("answer", "答复不能为空")

@@ -19,7 +19,7 @@ from govdata.catalog.enums import REFUSAL_BASES, LegalBasisKind, ShareType
 from govdata.core import audit, clock, policy
 from govdata.core.auth import SYSTEM_ACTOR, Actor, Role, enforce, require
 from govdata.core.calendar import TrackedDeadline, WorkingCalendar, track_deadline
-from govdata.core.db import claim, paginate, utcnow
+from govdata.core.db import claim, hold, paginate, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound, field_error
 from govdata.core.policy import RefusalWithoutBasis, ShareReplyClockStart
 from govdata.notifications import service as notifications
@@ -105,10 +105,7 @@ def _take(session: Session, actor: Actor, application_id: int, refusal_of) -> Ap
     once (two officers deciding, a decision and a dispute, the sweep's escalation) one wins; the
     other is judged again on the state the first left: usually ``refusal_of``'s 409."""
     application = get_application(session, actor, application_id)
-    enforce(refusal_of(actor, application))
-    while not claim(session, Application, application.id, status=application.status, phase=application.phase):
-        session.refresh(application)
-        enforce(refusal_of(actor, application))
+    hold(session, application, lambda: refusal_of(actor, application), "status", "phase")
     return application
 
 

@@ -12,7 +12,7 @@ from govdata.catalog import service as catalog
 from govdata.core import audit, clock, policy
 from govdata.core.auth import Actor, Role, enforce, require
 from govdata.core.calendar import TrackedDeadline, WorkingCalendar, track_deadline
-from govdata.core.db import paginate, utcnow
+from govdata.core.db import hold, paginate, utcnow
 from govdata.core.errors import NotFound, field_error
 from govdata.notifications import service as notifications
 from govdata.orgs import service as orgs
@@ -93,7 +93,7 @@ def demand_deadline(session: Session, demand: Demand) -> TrackedDeadline | None:
 def assign_demand(session: Session, actor: Actor, demand_id: int, data: DemandAssignIn) -> Demand:
     """The authority names the department that should provide the data, with the profile's deadline."""
     demand = get_demand(session, actor, demand_id)
-    enforce(demand_assign_refusal(actor, demand))
+    hold(session, demand, lambda: demand_assign_refusal(actor, demand))
     if data.provider_id not in orgs.department_names(session, [data.provider_id]):
         raise field_error("provider_id", "部门不存在")
     rule = policy.active_policy(session).deadlines.share_demand_answer
@@ -136,7 +136,7 @@ def assign_demand(session: Session, actor: Actor, demand_id: int, data: DemandAs
 def answer_demand(session: Session, actor: Actor, demand_id: int, data: DemandAnswerIn) -> Demand:
     """The provider answers with a published resource of its own, or refuses with a reason."""
     demand = get_demand(session, actor, demand_id)
-    enforce(demand_answer_refusal(actor, demand))
+    hold(session, demand, lambda: demand_answer_refusal(actor, demand))
     reason = (data.reason or "").strip() or None
     if data.resource_code:
         resource = catalog.find_resource(session, actor, data.resource_code)

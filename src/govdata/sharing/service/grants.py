@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from govdata.catalog import service as catalog
 from govdata.catalog.service import ResourceRef
 from govdata.core import audit, clock
-from govdata.core.auth import Actor, Role, enforce, require
-from govdata.core.db import claim, paginate, utcnow
+from govdata.core.auth import Actor, Role, require
+from govdata.core.db import claim, hold, paginate, utcnow
 from govdata.core.errors import Conflict, NotFound, PermissionDenied, field_error
 from govdata.notifications import service as notifications
 from govdata.sharing.auth import (
@@ -366,10 +366,7 @@ def change_grant(session: Session, actor: Actor, grant_id: int, action: str, rea
     grant = session.get(Grant, grant_id)
     if grant is None or not can_read_grant(actor, grant):
         raise NotFound(f"共享授权 {grant_id} 不存在。")
-    enforce(grant_change_refusal(actor, grant, action))
-    while not claim(session, Grant, grant.id, status=grant.status):  # changed meanwhile: judge it anew
-        session.refresh(grant)
-        enforce(grant_change_refusal(actor, grant, action))
+    hold(session, grant, lambda: grant_change_refusal(actor, grant, action))
     reason = (reason or "").strip()
     if action != "resume" and not reason:
         raise field_error("reason", "暂停或撤销授权必须说明理由")
