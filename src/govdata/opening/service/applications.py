@@ -15,13 +15,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from govdata.core import audit, clock, policy
-from govdata.core.auth import Actor, Role, enforce, require
+from govdata.core.auth import Actor, Role, require
 from govdata.core.calendar import TrackedDeadline, WorkingCalendar, track_deadline
-from govdata.core.db import paginate, utcnow
+from govdata.core.db import hold, paginate, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound, field_error
 from govdata.notifications import service as notifications
 from govdata.opening import service as core
@@ -231,8 +231,7 @@ def apply(session: Session, actor: Actor, data: OpenApplicationIn) -> OpenApplic
 
 def decide(session: Session, actor: Actor, application_id: int, data: OpenDecisionIn) -> OpenApplication:
     application = get_application(session, actor, application_id)
-    enforce(decide_refusal(actor, application))
-    _claim(session, application)
+    hold(session, application, lambda: decide_refusal(actor, application))
     deadline = deadline_of(session, application)
     reason = (data.reason or "").strip() or None
     if data.decision == Decision.refuse:
@@ -286,22 +285,6 @@ def decide(session: Session, actor: Actor, application_id: int, data: OpenDecisi
         },
     )
     return application
-
-
-def _claim(session: Session, application: OpenApplication) -> None:
-    """Decide only if the application is still pending in the database, not only in this session's
-    copy: of two decisions at once, one wins and the other gets the 409 once the first has committed."""
-    changed = session.execute(
-        update(OpenApplication)
-        .where(
-            OpenApplication.id == application.id,
-            OpenApplication.status == ApplicationStatus.pending.value,
-        )
-        .values(decided_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
-        raise Conflict("该申请已作出决定。", slug="already-decided")
 
 
 def _granted(application: OpenApplication, data: OpenDecisionIn, *, partial: bool) -> tuple[list[str], date]:
