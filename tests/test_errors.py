@@ -160,3 +160,17 @@ def test_a_405_says_which_methods_the_path_allows(client, as_user):
 def test_a_page_out_of_bounds_names_the_parameter_and_its_bound_in_chinese(client, as_user, query, words):
     body = client.get(f"/api/v1/resources?{query}", headers=as_user("dsj_officer")).json()
     assert body["status"] == 422 and words in body["detail"], body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/audit/events?since=2026-01-01",
+        "/api/v1/audit/events?since=2026-01-01T00:00:00&until=2099-01-01",
+        "/api/v1/usage?since=2026-01-01&until=2099-12-31T23:59:59",
+    ],
+)
+def test_a_time_without_a_zone_is_china_time_not_a_500(client, as_user, path):
+    answer = client.get(path, headers=as_user("dsj_officer"))
+    assert answer.status_code == 200, answer.text
+    assert "items" in answer.json()

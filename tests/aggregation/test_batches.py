@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.support.batches import HEADER, csv_bytes, good_rows, ric, upload
 from tests.support.http import assert_problem
+from tests.support.jobs import settle
 
 
 def test_gbk_csv_with_known_defects_reports_exactly_those_rows(client, as_user, population_code):
@@ -170,3 +171,50 @@ def test_out_of_range_ids_and_refused_uploads_leave_no_trace(client, as_user, po
     long_name = "导出" * 200 + ".csv"
     batch = upload(client, officer, population_code, csv_bytes(good_rows(2)), name=long_name).json()
     assert batch["status"] == "applied" and len(batch["filename"]) == 255
+
+
+def test_a_retired_resource_takes_no_batches_but_keeps_its_data(client, as_user, population_code):
+    officer = as_user("ga_officer")
+    assert upload(client, officer, population_code, csv_bytes(good_rows(2))).json()["status"] == "applied"
+    retired = client.post(
+        f"/api/v1/resources/{population_code}/retire", json={}, headers=as_user("dsj_officer")
+    )
+    assert retired.status_code == 200, retired.text
+    assert_problem(
+        upload(client, officer, population_code, csv_bytes(good_rows(1, start=5))), 409, "resource-retired"
+    )
+    records = [dict(zip(HEADER, row, strict=True)) for row in good_rows(1, start=6)]
+    pushed = client.post(
+        f"/api/v1/resources/{population_code}/batches",
+        json={"mode": "upsert", "records": records},
+        headers=officer,
+    )
+    assert_problem(pushed, 409, "resource-retired")
+
+
+def test_a_batchs_options_may_come_in_the_query_string(client, as_user, population_code):
+    officer = as_user("ga_officer")
+    url = f"/api/v1/resources/{population_code}/batches"
+    rows = good_rows(3)
+    queued = client.post(
+        f"{url}?wait=false&policy=accept_valid",
+        files={"file": ("people.csv", csv_bytes(rows), "text/csv")},
+        headers=officer,
+    )
+    assert queued.status_code == 202 and queued.json()["status"] in ("queued", "running", "applied"), (
+        queued.text
+    )
+    settle(client.app)
+    keys_only = csv_bytes([[rows[0][0]]], header=["公民身份号码"])
+    deleted = client.post(
+        f"{url}?mode=delete", files={"file": ("gone.csv", keys_only, "text/csv")}, headers=officer
+    )
+    assert deleted.status_code == 201 and deleted.json()["status"] == "applied", deleted.text
+    assert deleted.json()["rows_applied"] == 1
+    # the body wins over the query string
+    body_wins = client.post(
+        f"{url}?mode=delete",
+        json={"mode": "upsert", "records": [dict(zip(["gmsfhm", "xm"], rows[1][:2], strict=True))]},
+        headers=officer,
+    )
+    assert body_wins.status_code == 201 and body_wins.json()["mode"] == "upsert", body_wins.text

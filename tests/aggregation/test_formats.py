@@ -292,10 +292,10 @@ def test_a_hostile_value_is_exported_as_text(client, as_user, population_code):
     batch = upload(client, officer, population_code, csv_bytes(rows), policy="accept_valid").json()
     assert (batch["status"], batch["rows_rejected"]) == ("applied", 1)
     exported = client.get(f"/api/v1/batches/{batch['id']}/errors?format=csv", headers=officer)
-    assert exported.content.startswith(b"\xef\xbb\xbf")
-    table = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert exported.content.startswith(b"row,item,value,rule,message\r\n")  # for programs: no BOM
+    table = list(csv.DictReader(io.StringIO(exported.text)))
     assert [(r["row"], r["item"]) for r in table] == [("3", "xb")]
-    assert table[0]["value"] == "'" + HOSTILE
+    assert table[0]["value"] == HOSTILE  # for programs: the value as it is
     assert has_chinese(table[0]["message"])
 
     book = load_workbook(
@@ -423,10 +423,13 @@ def test_error_downloads_neutralise_formulas_and_control_characters(client, as_u
     url = f"/api/v1/batches/{batch['id']}/errors"
     assert [e["value"] for e in client.get(url, headers=officer).json()] == ["=1+2", "男\x01", "1\r2"]
 
+    # for programs, the values as JSON gives them; for people (Chinese list), made safe
     exported = client.get(f"{url}?format=csv", headers=officer).content
-    assert exported.startswith(b"\xef\xbb\xbf") and b"\x01" not in exported
-    table = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"), newline="")))
-    assert [(r["row"], r["value"]) for r in table] == [("1", "'=1+2"), ("2", "男"), ("3", "1\r2")]
+    table = list(csv.DictReader(io.StringIO(exported.decode("utf-8"), newline="")))
+    assert [(r["row"], r["value"]) for r in table] == [("1", "=1+2"), ("2", "男\x01"), ("3", "1\r2")]
+    for_people = client.get(f"{url}?format=csv&lang=zh", headers=officer).content
+    assert for_people.startswith(b"\xef\xbb\xbf") and b"\x01" not in for_people
+    assert b"'=1+2" in for_people and b",=1+2" not in for_people
 
     response = client.get(f"{url}?format=xlsx", headers=officer)
     assert response.status_code == 200

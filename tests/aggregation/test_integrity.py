@@ -113,7 +113,7 @@ def test_narrowing_an_item_is_refused_without_a_migration_and_keeps_the_old_valu
     assert_problem(refused, 409, "migration-required")
     assert "补贴金额（je）" in refused.json()["detail"] and "1 个已存值" in refused.json()["detail"]
     # nothing changed: the published version and the stored 12.34 stay
-    assert records(client, officer, code)[keys[0]]["je"] == "12.34"
+    assert records(client, officer, code)[keys[0]]["je"] == 12.34
     # the count is there before anything is applied: a dry run of the publication
     dry_run = client.get(f"/api/v1/resources/{code}/revision/impact", headers=authority).json()
     assert dry_run["publishable"] is False and dry_run["migration"] is None
@@ -136,9 +136,9 @@ def test_narrowing_an_item_is_refused_without_a_migration_and_keeps_the_old_valu
     migration = batches[0]
     assert (migration["mode"], migration["status"], migration["rows_updated"]) == ("migrate", "applied", 1)
     now = records(client, officer, code)
-    assert (now[keys[0]]["je"], now[keys[1]]["je"], now[keys[2]]["je"]) == ("12", "12", None)
+    assert (now[keys[0]]["je"], now[keys[1]]["je"], now[keys[2]]["je"]) == (12, 12, None)
     before = records(client, officer, code, as_of_batch=first["id"])
-    assert before[keys[0]]["je"] == "12.34"  # the history keeps the old value
+    assert before[keys[0]]["je"] == 12.34  # the history keeps the old value
     # a migration cannot be undone, nor a batch before it
     for batch_id in (migration["id"], first["id"]):
         refused = client.post(f"/api/v1/batches/{batch_id}/rollback", headers=officer)

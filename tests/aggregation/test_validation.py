@@ -12,6 +12,7 @@ import pytest
 
 from govdata.aggregation.validation import VALID, ItemRule, validate
 from govdata.core.ids import ric_check_digit, uscc_check_char
+from tests.support.catalog import population
 
 RULES = [
     ItemRule("bh", "编号", "C", length=6, required=True, key=True),
@@ -125,3 +126,25 @@ def test_identifiers_that_are_not_the_key_are_checked_once_per_value_with_the_sa
         rows[3][0],
         rows[5][0],
     ]
+
+
+def test_a_pattern_written_with_unicode_escapes_applies_as_the_catalog_read_it():
+    """A 姓名 pattern as Python or JavaScript writes it, ``[\\u4e00-\\u9fa5]``: the batch reads the
+    escapes as the characters (the stores' engine, RE2, has no ``\\u``)."""
+    rule = ItemRule("xm", "姓名", "C", length=20, pattern=r"^[\u4e00-\u9fa5·]{2,20}$")
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TEMP VIEW src AS SELECT * FROM (VALUES ('张三'), ('Zhang San'), ('买买提·艾力')) t(xm)"
+    )
+    validate(con, [rule], {"xm": "xm"})
+    assert con.execute("SELECT row, value, rule FROM errors").fetchall() == [(2, "Zhang San", "pattern")]
+
+
+def test_a_pattern_the_stores_cannot_apply_is_refused_by_the_catalog(client, as_user):
+    body = population(name="人口信息（格式）")
+    body["items"][1]["pattern"] = r"^(?!测试)[\u4e00-\u9fa5]+$"  # a look-ahead: RE2 has none
+    refused = client.post("/api/v1/resources", json=body, headers=as_user("ga_officer"))
+    assert refused.status_code == 422, refused.text
+    assert "items.1.pattern" in {e["field"] for e in refused.json()["errors"]}
+    body["items"][1]["pattern"] = r"^[\u4e00-\u9fa5]+$"
+    assert client.post("/api/v1/resources", json=body, headers=as_user("ga_officer")).status_code == 201

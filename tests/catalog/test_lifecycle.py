@@ -219,3 +219,17 @@ def test_a_patch_that_changes_nothing_opens_no_revision(client, as_user):
     )
     assert same.status_code == 200 and same.json()["revision"] is None
     assert len(client.get(f"/api/v1/resources/{code}/versions", headers=officer).json()) == 1
+
+
+def test_a_resource_as_get_answered_it_may_be_sent_back_changed(client, as_user):
+    officer = as_user("scjg_officer")
+    code = create(client, officer, enterprises())["code"]
+    shown = client.get(f"/api/v1/resources/{code}", headers=officer).json()
+    assert {"code", "status", "version", "provider"} <= set(shown)
+    changed = client.patch(
+        f"/api/v1/resources/{code}", json={**shown, "summary": "全市企业登记信息（含个体）"}, headers=officer
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["summary"] == "全市企业登记信息（含个体）" and changed.json()["code"] == code
+    # a field no resource has is still refused
+    assert_problem(client.patch(f"/api/v1/resources/{code}", json={"colour": "red"}, headers=officer), 422)

@@ -156,14 +156,38 @@ def test_legal_basis_conditional_and_none_need_a_law_regulation_or_central_polic
         body = assert_problem(
             client.post(
                 "/api/v1/resources",
-                json=population(share_type=share_type, legal_basis_kind=None),
+                json=population(share_type=share_type, legal_basis="上级有关工作要求", legal_basis_kind=None),
                 headers=officer,
             ),
             422,
         )
-        assert "依据类别" in body["detail"]
+        assert "依据类别" in body["detail"]  # a basis whose title does not say its kind
     for kind in ("law", "administrative_regulation", "central_policy"):
         assert create(client, officer, population(legal_basis_kind=kind))["legal_basis_kind"] == kind
+
+
+def test_a_legal_basis_given_without_its_kind_takes_the_kind_its_title_says(client, as_user):
+    officer = as_user("ga_officer")
+    for title, kind in [
+        ("《中华人民共和国居民身份证法》第十三条", "law"),
+        ("《中华人民共和国政府信息公开条例》", "administrative_regulation"),
+        ("《国务院关于印发政务信息资源共享管理暂行办法的通知》（国发〔2016〕51号）", "central_policy"),
+    ]:
+        answer = create(
+            client, officer, population(name=f"人口信息{kind}", legal_basis=title, legal_basis_kind=None)
+        )
+        assert answer["legal_basis_kind"] == kind, (title, answer)
+        assert any("依据类别按依据名称推定" in w for w in answer.get("warnings", [])), answer
+    for title, kind in [("《河南省数据条例》", "local_regulation"), ("《焦作市政务数据管理办法》", "rule")]:
+        body = assert_problem(
+            client.post(
+                "/api/v1/resources",
+                json=population(legal_basis=title, legal_basis_kind=None),
+                headers=officer,
+            ),
+            422,
+        )
+        assert "不足以支持" in errors_of(body)["legal_basis_kind"], (title, kind)
 
 
 def test_legal_basis_flagged_policy_publishes_a_weaker_basis_with_a_warning(client, as_user):

@@ -36,9 +36,10 @@ def test_the_demo_history_gives_the_year_real_scores(session):
         assert civil.rank < police.rank
         assert police.measures["violations_confirmed"] >= 3
         assert len(ranked) >= 10
-        # the ended quarters are closed: frozen numbers
+        # the quarters reviewed are closed (frozen numbers); the last one ended is still reviewed
         assert evaluation.scorecard(session, authority, "2026-Q1").frozen
-        assert evaluation.scorecard(session, authority, "2026-Q3").frozen
+        assert evaluation.scorecard(session, authority, "2026-Q2").frozen
+        assert not evaluation.scorecard(session, authority, "2026-Q3").frozen
         assert not evaluation.scorecard(session, authority, "2026-Q4").frozen
 
         violations, total = supervision.list_violations(session, authority, limit=500)

@@ -230,6 +230,13 @@ def test_weights_change_the_ranking(client, as_user, scenario):
         # a department's officer and head cannot set weights
         for user in ("ga_officer", "ga_head"):
             assert_problem(client.put("/api/v1/scorecards/weights", json=body, headers=as_user(user)), 403)
+        # a body naming no period sets this year's weights; a scorecard asked without one is this year's
+        this_year = client.put(
+            "/api/v1/scorecards/weights", json={"weights": {"quality_score": 1}}, headers=authority
+        )
+        assert this_year.status_code == 200 and this_year.json()["period"] == str(TODAY.year), this_year.text
+        unnamed = client.get("/api/v1/scorecards", headers=authority).json()
+        assert unnamed["period"] == str(TODAY.year) and unnamed["weights"] == {"quality_score": 1.0}
 
 
 def test_open_periods_recompute_the_same_and_closed_ones_are_frozen(client, as_user, session, scenario):

@@ -18,6 +18,7 @@ from govdata.core.audit import AuditEvent
 from govdata.sharing import usage
 from govdata.sharing.service import data
 from tests.support.batches import ric
+from tests.support.catalog import population, publish
 from tests.support.http import assert_problem
 from tests.support.sharing import (  # noqa: F401
     grant,
@@ -564,3 +565,25 @@ def test_a_call_is_served_under_the_grant_that_holds_the_items_it_names_SHR5(
         headers=as_user("rs_user"),
     )
     assert objection.status_code == 201, objection.text
+
+
+def test_numbers_are_answered_as_json_numbers_and_found_by_value(client, as_user):
+    """A numeric item comes back as the JSON number that was loaded (not its stored decimal text), and
+    a filter finds it by value however it is spelt (3500.5 = 3500.50)."""
+    body = population(name="居民收入信息")
+    body["items"] = [i for i in body["items"] if i["code"] == "gmsfhm"] + [
+        {"code": "ysr", "name": "月收入", "data_type": "N", "length": 12, "precision": 2, "level": 2},
+        {"code": "nl", "name": "年龄", "data_type": "N", "length": 3, "level": 1},
+    ]
+    officer = as_user("ga_officer")
+    code = publish(client, as_user, "ga_officer", body)
+    person = people(1, start=6)[0]["gmsfhm"]
+    load(client, officer, code, [{"gmsfhm": person, "ysr": 3500.5, "nl": 30}])
+
+    (record,) = records(client, officer, code, key=person).json()["items"]
+    assert record == {"gmsfhm": person, "ysr": 3500.5, "nl": 30}
+    for spelt in ({"ysr": "3500.5"}, {"ysr": "3500.50"}, {"nl": "30.0"}, {"nl": "030"}):
+        found = records(client, officer, code, **spelt)
+        assert found.status_code == 200 and found.json()["total"] == 1, (spelt, found.text)
+    assert records(client, officer, code, ysr="3500.51").json()["total"] == 0
+    assert records(client, officer, code, ysr="abc").json()["total"] == 0

@@ -98,6 +98,9 @@ BATCH_BODY = {
 }
 
 
+OPTIONS = ("mode", "policy", "encoding", "source_rows", "source_checksum", "wait")
+
+
 @router.post(
     "/resources/{code:rcode}/batches",
     response_model=BatchOut,
@@ -184,7 +187,9 @@ async def _read_request(request: Request, settings, limit: int, content_type: st
         raise InvalidInput(
             "请以 multipart/form-data 上传文件，或以 application/json 提交记录。", slug="unsupported-media"
         )
-    return params, upload, records
+    # the batch's options may come in the query string too (?mode=delete&wait=false); the body wins
+    given = {name: value for name, value in request.query_params.items() if name in OPTIONS}
+    return {**given, **params}, upload, records
 
 
 @router.get("/resources/{code:rcode}/batches", response_model=Page[BatchOut], summary="资源的批次历史")

@@ -94,8 +94,12 @@ def read_errors(path: Path, limit: int | None = None) -> list[RowError]:
 
 
 def contract_csv(rows: Iterable[dict[str, Any]]) -> bytes:
-    """The API's CSV (SPEC §15): ``row, item, value, rule, message``."""
-    return files.write_csv(ERROR_COLUMNS, ([row[k] for k in ERROR_COLUMNS] for row in rows))
+    """The API's CSV (SPEC §15): ``row, item, value, rule, message``, for programs: no BOM, so that the
+    first column reads ``row``, and each value as the JSON errors give it. People download the
+    errors in Chinese (``lang=zh``, CSV or XLSX), made safe for spreadsheets."""
+    return files.write_csv(
+        ERROR_COLUMNS, ([row[k] for k in ERROR_COLUMNS] for row in rows), for_programs=True
+    )
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ from govdata.core import audit, events, jobs
 from govdata.core.auth import Actor, require
 from govdata.core.db import paginate, utcnow
 from govdata.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, field_error
+from govdata.core.values import json_value  # noqa: F401  (re-exported for the routes)
 from govdata.store.sql import SqlStore
 
 RUN_BATCH = "aggregation.run_batch"
@@ -173,6 +174,8 @@ def _queue_batch(
     source: str | None = None,
 ) -> Batch:
     code = resource.code
+    if resource.status == "retired":
+        raise Conflict("资源已停用，不再归集数据。", slug="resource-retired")
     spec, rules = table_of(session, resource)
     if resource.format not in TABLE_FORMATS:
         raise Conflict("该资源的格式（图形图像、流媒体）不以数据表归集。", slug="not-tabular")
@@ -417,7 +420,7 @@ def read_records(
         limit=limit,
         offset=offset,
     )
-    items = [{c: _json_value(row[c]) for c in spec.codes} for row in result.rows]
+    items = [{c: json_value(row[c]) for c in spec.codes} for row in result.rows]
     audit.record(
         session,
         actor,
@@ -438,21 +441,6 @@ def read_records(
 def _identifier_key(rules: list[ItemRule]) -> bool:
     keys = [r for r in rules if r.key]
     return len(keys) == 1 and keys[0].key_kind in ("ric", "uscc")
-
-
-def json_value(value: Any) -> Any:
-    """A stored value as JSON carries it (dates as ISO text, decimals as text)."""
-    return _json_value(value)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value.__class__.__name__ == "Decimal":
-        return str(value)
-    return value
 
 
 # --- read-only helpers of the pages (aggregation/web.py) ------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from govdata.core.ids import normalised_sql, ric_valid_sql, uscc_valid_sql
+from govdata.core.values import engine_pattern
 from govdata.store.base import Column
 from govdata.store.sql import q
 
@@ -178,7 +179,9 @@ def check_sql(
     if rule.code_list:
         cases.append(f"WHEN {v} NOT IN ({', '.join(literal(c) for c in rule.code_list)}) THEN 'code_list'")
     if rule.pattern:
-        cases.append(f"WHEN NOT regexp_full_match({v}, {literal(rule.pattern)}) THEN 'pattern'")
+        cases.append(
+            f"WHEN NOT regexp_full_match({v}, {literal(engine_pattern(rule.pattern))}) THEN 'pattern'"
+        )
     if rule.minimum is not None:
         cases.append(f"WHEN {typed} < {float(rule.minimum)} THEN 'range'")
     if rule.maximum is not None:

@@ -151,6 +151,16 @@ class ResourcePatch(BaseModel):
     reason: str | None = Field(default=None, max_length=2000, description="修订原因")
     migration: MigrationIn | None = Field(default=None, description="修订的数据迁移（改变已存数据时必需）")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _without_answer_fields(cls, data: Any) -> Any:
+        """A resource as ``GET`` answered it may be sent back changed: the fields only an answer has
+        (``code``, ``status``, ``version``, ``provider``, ``warnings`` …) are left out, not refused."""
+        if isinstance(data, dict):
+            answer_only = ResourceOut.model_fields.keys() - cls.model_fields.keys()
+            return {key: value for key, value in data.items() if key not in answer_only}
+        return data
+
 
 class ReturnIn(BaseModel):
     comment: str = Field(min_length=1, max_length=4000, description="退回意见")
@@ -415,11 +425,11 @@ CATALOG_FIELD_LABELS: dict[str, str] = {
     "minimum": "最小值",
     "maximum": "最大值",
     "element": "数据元",
-    "reason": "修订原因",
+    "reason": "理由",
     "migration": "数据迁移",
     "confirm": "确认迁移",
-    "comment": "退回意见",
-    "kind": "事件类型",
+    "comment": "意见",
+    "kind": "类别",
     "title": "标题",
     "department_ids": "涉及部门",
     "date": "日期",

@@ -38,13 +38,14 @@ from govdata.catalog.enums import (
     REFUSAL_BASES,
     SUBJECT_KEYS,
     KeyKind,
+    LegalBasisKind,
     OpenType,
     ShareType,
     Subject,
 )
 from govdata.catalog.models import Classification, DataElement
 from govdata.catalog.schemas import ItemIn, ResourceIn
-from govdata.core import policy
+from govdata.core import policy, values
 from govdata.core.errors import InvalidInput, field_label, validation_problem
 from govdata.orgs import service as orgs
 
@@ -230,11 +231,54 @@ def check_resource(
     return errors, warnings
 
 
+# --- the kind of a legal basis, from its title (CAT-1) ----------------------------------------------
+
+_PROVINCIAL = re.compile(r"^《?[^《》]{0,12}(省|自治区|市|州|县|特别行政区)")
+_CENTRAL = re.compile(r"中共中央|党中央|国务院|中办|国办|中央办公厅")
+
+
+def basis_kind_of(title: str | None) -> LegalBasisKind | None:
+    """The kind of legal basis a title names, when the name says it (Chinese legal naming): a 《…法》
+    is a law; a 《…条例》 an administrative regulation, or a local one when a province or city
+    issued it; a paper of 中共中央 or 国务院 (or their offices) a central policy; a 《…规定》, 《…办法》 or
+    《…细则》 a rule. None when the name does not say."""
+    text = (title or "").strip()
+    if not text:
+        return None
+    names = re.findall(r"《([^《》]+)》", text) or [text]
+    name = names[0].strip()
+    if _CENTRAL.search(name):
+        return LegalBasisKind.central_policy
+    if re.search(r"法(（[^）]*）)?$", name) and not name.endswith(("办法", "方法", "做法")):
+        return LegalBasisKind.law
+    if name.endswith("条例"):
+        local = _PROVINCIAL.search(name) and not name.startswith("中华人民共和国")
+        return LegalBasisKind.local_regulation if local else LegalBasisKind.administrative_regulation
+    if name.endswith(("规定", "办法", "细则", "规则")):
+        return LegalBasisKind.rule
+    return None
+
+
+def _with_basis_kind(data: ResourceIn) -> tuple[ResourceIn, list[str]]:
+    """``data`` with the kind of its legal basis, when it gives a basis and not its kind, and the
+    basis's title says it (:func:`basis_kind_of`); a note says what was derived."""
+    if data.legal_basis_kind is not None or not (data.legal_basis or "").strip():
+        return data, []
+    kind = basis_kind_of(data.legal_basis)
+    if kind is None:
+        return data, []
+    note = f"依据类别按依据名称推定为“{kind.label}”，如有不符请改正。"
+    return data.model_copy(update={"legal_basis_kind": kind}), [note]
+
+
 def checked_resource(session: Session, data: ResourceIn) -> tuple[ResourceIn, list[str]]:
-    """``data`` with its identifier items linked (:func:`link_elements`), and its warnings; raise one
+    """``data`` with its identifier items linked (:func:`link_elements`) and the kind of its legal
+    basis derived when only the basis is given (:func:`basis_kind_of`), and its warnings; raise one
     422 listing every problem, in Chinese. What the service stores."""
     context = RuleContext.load(session)
+    data, derived = _with_basis_kind(data)
     data, notes = link_elements(session, data, context)
+    notes = derived + notes
     errors, warnings = check_resource(session, data, context)
     if errors:
         details = [
@@ -333,11 +377,13 @@ def _check_items(
         names.add(item.name)
         if item.key and not item.required:
             errors.append((f"{where}.required", f"关键标识“{item.name}”必须为必填项"))
-        if item.pattern:
-            try:
-                re.compile(item.pattern)
-            except re.error:
-                errors.append((f"{where}.pattern", f"“{item.name}”的格式不是有效的正则表达式"))
+        if item.pattern and (problem := values.pattern_problem(item.pattern)):
+            errors.append(
+                (
+                    f"{where}.pattern",
+                    f"“{item.name}”的格式不是可用的正则表达式（不支持前后断言和反向引用）：{problem}",
+                )
+            )
         if item.minimum is not None and item.maximum is not None and item.minimum > item.maximum:
             errors.append((f"{where}.minimum", f"“{item.name}”的最小值大于最大值"))
         if item.element:

@@ -113,7 +113,17 @@ def fields_error(detail: str, errors: dict[str, str]) -> InvalidInput:
 
 # Chinese names of input fields, registered by each capability, so that a 422 names the field in
 # Chinese whether the error came from a schema or from a rule in a service.
-FIELD_LABELS: dict[str, str] = {"limit": "每页条数（limit）", "offset": "起始位置（offset）"}
+FIELD_LABELS: dict[str, str] = {
+    "limit": "每页条数（limit）",
+    "offset": "起始位置（offset）",
+    "since": "起始时间",
+    "until": "截止时间",
+    "text": "内容",
+    "budget": "预算",
+    "records": "记录",
+    "commitments": "安全承诺",
+    "violation_id": "违规记录",
+}
 
 # the bound a number broke, from pydantic's context: "太小" → "应不小于 1"
 _BOUNDS = {
@@ -137,6 +147,9 @@ VALIDATION_MESSAGES = {
     "date_from_datetime_parsing": "应为日期（YYYY-MM-DD）",
     "date_parsing": "应为日期（YYYY-MM-DD）",
     "date_type": "应为日期（YYYY-MM-DD）",
+    "datetime_parsing": "应为日期或时间（如 2026-01-01 或 2026-01-01T08:00:00）",
+    "datetime_from_date_parsing": "应为日期或时间（如 2026-01-01 或 2026-01-01T08:00:00）",
+    "datetime_type": "应为日期或时间（如 2026-01-01 或 2026-01-01T08:00:00）",
     "greater_than_equal": "太小",
     "less_than_equal": "太大",
     "greater_than": "太小",

@@ -344,14 +344,17 @@ def xlsx_cell(value: Any) -> Any:
     return value
 
 
-def write_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
-    """A CSV download: UTF-8 with a BOM, every cell made safe, RFC 4180 quoting, CRLF line ends."""
+def write_csv(header: Sequence[Any], rows: Iterable[Sequence[Any]], *, for_programs: bool = False) -> bytes:
+    """A CSV download: UTF-8 with a BOM and every cell made safe, for spreadsheets; RFC 4180 quoting,
+    CRLF line ends. ``for_programs``: a file a program reads, as JSON would carry the same values,
+    without the BOM (its first column reads as named) and with every value as it is."""
+    cell = (lambda value: value) if for_programs else safe_cell
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # a field holding CR or LF is quoted
-    writer.writerow([safe_cell(value) for value in header])
+    writer.writerow([cell(value) for value in header])
     for row in rows:
-        writer.writerow([safe_cell(value) for value in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        writer.writerow([cell(value) for value in row])
+    return (("" if for_programs else "\ufeff") + out.getvalue()).encode("utf-8")
 
 
 def write_xlsx(sheets: Mapping[str, tuple[Sequence[Any], Iterable[Sequence[Any]]]]) -> bytes:

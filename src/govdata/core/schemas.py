@@ -46,7 +46,10 @@ class OrmModel(BaseModel):
 
 def _representable(value: datetime) -> datetime:
     """An instant the platform can compare with stored times: one that exists in UTC and in China
-    time (``0001-01-01`` without a zone does not, once converted)."""
+    time (``0001-01-01`` without a zone does not, once converted). A time given without a zone (or a
+    bare date, its midnight) is China time, the platform's own."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=clock.CHINA)
     try:
         value.astimezone(UTC)
         value.astimezone(clock.CHINA)
@@ -56,8 +59,8 @@ def _representable(value: datetime) -> datetime:
 
 
 Instant = Annotated[datetime, AfterValidator(_representable)]
-"""A date and time parameter that the service converts to another zone (``as_of``): one that cannot
-be converted is a 422 naming the parameter, not a 500."""
+"""A date and time parameter (``as_of``, ``since``, ``until``), aware: without a zone it is China time;
+one that cannot be converted is a 422 naming the parameter, not a 500."""
 
 
 # --- the problems a route documents -----------------------------------------------------------

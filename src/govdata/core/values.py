@@ -23,8 +23,13 @@ booleans as ``true``/``false``, dates in ISO form, numbers as their usual text.
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any
+
+import duckdb
 
 NUMBER_PATTERN = "^[+-]{0,1}([0-9]+[.]{0,1}[0-9]*|[.][0-9]+)$"
 """A number in plain decimal notation (the same pattern in Python, DuckDB and PostgreSQL). It has no
@@ -88,3 +93,48 @@ def comparable_sql(expression: str) -> str:
 def agree_sql(left: str, right: str) -> str:
     """SQL that is true when both values are present and agree (null or false otherwise)."""
     return f"({comparable_sql(left)} = {comparable_sql(right)})"
+
+
+def json_value(value: Any) -> Any:
+    """A stored value as a JSON answer carries it: numbers as JSON numbers (a decimal exactly, as an
+    integer or the double that prints back as it; its text only when no double holds it), dates and
+    times in ISO form, anything else as text."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)
+        if value == value.to_integral_value():
+            return int(value)
+        double = float(value)
+        return double if Decimal(repr(double)) == value else str(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value)
+
+
+# \uXXXX (or \UXXXXXXXX) not itself escaped: an even run of backslashes before it is kept
+_CHARACTER_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\(?:u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
+
+
+def engine_pattern(pattern: str) -> str:
+    """An item's pattern as the stores' regular-expression engine (RE2, in DuckDB) reads it: the
+    ``\\uXXXX`` escapes that Python, Java and JavaScript write for a character (a Chinese range
+    ``[\\u4e00-\\u9fa5]``) become the character, which RE2 reads as itself."""
+
+    def character(match: re.Match[str]) -> str:
+        return match.group(1) + re.escape(chr(int(match.group(2) or match.group(3), 16)))
+
+    return _CHARACTER_ESCAPE.sub(character, pattern)
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why the stores' engine cannot apply ``pattern`` (RE2 has no look-around or back-references),
+    or None when it can."""
+    try:
+        duckdb.execute("SELECT regexp_full_match('', ?)", [engine_pattern(pattern)])
+    except duckdb.Error as exc:
+        return str(exc).splitlines()[-1][:200]
+    return None

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from govdata.core import clock
 from govdata.core.auth import DbSession
 from govdata.core.errors import register_field_labels
 from govdata.core.schemas import ApiRoute
@@ -51,9 +52,10 @@ def _card(card: service.Scorecard) -> dict:
 def read_scorecard(
     session: DbSession,
     actor: ScorecardReader,
-    period: Annotated[str, Query(max_length=16, description="2026 或 2026-Q3")],
+    period: Annotated[str | None, Query(max_length=16, description="2026 或 2026-Q3；不填即本年度")] = None,
     level: Annotated[str, Query(pattern="^(department|region)$")] = "department",
 ) -> dict:
+    period = period or this_year()
     if level == "region":
         return {**asdict(service.region_scorecard(session, actor, period)), "level": "region"}
     return _card(service.scorecard(session, actor, period))
@@ -79,8 +81,14 @@ def list_measures(actor: ScorecardReader) -> list[MeasureOut]:
     "/scorecards/weights", response_model=WeightsOut, summary="设置一个考核周期的指标与权重（主管部门）"
 )
 def set_weights(session: DbSession, actor: WeightsSetter, body: WeightsIn) -> WeightsOut:
-    weights = service.set_weights(session, actor, body.period, body.weights)
-    return WeightsOut(period=service.parse_period(body.period).label, weights=weights)
+    period = body.period or this_year()
+    weights = service.set_weights(session, actor, period, body.weights)
+    return WeightsOut(period=service.parse_period(period).label, weights=weights)
+
+
+def this_year() -> str:
+    """The period a request that names none is about: this year (China time)."""
+    return str(clock.today().year)
 
 
 @router.post(

@@ -94,6 +94,9 @@ FLOWS = (
 )
 
 
+REVIEW_DAYS = 92  # a quarter ended within this many days is not yet frozen
+
+
 def _actor(session: Session, username: str):
     return orgs.actor_named(session, username)
 
@@ -258,8 +261,9 @@ def create_demo_history(session: Session) -> int:
         _supervise(session, month_end, last=month_index == len(months) - 1)
     _sweep(session, today - timedelta(days=1))  # notices left unanswered past their deadline escalate
     authority = _actor(session, "dsj_officer")
+    # the quarters reviewed and frozen; the latest one that ended stays open, as it is still reviewed
     for quarter in range(1, 5):
         label = f"{today.year}-Q{quarter}"
-        if evaluation.parse_period(label).end <= today:
+        if evaluation.parse_period(label).end <= today - timedelta(days=REVIEW_DAYS):
             evaluation.close_period(session, authority, label)
     return made

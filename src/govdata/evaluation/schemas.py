@@ -45,7 +45,7 @@ class RegionScorecardOut(BaseModel):
 
 
 class WeightsIn(BaseModel):
-    period: str = Field(max_length=16, description="2026 或 2026-Q3")
+    period: str | None = Field(default=None, max_length=16, description="2026 或 2026-Q3；不填即本年度")
     weights: dict[str, float] = Field(description="指标名 → 权重（≥ 0；未列出的指标不参与本期考核）")
 
 

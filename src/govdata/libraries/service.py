@@ -38,6 +38,7 @@ from govdata.core import audit, values
 from govdata.core.auth import SYSTEM_ACTOR, Actor, enforce, require
 from govdata.core.db import utcnow
 from govdata.core.errors import Conflict, NotFound, field_error
+from govdata.core.values import json_value
 from govdata.libraries import conflicts
 from govdata.libraries.auth import (
     LIBRARY_DATA_READ,
@@ -500,14 +501,6 @@ def build_library(session: Session, actor: Actor, store: SqlStore, library_id: i
 # --- reading the fused rows ------------------------------------------------------------------------
 
 
-def _json_value(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 def library_records(
     session: Session,
     actor: Actor,
@@ -549,7 +542,7 @@ def library_records(
                 {
                     "element": f["element"],
                     "column": f["column"],
-                    "value": _json_value(row.values[f["column"]]),
+                    "value": json_value(row.values[f["column"]]),
                     "source": f["source"] if row.batches[f["column"]] is not None else None,
                     "batch_id": row.batches[f["column"]],
                 }

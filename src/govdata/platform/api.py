@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, File, Form, Path, Query, UploadFile
 
 from govdata.core.auth import DbSession
 from govdata.core.policy import PolicyProfile
-from govdata.core.schemas import ApiRoute, Page, PagingParams
+from govdata.core.schemas import ApiRoute, Instant, Page, PagingParams
 from govdata.platform import service
 from govdata.platform.auth import AuditReader, CalendarManager, CalendarReader, PolicyManager, PolicyReader
 from govdata.platform.schemas import (
@@ -36,8 +36,8 @@ def list_audit_events(
     actor_name: Annotated[str | None, Query(alias="actor", max_length=128)] = None,
     object_type: Annotated[str | None, Query(max_length=64)] = None,
     object_id: Annotated[str | None, Query(max_length=128)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Annotated[Instant | None, Query(description="起始时间（不带时区即北京时间）")] = None,
+    until: Annotated[Instant | None, Query(description="截止时间（不带时区即北京时间）")] = None,
 ) -> Page[AuditEventOut]:
     items, total = service.list_audit_events(
         session,

@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from govdata.core.values import comparable_sql
+from govdata.core.values import comparable, comparable_sql
 from govdata.store import csv_export, kanon
 from govdata.store.base import (
     BATCH,
@@ -563,8 +563,9 @@ class SqlStore:
             where.append(f"{KEY} IN ({', '.join('?' for _ in keys)})")
             params.extend(keys)
         for code, value in (filters or {}).items():
-            where.append(f"CAST({q(code)} AS VARCHAR) = ?")
-            params.append(value)
+            condition, param = _filter(spec, code, value, "VARCHAR")
+            where.append(condition)
+            params.append(param)
         clause = " AND ".join(where)
         names = [KEY, *spec.codes, BATCH, WRITTEN]
         if keys and source == self.table_name(spec.name):
@@ -765,8 +766,9 @@ class SqlStore:
         text = "VARCHAR" if self.dialect == "duckdb" else "TEXT"
         where, params = ["1 = 1"], []
         for code, value in (filters or {}).items():
-            where.append(f"CAST({q(code)} AS {text}) = ?")
-            params.append(value)
+            condition, param = _filter(spec, code, value, text)
+            where.append(condition)
+            params.append(param)
         if contains and contains_codes:
             pattern = "%" + contains.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             where.append(
@@ -796,3 +798,16 @@ class _Step:
     converted: str
     changed: str
     retype: SqlType | None
+
+
+NUMERIC_TYPES = ("N", "Y", "B", "F", "I")
+
+
+def _filter(spec: TableSpec, code: str, value: str, text: str) -> tuple[str, Any]:
+    """The condition (and its parameter) of "item ``code`` equals ``value``": a number equals a
+    number of the same value (``3500.5`` finds the stored ``3500.50``, as verification compares);
+    anything else is compared as the text the store gives it (dates in ISO form)."""
+    column = next((c for c in spec.columns if c.code == code), None)
+    if column is not None and column.data_type in NUMERIC_TYPES:
+        return f"{comparable_sql(q(code))} = ?", comparable(value)
+    return f"CAST({q(code)} AS {text}) = ?", value

@@ -10,10 +10,7 @@ cannot tell whether a key exists.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,6 +21,7 @@ from govdata.catalog.service import ResourceRef
 from govdata.core import ids
 from govdata.core.auth import Actor
 from govdata.core.errors import NotFound, Problem, field_error
+from govdata.core.values import json_value
 from govdata.sharing import service as sharing
 from govdata.store.base import TableSpec
 from govdata.store.sql import SqlStore
@@ -72,18 +70,6 @@ def unseen(code: str) -> NotFound:
     return NotFound(
         f"资源 {code} 中没有该关键标识的记录，或您无权查看该记录，不能提出疑义。", slug="not-found"
     )
-
-
-def json_value(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
 
 
 def entitled_items(session: Session, actor: Actor, code: str) -> tuple[ResourceRef, set[str]]:

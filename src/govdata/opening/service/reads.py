@@ -18,7 +18,6 @@ Callers count what they serve with :func:`catalog.count_use` (a download, an API
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import queue
@@ -26,7 +25,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from govdata.catalog import service as catalog_facts
 from govdata.core import files
 from govdata.core.config import Settings
 from govdata.core.errors import NotFound, field_error
+from govdata.core.values import json_value
 from govdata.opening.enums import Method
 from govdata.opening.service import deid
 from govdata.opening.service.catalog import (
@@ -169,14 +168,6 @@ def _stream(path: Path) -> Iterator[bytes]:
                 yield chunk
     finally:
         path.unlink(missing_ok=True)
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
 
 
 def export_open(
@@ -329,7 +320,7 @@ def _write_json(out, store, spec, codes, transform) -> None:
         rows = batch.to_pylist()
         if not rows:
             continue
-        text = ",\n".join(json.dumps(r, ensure_ascii=False, default=_json_value) for r in rows)
+        text = ",\n".join(json.dumps(r, ensure_ascii=False, default=json_value) for r in rows)
         out.write((text if first else ",\n" + text).encode("utf-8"))
         first = False
     out.write(b"]\n")

@@ -59,8 +59,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from cachetools import LRUCache, TTLCache
@@ -74,7 +73,7 @@ from govdata.core.config import Settings
 from govdata.core.errors import PermissionDenied, Problem, TooManyRequests, field_error
 from govdata.core.observability import log
 from govdata.core.signing import node_key
-from govdata.core.values import agree
+from govdata.core.values import agree, json_value
 from govdata.sharing import masking, receipts, sealing, usage
 from govdata.sharing.auth import USE
 from govdata.sharing.service.grants import Access, access_for
@@ -317,19 +316,6 @@ def _normal_key(table: _Table, key: Any, field_name: str = "key") -> str:
         label = "公民身份号码" if table.key_kind == "ric" else "统一社会信用代码"
         raise field_error(field_name, f"不是有效的{label}：{problem}")
     return key
-
-
-def json_value(value: Any) -> Any:
-    """A stored value as JSON carries it (the receipt signs exactly this)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
 
 
 # An answer's freshness may be a second old: reading it anew for every lookup would cost as much as
