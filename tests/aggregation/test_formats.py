@@ -261,6 +261,9 @@ def test_a_ragged_csv_fails_and_changes_nothing(client, as_user, population_code
     data = ("\n".join(lines) + "\n").encode()
     batch = upload(client, officer, population_code, data, mode="replace", policy="accept_valid").json()
     assert batch["status"] == "failed" and has_chinese(batch["message"]), batch
+    assert "第 6 行" in batch["message"] and "列数与表头不符" in batch["message"], (
+        batch
+    )  # the header is line 1
     assert read_all(client, officer, population_code) == before
 
 

@@ -138,7 +138,8 @@ def test_narrowing_an_item_is_refused_without_a_migration_and_keeps_the_old_valu
     now = records(client, officer, code)
     assert (now[keys[0]]["je"], now[keys[1]]["je"], now[keys[2]]["je"]) == (12, 12, None)
     before = records(client, officer, code, as_of_batch=first["id"])
-    assert before[keys[0]]["je"] == 12.34  # the history keeps the old value
+    # the history keeps the old value (read across the type change, DuckDB gives it as its text)
+    assert str(before[keys[0]]["je"]) == "12.34"
     # a migration cannot be undone, nor a batch before it
     for batch_id in (migration["id"], first["id"]):
         refused = client.post(f"/api/v1/batches/{batch_id}/rollback", headers=officer)
@@ -151,7 +152,7 @@ def test_narrowing_an_item_is_refused_without_a_migration_and_keeps_the_old_valu
         csv_bytes([[keys[0], "甲", "13", "一"]], header=["公民身份号码", "姓名", "补贴金额", "备注"]),
     )
     assert again.json()["status"] == "applied", again.text
-    assert records(client, officer, code)[keys[0]]["je"] == "13"
+    assert records(client, officer, code)[keys[0]]["je"] == 13
 
 
 def test_removing_or_retyping_an_item_with_stored_values_is_refused_without_a_migration(client, as_user):

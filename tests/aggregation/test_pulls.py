@@ -547,7 +547,8 @@ def test_scheduler_registers_a_job_per_enabled_pull(
 
         # a fire time passed while the server was down: one run is due at once after a rebuild
         with unit_of_work(app.state.sessionmaker) as session:
-            session.get(Pull, pull["id"]).created_at = datetime.now(UTC) - timedelta(days=2)
+            # four days back: a window longer than the weekend always holds a weekday 02:30 fire
+            session.get(Pull, pull["id"]).created_at = datetime.now(UTC) - timedelta(days=4)
         scheduler.rebuild()
         assert scheduler.job(pull["id"]).next_run_time <= datetime.now(UTC) + timedelta(seconds=5)
         with unit_of_work(app.state.sessionmaker) as session:

@@ -21,6 +21,7 @@ uploaded, so the caller gets a 413 or 422 at once, and again before it is read.
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import itertools
 import json
@@ -196,8 +197,37 @@ def load_file(
         values, shapes = _text_columns(described, json=kind in ("json", "ndjson"))
         con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT {', '.join(values)} FROM {relation}")
     except duckdb.Error as exc:
+        if kind == "csv" and (line := _ragged_line(path, delimiter)):
+            raise ragged_csv(line) from exc  # the reader's sniffer fails on it before naming a line
         raise read_error(exc, kind) from exc
     return SourceInfo(kind, used_encoding, columns, shapes=shapes)
+
+
+RAGGED_SCAN_ROWS = 100_000  # the reader's sniffer looks at fewer rows than this
+
+
+def _ragged_line(path: Path, delimiter: str) -> int | None:
+    """The first line (1-based, the header being 1) of a UTF-8 CSV whose fields are more or fewer
+    than the header's, among its first rows; None if they all agree."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            width = None
+            for row in itertools.islice(reader, RAGGED_SCAN_ROWS):
+                if width is None:
+                    width = len(row)
+                elif row and len(row) != width:
+                    return reader.line_num
+    except (OSError, csv.Error):
+        return None
+    return None
+
+
+def ragged_csv(line: int | str) -> InvalidInput:
+    return InvalidInput(
+        f"CSV 第 {line} 行（含表头）的列数与表头不符（可能是少了列，或字段中的逗号未加引号），整批未入库。",
+        slug="ragged-csv",
+    )
 
 
 def _json_relation(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> str:
@@ -257,10 +287,7 @@ def read_error(exc: Exception, kind: str) -> InvalidInput:
         )
     line = re.search(r"CSV Error on Line: (\d+)", text)
     if line and ("Expected Number of Columns" in text or "columns" in text.lower()):
-        return InvalidInput(
-            f"CSV 第 {line.group(1)} 行（含表头）的列数与表头不符（可能是少了列，或字段中的逗号未加引号），整批未入库。",
-            slug="ragged-csv",
-        )
+        return ragged_csv(line.group(1))
     if line:
         return InvalidInput(
             f"CSV 第 {line.group(1)} 行格式错误，无法读取，整批未入库。", slug="unreadable-file"

@@ -11,6 +11,7 @@ from govdata.supervision.auth import (
     NoticeAnswerer,
     NoticeDecider,
     NoticeReader,
+    Sweeper,
     ViolationContester,
     ViolationDecider,
     ViolationReader,
@@ -131,3 +132,9 @@ def reopen_notice(session: DbSession, actor: NoticeDecider, notice_id: int, body
 @router.post("/notices/{notice_id}/escalate", response_model=NoticeOut, summary="升级督办（主管部门）")
 def escalate_notice(session: DbSession, actor: NoticeDecider, notice_id: int, body: ReasonIn) -> NoticeOut:
     return _notice(session, notices.escalate(session, actor, notice_id, body.reason))
+
+
+@router.post("/supervision/sweep", summary="立即运行监督巡检（检测违规、整改通知超期升级）")
+def run_sweep(session: DbSession, actor: Sweeper) -> dict[str, int]:
+    """What the hourly sweep does, now (``govdata tick`` does the same): counts by part."""
+    return notices.tick(session, actor)

@@ -123,6 +123,7 @@ SWEEP = permission("supervision.sweep", {Role.admin, Role.authority}, "运行整
 NoticeReader = Annotated[Actor, Depends(Authenticator(NOTICE_READ))]
 NoticeAnswerer = Annotated[Actor, Depends(Authenticator(NOTICE_ANSWER))]
 NoticeDecider = Annotated[Actor, Depends(Authenticator(NOTICE_DECIDE))]
+Sweeper = Annotated[Actor, Depends(Authenticator(SWEEP))]
 
 
 def sees_every_notice(actor: Actor) -> bool:
