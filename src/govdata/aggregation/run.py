@@ -306,13 +306,6 @@ def _discard_staging(store: SqlStore, spec: TableSpec, batch_id: int) -> None:
         log.exception("staging table not discarded", batch=batch_id)
 
 
-def _discard_staging(store: SqlStore, spec: TableSpec, batch_id: int) -> None:
-    try:
-        store.discard_staging(spec, batch_id)
-    except Exception:  # the store is unreachable: the table is dropped when the batch runs again
-        log.exception("staging table not discarded", batch=batch_id)
-
-
 class _Timings:
     """Seconds and CPU seconds (all threads) spent in each stage of a batch, for the log."""
 
