@@ -675,7 +675,6 @@ def escalate_overdue(session: Session) -> int:
             session, Application, application.id, status=ApplicationStatus.pending, phase=application.phase
         ):
             continue  # decided (or received) meanwhile
-        session.refresh(application)
         escalated += 1
         application.status = ApplicationStatus.escalated
         application.escalated_at = utcnow()
